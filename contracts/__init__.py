@@ -1,0 +1,62 @@
+"""Wire contracts shared by every layer: pydantic models, topic specs and small protocols."""
+
+from contracts.channels import CAPABILITIES, ChannelCapabilities, ChannelKind, EndpointKind
+from contracts.decision import (
+    Action,
+    Decision,
+    DecisionFlag,
+    DropDecision,
+    FollowUp,
+    FollowUpKind,
+    MergeDecision,
+    Priority,
+    QuarantineDecision,
+    RejectDecision,
+    RouteDecision,
+    SlaTargets,
+    TraceStep,
+)
+from contracts.inbound import (
+    AdapterFlag,
+    Attachment,
+    Endpoint,
+    InboundMessage,
+    MessageKind,
+    ReplyRefs,
+    Sender,
+)
+from contracts.workitem import AgentAction, AgentActionKind, SlaClock, SlaEvent, SlaEventKind, WorkItem, WorkItemState
+
+__all__ = [
+    "CAPABILITIES",
+    "Action",
+    "AdapterFlag",
+    "AgentAction",
+    "AgentActionKind",
+    "Attachment",
+    "ChannelCapabilities",
+    "ChannelKind",
+    "Decision",
+    "DecisionFlag",
+    "DropDecision",
+    "Endpoint",
+    "EndpointKind",
+    "FollowUp",
+    "FollowUpKind",
+    "InboundMessage",
+    "MergeDecision",
+    "MessageKind",
+    "Priority",
+    "QuarantineDecision",
+    "RejectDecision",
+    "ReplyRefs",
+    "RouteDecision",
+    "Sender",
+    "SlaClock",
+    "SlaEvent",
+    "SlaEventKind",
+    "SlaTargets",
+    "TraceStep",
+    "WorkItem",
+    "WorkItemState",
+]

@@ -1,0 +1,164 @@
+"""What routing decided about one inbound message, with a trace of why."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal, Union
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+
+from contracts.channels import ChannelKind
+
+
+class Action(StrEnum):
+    route = "route"
+    merge = "merge"
+    drop = "drop"
+    reject = "reject"
+    quarantine = "quarantine"
+
+
+class Priority(StrEnum):
+    low = "low"
+    normal = "normal"
+    high = "high"
+    urgent = "urgent"
+
+    @property
+    def rank(self) -> int:
+        return _PRIORITY_RANK[self]
+
+
+_PRIORITY_RANK = {Priority.low: 0, Priority.normal: 1, Priority.high: 2, Priority.urgent: 3}
+
+
+class DecisionFlag(StrEnum):
+    """Flags a decision may carry; the CLI prints them as strings."""
+
+    duplicate = "duplicate"
+    repeated_request = "repeated_request"
+    cross_channel = "cross_channel"
+    unofficial_channel = "unofficial_channel"
+    abusive = "abusive"
+    rate_limited = "rate_limited"
+    suspended = "suspended"
+    outside_hours = "outside_hours"
+    holiday = "holiday"
+    escalation_requested = "escalation_requested"
+    auto_reply = "auto_reply"
+    bounce = "bounce"
+    not_customer_message = "not_customer_message"
+    echo = "echo"
+    out_of_scope = "out_of_scope"
+    missing_info = "missing_info"
+    outside_window = "outside_window"  # e.g. refund asked later than the policy's window
+    chargeback = "chargeback"
+    seller = "seller"
+    seller_dispute = "seller_dispute"  # a buyer's dispute involving a third-party seller
+    empty = "empty"
+    follow_up = "follow_up"  # a reply in a conversation that already has open work
+    low_confidence = "low_confidence"
+
+
+class FollowUpKind(StrEnum):
+    """Side effects a decision asks the runtime to carry out."""
+
+    auto_reply = "auto_reply"  # send `text` to the customer on the same channel
+    request_info = "request_info"  # ask the customer for `fields`
+    end_session = "end_session"  # close the live session
+    suspend_support = "suspend_support"  # block further support for this customer
+    suspend_account = "suspend_account"  # notify the account team (e.g. chargeback)
+    csat_after_resolution = "csat_after_resolution"
+
+
+class FollowUp(BaseModel):
+    kind: FollowUpKind
+    text: str | None = None
+    fields: list[str] = Field(default_factory=list)
+
+
+class TraceStep(BaseModel):
+    """One rule that was evaluated: which, its verdict, and a human-readable reason."""
+
+    rule: str
+    outcome: str
+    detail: str = ""
+
+
+class SlaTargets(BaseModel):
+    """Deadlines for a work item, computed on the tenant calendar."""
+
+    timezone: str
+    clock: Literal["business", "calendar"]
+    calendar: str  # the policy calendar used
+    started_at: AwareDatetime  # when the clock starts (next opening if received outside hours)
+    first_response_due: AwareDatetime | None = None
+    first_response_warn_at: AwareDatetime | None = None
+    resolution_due: AwareDatetime | None = None
+    resolution_warn_at: AwareDatetime | None = None
+    rule: str  # the policy SLA rule that matched
+    escalate_to: str | None = None  # queue to escalate to on breach
+
+
+class _DecisionBase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: Literal[1] = 1
+    message_id: str
+    tenant: str
+    channel: ChannelKind
+    customer: str  # the identity key the customer is tracked under
+    category: str | None = None
+    category_confidence: float | None = None
+    queue: str | None = None
+    priority: Priority = Priority.normal
+    flags: list[DecisionFlag] = Field(default_factory=list)
+    follow_ups: list[FollowUp] = Field(default_factory=list)
+    sla: SlaTargets | None = None
+    references: list[str] = Field(default_factory=list)  # order / transaction references found
+    trace: list[TraceStep] = Field(default_factory=list)
+    decided_at: AwareDatetime
+
+
+class RouteDecision(_DecisionBase):
+    """New work: a work item is opened in `queue`."""
+
+    action: Literal[Action.route] = Action.route
+    work_item_id: str
+
+
+class MergeDecision(_DecisionBase):
+    """Same request again: attached to an open work item; its SLA clock is not reset."""
+
+    action: Literal[Action.merge] = Action.merge
+    work_item_id: str
+    repeat_count: int
+
+
+class DropDecision(_DecisionBase):
+    """Nothing to do: a provider redelivery, an echo, a receipt."""
+
+    action: Literal[Action.drop] = Action.drop
+    reason: str
+    duplicate_of: str | None = None
+
+
+class RejectDecision(_DecisionBase):
+    """Refused by policy: unofficial channel, suspended customer, flood."""
+
+    action: Literal[Action.reject] = Action.reject
+    reason: str
+
+
+class QuarantineDecision(_DecisionBase):
+    """Held for a person to look at: abuse, bounces and reports."""
+
+    action: Literal[Action.quarantine] = Action.quarantine
+    reason: str
+
+
+Decision = Annotated[
+    Union[RouteDecision, MergeDecision, DropDecision, RejectDecision, QuarantineDecision],
+    Field(discriminator="action"),
+]
+DECISION_ADAPTER: TypeAdapter[Decision] = TypeAdapter(Decision)

@@ -1,0 +1,110 @@
+"""Work items agents receive, their SLA clocks and events, and agents' actions on them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from contracts.channels import ChannelKind
+from contracts.decision import Priority, SlaTargets, TraceStep
+
+
+class WorkItemState(StrEnum):
+    open = "open"
+    claimed = "claimed"
+    waiting_customer = "waiting_customer"
+    escalated = "escalated"
+    resolved = "resolved"
+
+
+class WorkItem(BaseModel):
+    """One customer request as agents see it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: Literal[1] = 1
+    id: str
+    tenant: str
+    queue: str
+    category: str | None
+    priority: Priority
+    channel: ChannelKind  # the channel it was opened on
+    customer: str
+    conversation_key: str
+    subject: str | None = None
+    text: str = ""
+    opened_at: AwareDatetime
+    message_ids: list[str] = Field(default_factory=list)
+    repeat_count: int = 0
+    channels_seen: list[ChannelKind] = Field(default_factory=list)
+    references: list[str] = Field(default_factory=list)
+    flags: list[str] = Field(default_factory=list)
+    sla: SlaTargets | None = None
+    state: WorkItemState = WorkItemState.open
+    assignee: str | None = None
+    trace: list[TraceStep] = Field(default_factory=list)
+
+
+class SlaClockKind(StrEnum):
+    first_response = "first_response"
+    resolution = "resolution"
+
+
+class SlaClock(BaseModel):
+    """A running deadline for one work item."""
+
+    work_item_id: str
+    tenant: str
+    kind: SlaClockKind
+    due_at: AwareDatetime
+    warn_at: AwareDatetime | None = None
+    clock: Literal["business", "calendar"]
+    timezone: str
+    paused_at: AwareDatetime | None = None  # waiting for the customer
+    stopped_at: AwareDatetime | None = None
+    warned: bool = False
+    breached: bool = False
+    escalate_to: str | None = None
+
+
+class SlaEventKind(StrEnum):
+    warning = "warning"
+    breach = "breach"
+    met = "met"
+    escalated = "escalated"
+
+
+class SlaEvent(BaseModel):
+    """Something happened to an SLA clock."""
+
+    schema_version: Literal[1] = 1
+    kind: SlaEventKind
+    work_item_id: str
+    tenant: str
+    clock: SlaClockKind
+    at: AwareDatetime
+    due_at: AwareDatetime
+    escalate_to: str | None = None
+
+
+class AgentActionKind(StrEnum):
+    claim = "claim"
+    reply = "reply"
+    resolve = "resolve"
+    escalate = "escalate"
+    wait_customer = "wait_customer"
+
+
+class AgentAction(BaseModel):
+    """An agent did something to a work item; replies and resolutions stop clocks."""
+
+    schema_version: Literal[1] = 1
+    kind: AgentActionKind
+    work_item_id: str
+    tenant: str
+    agent_id: str
+    at: AwareDatetime
+    text: str | None = None
+    escalate_to: str | None = None

@@ -1,0 +1,47 @@
+"""Tenant policy: typed models of a policy file and the validation that explains errors."""
+
+from routing.policy.durations import Duration
+from routing.policy.models import (
+    AbuseRule,
+    CalendarSpec,
+    CategorySpec,
+    DedupeRule,
+    ChannelRule,
+    ChargebackRule,
+    ExceptionDay,
+    PriorityRules,
+    SlaPolicy,
+    FloodRule,
+    HolidaySpec,
+    OfficialEndpoint,
+    OutOfScopeRule,
+    QueueRules,
+    RequiredInfoRule,
+    SlaMatch,
+    SlaRule,
+    SlaTarget,
+    TenantPolicy,
+)
+
+__all__ = [
+    "AbuseRule",
+    "CalendarSpec",
+    "CategorySpec",
+    "DedupeRule",
+    "Duration",
+    "ChannelRule",
+    "ChargebackRule",
+    "ExceptionDay",
+    "PriorityRules",
+    "SlaPolicy",
+    "FloodRule",
+    "HolidaySpec",
+    "OfficialEndpoint",
+    "OutOfScopeRule",
+    "QueueRules",
+    "RequiredInfoRule",
+    "SlaMatch",
+    "SlaRule",
+    "SlaTarget",
+    "TenantPolicy",
+]

@@ -1,0 +1,312 @@
+"""Typed model of a tenant policy file (`deploy/policies/<tenant>.yaml`)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from contracts.categories import CANONICAL_CATEGORIES
+from contracts.channels import ChannelKind, EndpointKind
+from contracts.decision import FollowUpKind, Priority
+from routing.policy.durations import Duration
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+InfoField = Literal[
+    "order_number", "account_email", "business_name", "transaction_date", "amount", "explanation", "photo"
+]
+_SLUG = re.compile(r"^[a-z][a-z0-9_-]*$")
+_INTERVAL = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def parse_interval(text: str) -> tuple[time, time | None]:
+    """`09:00-18:00` -> (09:00, 18:00); an end of `24:00` is returned as None (end of day)."""
+    match = _INTERVAL.match(text.strip())
+    if not match:
+        raise ValueError(f"{text!r} is not an opening interval; write HH:MM-HH:MM, e.g. 09:00-17:30")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if h1 > 23 or m1 > 59 or m2 > 59 or h2 > 24 or (h2 == 24 and m2):
+        raise ValueError(f"{text!r} has an impossible time of day")
+    start, end = time(h1, m1), (None if h2 == 24 else time(h2, m2))
+    if end is not None and end <= start:
+        raise ValueError(f"{text!r} ends before it starts; split overnight hours into two days")
+    return start, end
+
+
+def _check_intervals(value: list[str]) -> list[str]:
+    parsed = sorted(parse_interval(v) for v in value)
+    for (_, end), (start, _) in zip(parsed, parsed[1:]):
+        if end is None or end > start:
+            raise ValueError(f"opening intervals {value} overlap; list each period once")
+    return value
+
+
+class ExceptionDay(_Strict):
+    """A date with special hours (empty `hours` = closed all day)."""
+
+    date: date
+    hours: list[str] = Field(default_factory=list)
+    note: str | None = None
+
+    _hours = field_validator("hours")(_check_intervals)
+
+
+class CalendarSpec(_Strict):
+    """Weekly opening hours (split shifts allowed), public holidays and exception dates."""
+
+    weekly: dict[Weekday, list[str]]
+    closed_on_public_holidays: bool = True
+    exceptions: list[ExceptionDay] = Field(default_factory=list)
+
+    @field_validator("weekly")
+    @classmethod
+    def _weekly(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for day, intervals in value.items():
+            try:
+                _check_intervals(intervals)
+            except ValueError as exc:
+                raise ValueError(f"{day}: {exc}") from None
+        if not any(value.values()):
+            raise ValueError("the calendar is never open; give at least one day opening hours")
+        return value
+
+
+class HolidaySpec(_Strict):
+    """National public holidays, resolved with the `holidays` package."""
+
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    subdivision: str | None = None
+
+
+class OfficialEndpoint(_Strict):
+    kind: EndpointKind
+    value: str
+    note: str | None = None
+
+
+class ChannelRule(_Strict):
+    calendar: str = "support"
+    enabled: bool = True
+
+
+class CategorySpec(_Strict):
+    """How the tenant words a canonical category, and whether it serves it."""
+
+    label: str
+    served: bool = True
+    subcategories: list[str] = Field(default_factory=list)
+
+
+class SlaTarget(_Strict):
+    within: Duration
+    clock: Literal["business", "calendar"]
+    warn_at: float | None = Field(default=None, gt=0, lt=1)  # share of the target; default from SlaPolicy
+
+    @model_validator(mode="after")
+    def _business_days_need_business_clock(self) -> SlaTarget:
+        if self.within.unit == "bd" and self.clock != "business":
+            raise ValueError(f"{self.within} counts business days, so clock must be 'business'")
+        return self
+
+
+class SlaMatch(_Strict):
+    """All given conditions must hold; an empty match matches everything."""
+
+    channels: list[ChannelKind] | None = None
+    categories: list[str] | None = None
+    flags: list[str] | None = None  # every listed decision flag must be present
+
+
+class SlaRule(_Strict):
+    name: str
+    match: SlaMatch = Field(default_factory=SlaMatch)
+    calendar: str | None = None  # default: the channel's calendar
+    start: Literal["next_opening", "on_receipt"] = "next_opening"
+    first_response: SlaTarget | None = None
+    resolution: SlaTarget | None = None
+    escalate_to: str | None = None
+    note: str | None = None
+
+
+class SlaPolicy(_Strict):
+    warn_at: float = Field(default=0.8, gt=0, lt=1)
+    rules: list[SlaRule]
+
+
+class QueueRules(_Strict):
+    default: str
+    by_category: dict[str, str] = Field(default_factory=dict)
+    seller: str | None = None
+    escalation: str | None = None
+    abuse: str
+    missing_info: str | None = None
+    out_of_scope: str | None = None
+
+
+class PriorityRules(_Strict):
+    default: Priority = Priority.normal
+    by_category: dict[str, Priority] = Field(default_factory=dict)
+    by_channel: dict[ChannelKind, Priority] = Field(default_factory=dict)
+    escalation: Priority = Priority.high
+    seller: Priority | None = None
+    missing_info: Priority | None = None
+
+
+class OutOfScopeRule(_Strict):
+    name: str
+    patterns: list[str]  # regular expressions, case-insensitive
+    action: Literal["route_flagged", "reject"] = "route_flagged"
+    reply: str | None = None
+    note: str | None = None
+
+    @field_validator("patterns")
+    @classmethod
+    def _compile(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"pattern {pattern!r} is not a valid regular expression: {exc}") from None
+        return value
+
+
+class RequiredInfoRule(_Strict):
+    name: str
+    categories: list[str] | None = None
+    when_patterns: list[str] | None = None  # or: applies when one of these regexes matches
+    fields: list[InfoField]
+    request: str  # what we ask the customer
+    date_window: Duration | None = None  # a transaction date older than this is flagged outside_window
+
+
+class AbuseRule(_Strict):
+    action: Literal["quarantine", "reject"] = "quarantine"
+    follow_ups: list[FollowUpKind] = Field(default_factory=list)
+    suspend_after: int = Field(default=1, ge=1)  # abusive messages before support is suspended
+    suspension: Duration | None = None  # None: until lifted by a person
+    reply: str | None = None
+
+
+class FloodRule(_Strict):
+    max_messages: int = Field(ge=1)
+    window: Duration
+    reply: str | None = None
+
+
+class DedupeRule(_Strict):
+    repeat_window: Duration = Duration(72, "h")
+    cross_channel: bool = True
+    similarity: float = Field(default=0.5, gt=0, le=1)
+    redelivery_window: Duration = Duration(7, "d")
+
+
+class ChargebackRule(_Strict):
+    queue: str
+    priority: Priority = Priority.urgent
+    follow_ups: list[FollowUpKind] = Field(default_factory=lambda: [FollowUpKind.suspend_account])
+
+
+class TenantPolicy(_Strict):
+    """Every rule of a tenant's support text that a router can act on."""
+
+    tenant: str
+    name: str
+    source: str
+    timezone: str
+    holidays: HolidaySpec
+    official_endpoints: list[OfficialEndpoint] = Field(min_length=1)
+    unofficial_reply: str
+    channels: dict[ChannelKind, ChannelRule]
+    calendars: dict[str, CalendarSpec]
+    categories: dict[str, CategorySpec]
+    queues: QueueRules
+    priorities: PriorityRules = Field(default_factory=PriorityRules)
+    sla: SlaPolicy
+    references: list[str] = Field(default_factory=list)  # regexes for the tenant's order/transaction ids
+    out_of_scope: list[OutOfScopeRule] = Field(default_factory=list)
+    required_info: list[RequiredInfoRule] = Field(default_factory=list)
+    abuse: AbuseRule
+    flood: FloodRule
+    dedupe: DedupeRule = Field(default_factory=DedupeRule)
+    chargeback: ChargebackRule | None = None
+    csat_after_resolution: bool = False
+
+    @field_validator("tenant")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not _SLUG.match(value):
+            raise ValueError(f"{value!r} is not a tenant id; use lower-case letters, digits, '-' or '_'")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone; write e.g. Africa/Lagos") from None
+        return value
+
+    @field_validator("categories")
+    @classmethod
+    def _canonical(cls, value: dict[str, CategorySpec]) -> dict[str, CategorySpec]:
+        _only_canonical(value, "categories")
+        if not any(spec.served for spec in value.values()):
+            raise ValueError("no category is served; mark at least one `served: true`")
+        return value
+
+    @field_validator("references")
+    @classmethod
+    def _regexes(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"reference pattern {pattern!r} is not a valid regular expression: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> TenantPolicy:
+        for kind, rule in self.channels.items():
+            _known(rule.calendar, self.calendars, f"channels.{kind.value}.calendar", "calendars")
+        for i, rule in enumerate(self.sla.rules):
+            if rule.calendar is not None:
+                _known(rule.calendar, self.calendars, f"sla.rules.{i}.calendar", "calendars")
+            if rule.match.categories:
+                _only_canonical(rule.match.categories, f"sla.rules.{i}.match.categories")
+            if rule.first_response is None and rule.resolution is None:
+                raise ValueError(f"sla.rules.{i} ({rule.name}) sets no target; give first_response or resolution")
+        if not self.sla.rules or self.sla.rules[-1].match != SlaMatch():
+            raise ValueError("sla.rules must end with a catch-all rule (no `match`), so every message gets an SLA")
+        _only_canonical(self.queues.by_category, "queues.by_category")
+        _only_canonical(self.priorities.by_category, "priorities.by_category")
+        for i, rule in enumerate(self.required_info):
+            if rule.categories:
+                _only_canonical(rule.categories, f"required_info.{i}.categories")
+        return self
+
+    @property
+    def served_categories(self) -> list[str]:
+        return [name for name, spec in self.categories.items() if spec.served]
+
+
+def _only_canonical(names, where: str) -> None:
+    unknown = [n for n in names if n not in CANONICAL_CATEGORIES]
+    if unknown:
+        raise ValueError(
+            f"{where}: unknown categor{'y' if len(unknown) == 1 else 'ies'} {unknown}; "
+            f"use the canonical ones: {', '.join(CANONICAL_CATEGORIES)}"
+        )
+
+
+def _known(name: str, table: dict, where: str, section: str) -> None:
+    if name not in table:
+        raise ValueError(f"{where} names {name!r}, which is not defined under `{section}` ({', '.join(table)})")

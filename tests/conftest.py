@@ -1,0 +1,24 @@
+"""Shared test fixtures: where the repository and the team's shared/ folder are."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("OMNIROUTE_SHARED", ROOT.parent / "shared"))
+CONFORMANCE = SHARED / "conformance"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip(f"shared/ not found at {SHARED}; set OMNIROUTE_SHARED")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def conformance_dir(shared_dir: Path) -> Path:
+    return shared_dir / "conformance"
