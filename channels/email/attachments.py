@@ -1,0 +1,96 @@
+"""Attachment metadata from MIME leaves: safe filenames, sizes, and which parts the body embeds."""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+import unicodedata
+from email.message import Message
+from urllib.parse import unquote
+
+from channels.email.mime import REPORT_PARTS, disposition, iter_leaves, part_bytes, raw_filename
+from contracts.inbound import Attachment
+
+MAX_FILENAME_CHARS = 120
+_CID_REF = re.compile(r"cid:([^\"'\s)>]+)", re.IGNORECASE)
+_IMAGE_PLACEHOLDER = re.compile(r"\[image:\s*([^\]]+?)\s*\]", re.IGNORECASE)
+_EXTRA_EXTENSIONS = {"message/rfc822": ".eml", "message/news": ".eml", "image/jpg": ".jpg"}
+
+
+def safe_filename(name: str | None, index: int, content_type: str | None = None) -> str:
+    """A display-safe basename: no path parts or control characters, bounded length, never empty."""
+    text = unicodedata.normalize("NFC", name or "")
+    text = re.split(r"[\\/]", text)[-1]
+    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C")
+    text = text.strip().strip(".").strip()
+    if not text:
+        ext = _EXTRA_EXTENSIONS.get(content_type or "") or mimetypes.guess_extension(content_type or "") or ".bin"
+        return f"attachment-{index}{ext}"
+    if len(text) > MAX_FILENAME_CHARS:
+        stem, dot, ext = text.rpartition(".")
+        if dot and 0 < len(ext) <= 10:
+            text = stem[: MAX_FILENAME_CHARS - len(ext) - 1].rstrip() + "." + ext
+        else:
+            text = text[:MAX_FILENAME_CHARS].rstrip()
+    return text
+
+
+def _content_id(part: Message) -> str | None:
+    value = part.get("Content-ID")
+    if value is None:
+        return None
+    cid = str(value).strip().strip("<>").strip()
+    return cid or None
+
+
+def _size(part: Message, ctype: str) -> int:
+    if not ctype.startswith("message/"):
+        return len(part_bytes(part))
+    try:
+        return len(part.as_bytes())
+    except (ValueError, TypeError, UnicodeError, LookupError, AttributeError):
+        return len(str(part.get_payload()))
+
+
+def embedded_refs(html: str | None, plain: str | None) -> tuple[set[str], set[str]]:
+    """Content-ids referenced as cid: in the HTML, and filenames of `[image: name]` placeholders in text."""
+    cids = {unquote(m).strip("<>").lower() for m in _CID_REF.findall(html or "")}
+    names = {m.lower() for m in _IMAGE_PLACEHOLDER.findall(plain or "")}
+    return cids, names
+
+
+def _is_attachment(part: Message, ctype: str) -> bool:
+    if ctype in ("message/rfc822", "message/news", "message/global"):
+        return True  # forwarded message
+    named = bool((raw_filename(part) or "").strip())
+    if ctype in REPORT_PARTS or ctype.startswith("multipart/"):
+        return named or disposition(part) == "attachment"
+    if ctype.startswith("text/"):
+        return named or disposition(part) == "attachment"
+    return True
+
+
+def collect_attachments(msg: Message, skip: set[int], html: str | None, plain: str | None) -> list[Attachment]:
+    """Every attachment leaf except the body parts in `skip`; `inline` marks parts the body displays."""
+    cids, placeholder_names = embedded_refs(html, plain)
+    out: list[Attachment] = []
+    for part in iter_leaves(msg):
+        if id(part) in skip:
+            continue
+        ctype = part.get_content_type()
+        if not _is_attachment(part, ctype):
+            continue
+        declared = raw_filename(part)
+        filename = safe_filename(declared, len(out) + 1, ctype)
+        cid = _content_id(part)
+        embedded = bool(cid and cid.lower() in cids) or bool(declared and declared.strip().lower() in placeholder_names)
+        size = _size(part, ctype)
+        out.append(Attachment(
+            filename=filename,
+            content_type=ctype,
+            size=size,
+            inline=embedded,
+            content_id=cid,
+            kind=ctype.split("/", 1)[0],
+        ))
+    return out
