@@ -1,0 +1,33 @@
+# The two set-up commands of a fresh machine: `make run` (the main job) and `make test` (the suite).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test bench schemas clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Until the streaming runtime lands, the main job is the dry-run over the shipped sample traffic.
+run: $(STAMP)
+	@echo "== alkonect / email ==";    $(BIN)/omniroute route --tenant alkonect --channel email deploy/samples/alkonect/*.eml
+	@echo "== izonie / messenger ==";  $(BIN)/omniroute route --tenant izonie --channel messenger deploy/samples/izonie/*.json
+	@echo "== conek / whatsapp ==";    $(BIN)/omniroute route --tenant conek --channel whatsapp deploy/samples/conek/*.json
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/decide.py
+
+schemas: $(STAMP)
+	$(BIN)/omniroute schemas --write
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,113 @@
+"""Everything routing reads out of a message's text once: category, abuse, escalation, references, gaps."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from contracts.decision import DecisionFlag as F
+from contracts.decision import FollowUp, FollowUpKind, TraceStep
+from contracts.inbound import InboundMessage
+from routing.abuse import detect_abuse
+from routing.categorize import categorize
+from routing.compiled import CompiledPolicy
+from routing.escalation import detect_chargeback, detect_escalation_request
+from routing.references import extract_references
+from routing.required_info import applies, missing_fields, outside_window
+from routing.similarity import fingerprint
+
+_SELLER_MENTION = re.compile(r"\b(seller|vendor|merchant|store owner|shop owner)s?\b", re.IGNORECASE)
+_BUYER_SIDE = {"order_status", "shipping_delivery", "returns_refunds", "payment_billing"}
+
+
+@dataclass
+class Analysis:
+    category: str
+    confidence: float
+    abusive: bool
+    abuse_kinds: list[str]
+    references: set[str]
+    tokens: frozenset[str]
+    flags: list[F] = field(default_factory=list)
+    follow_ups: list[FollowUp] = field(default_factory=list)
+    trace: list[TraceStep] = field(default_factory=list)
+    out_of_scope_rejected: str | None = None  # the out-of-scope rule that rejects, if any
+
+
+def analyse(message: InboundMessage, cp: CompiledPolicy) -> Analysis:
+    policy = cp.policy
+    text = message.text or ""
+    full = f"{message.subject}\n{text}" if message.subject else text
+    cat = categorize(text, message.subject, allowed=policy.served_categories)
+    abuse = detect_abuse(full)
+    result = Analysis(
+        category=cat.category,
+        confidence=cat.confidence,
+        abusive=abuse.abusive,
+        abuse_kinds=list(abuse.kinds),
+        references=extract_references(full, cp.references),
+        tokens=fingerprint(full),
+    )
+    result.trace.append(TraceStep(rule="categorize", outcome=cat.category,
+                                  detail=f"confidence {cat.confidence:.2f}; cues: {', '.join(cat.evidence[:6]) or 'none'}"))
+    if not text.strip():
+        result.flags.append(F.empty)
+    if abuse.abusive:
+        result.flags.append(F.abusive)
+        result.trace.append(TraceStep(rule="abuse", outcome="abusive",
+                                      detail=f"{', '.join(abuse.kinds)}: {', '.join(abuse.evidence[:4])}"))
+    if detect_escalation_request(text):
+        result.flags.append(F.escalation_requested)
+        result.trace.append(TraceStep(rule="escalation", outcome="requested", detail="customer asked for escalation"))
+    if policy.chargeback and detect_chargeback(text):
+        result.flags.append(F.chargeback)
+        result.follow_ups.extend(FollowUp(kind=k) for k in policy.chargeback.follow_ups)
+        result.trace.append(TraceStep(rule="chargeback", outcome="detected",
+                                      detail=f"follow-ups: {', '.join(k.value for k in policy.chargeback.follow_ups)}"))
+    _seller_flags(result, full)
+    _out_of_scope(result, full, cp)
+    _required_info(result, message, full, cp)
+    if result.references:
+        result.trace.append(TraceStep(rule="references", outcome=", ".join(sorted(result.references))))
+    return result
+
+
+def _seller_flags(result: Analysis, text: str) -> None:
+    if result.category == "seller_support":
+        result.flags.append(F.seller)
+    elif result.category in _BUYER_SIDE and _SELLER_MENTION.search(text):
+        result.flags.append(F.seller_dispute)
+        result.trace.append(TraceStep(rule="seller_dispute", outcome="flagged", detail="buyer issue naming a seller"))
+
+
+def _out_of_scope(result: Analysis, text: str, cp: CompiledPolicy) -> None:
+    for rule, (name, patterns) in zip(cp.policy.out_of_scope, cp.out_of_scope):
+        hit = next((p.pattern for p in patterns if p.search(text)), None)
+        if hit is None:
+            continue
+        result.flags.append(F.out_of_scope)
+        result.trace.append(TraceStep(rule=f"out_of_scope.{name}", outcome=rule.action, detail=f"matched {hit!r}"))
+        if rule.reply:
+            result.follow_ups.append(FollowUp(kind=FollowUpKind.auto_reply, text=rule.reply))
+        if rule.action == "reject":
+            result.out_of_scope_rejected = name
+        return
+
+
+def _required_info(result: Analysis, message: InboundMessage, text: str, cp: CompiledPolicy) -> None:
+    for rule, triggers in zip(cp.policy.required_info, cp.required_info_triggers):
+        if not applies(rule, result.category, text, triggers):
+            continue
+        missing = missing_fields(rule, message, text, result.references)
+        if missing:
+            if F.missing_info not in result.flags:
+                result.flags.append(F.missing_info)
+            result.follow_ups.append(FollowUp(kind=FollowUpKind.request_info, text=rule.request, fields=missing))
+        result.trace.append(TraceStep(rule=f"required_info.{rule.name}", outcome="missing" if missing else "complete",
+                                      detail=", ".join(missing)))
+        if rule.date_window is not None:
+            old = outside_window(text, message.received_at, rule.date_window.as_timedelta())
+            if old is not None:
+                result.flags.append(F.outside_window)
+                result.trace.append(TraceStep(rule=f"required_info.{rule.name}.window", outcome="outside_window",
+                                              detail=f"stated date {old} is more than {rule.date_window} before receipt"))

@@ -1,0 +1,209 @@
+"""decide(message, state, now, policy) -> Decision: the routing pipeline, pure and explained step by step."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from contracts.decision import (
+    Decision,
+    DecisionFlag as F,
+    DropDecision,
+    FollowUp,
+    FollowUpKind,
+    MergeDecision,
+    QuarantineDecision,
+    RejectDecision,
+    RouteDecision,
+    TraceStep,
+)
+from contracts.inbound import InboundMessage, MessageKind
+from routing.analysis import Analysis, analyse
+from routing.compiled import CompiledPolicy, compile_policy
+from routing.dedupe import find_merge_target, redelivery_key
+from routing.official import matched_official_endpoint
+from routing.policy import TenantPolicy
+from routing.queueing import bump, choose_priority, choose_queue
+from routing.sla import compute_sla, is_outside_hours, public_holiday, select_sla_rule
+from routing.state import MemoryState
+
+_DROP_KINDS = {
+    MessageKind.echo: (F.echo, "the business's own message echoed back"),
+    MessageKind.auto_reply: (F.auto_reply, "automatic reply (out-of-office, vacation, RFC 3834)"),
+    MessageKind.read_receipt: (F.not_customer_message, "read receipt"),
+    MessageKind.system_notification: (F.not_customer_message, "our own notification"),
+    MessageKind.reaction: (F.not_customer_message, "reaction to an earlier message"),
+    MessageKind.reaction_removed: (F.not_customer_message, "reaction removed"),
+    MessageKind.unsend: (F.not_customer_message, "customer deleted an earlier message"),
+    MessageKind.system_notice: (F.not_customer_message, "platform notice about the customer"),
+}
+_QUARANTINE_KINDS = {
+    MessageKind.bounce: "delivery failure report (bounce): check the customer's address",
+    MessageKind.complaint: "abuse report from a mailbox provider",
+}
+
+
+@dataclass
+class _Ctx:
+    message: InboundMessage
+    state: MemoryState
+    now: datetime
+    cp: CompiledPolicy
+    customer: str
+    flags: list[F] = field(default_factory=list)
+    trace: list[TraceStep] = field(default_factory=list)
+
+    def base(self, analysis: Analysis | None = None) -> dict:
+        flags = list(dict.fromkeys([*self.flags, *(analysis.flags if analysis else [])]))
+        trace = [*self.trace, *(analysis.trace if analysis else [])]
+        return dict(
+            message_id=self.message.id, tenant=self.message.tenant, channel=self.message.channel,
+            customer=self.customer, flags=flags, trace=trace, decided_at=self.now,
+            category=analysis.category if analysis else None,
+            category_confidence=round(analysis.confidence, 3) if analysis else None,
+            references=sorted(analysis.references) if analysis else [],
+        )
+
+
+def decide(message: InboundMessage, state: MemoryState, now: datetime, policy: TenantPolicy) -> Decision:
+    """What to do with one inbound message, given the state so far; `state` is only read."""
+    if message.tenant != policy.tenant:
+        raise ValueError(f"message is for tenant {message.tenant!r} but the policy is {policy.tenant!r}")
+    cp = compile_policy(policy)
+    ctx = _Ctx(message, state, now, cp, customer=state.customer_for(message.sender.identity_keys(message.channel)))
+    for gate in _GATES:
+        decision = gate(ctx)
+        if decision is not None:
+            return decision
+    return _route_or_merge(ctx, analyse(message, cp))
+
+
+def _kind_gate(ctx: _Ctx) -> Decision | None:
+    kind = ctx.message.kind
+    if kind in _DROP_KINDS:
+        flag, reason = _DROP_KINDS[kind]
+        ctx.flags.append(flag)
+        ctx.trace.append(TraceStep(rule="message_kind", outcome="drop", detail=reason))
+        return DropDecision(**ctx.base(), reason=reason)
+    if kind in _QUARANTINE_KINDS:
+        ctx.flags.append(F.bounce if kind == MessageKind.bounce else F.not_customer_message)
+        ctx.trace.append(TraceStep(rule="message_kind", outcome="quarantine", detail=_QUARANTINE_KINDS[kind]))
+        return QuarantineDecision(**ctx.base(), reason=_QUARANTINE_KINDS[kind])
+    ctx.trace.append(TraceStep(rule="message_kind", outcome="customer message", detail=kind.value))
+    return None
+
+
+def _redelivery_gate(ctx: _Ctx) -> Decision | None:
+    seen = ctx.state.seen_before(redelivery_key(ctx.message))
+    if seen is None:
+        ctx.trace.append(TraceStep(rule="dedupe.redelivery", outcome="new"))
+        return None
+    ctx.flags.append(F.duplicate)
+    detail = f"provider id {ctx.message.provider_message_id} already decided at {seen.at.isoformat()}"
+    ctx.trace.append(TraceStep(rule="dedupe.redelivery", outcome="duplicate", detail=detail))
+    return DropDecision(**ctx.base(), reason="provider redelivery", duplicate_of=seen.message_id)
+
+
+def _official_gate(ctx: _Ctx) -> Decision | None:
+    endpoint = matched_official_endpoint(ctx.message, ctx.cp.official)
+    if endpoint is not None:
+        ctx.trace.append(TraceStep(rule="official_channel", outcome="official", detail=f"{endpoint.kind.value} {endpoint.value}"))
+        return None
+    sent_to = ", ".join(f"{e.kind.value} {e.value}" for e in ctx.message.addressed_to) or "no recipient"
+    ctx.flags.append(F.unofficial_channel)
+    ctx.trace.append(TraceStep(rule="official_channel", outcome="reject", detail=f"addressed to {sent_to}"))
+    return RejectDecision(**ctx.base(), reason=f"not an official channel of {ctx.cp.policy.name}: {sent_to}",
+                          follow_ups=[FollowUp(kind=FollowUpKind.auto_reply, text=ctx.cp.policy.unofficial_reply)])
+
+
+def _suspended_gate(ctx: _Ctx) -> Decision | None:
+    if not ctx.state.is_suspended(ctx.customer, ctx.message.received_at):
+        return None
+    ctx.flags.append(F.suspended)
+    ctx.trace.append(TraceStep(rule="suspension", outcome="reject", detail=f"support suspended for {ctx.customer}"))
+    return RejectDecision(**ctx.base(), reason="support access is suspended for this customer")
+
+
+def _flood_gate(ctx: _Ctx) -> Decision | None:
+    flood = ctx.cp.policy.flood
+    since = ctx.message.received_at - flood.window.as_timedelta()
+    count = ctx.state.messages_since(ctx.customer, since)
+    if count < flood.max_messages:
+        return None
+    ctx.flags.append(F.rate_limited)
+    ctx.trace.append(TraceStep(rule="flood", outcome="reject",
+                               detail=f"{count} messages in the last {flood.window} (limit {flood.max_messages})"))
+    follow = [FollowUp(kind=FollowUpKind.auto_reply, text=flood.reply)] if flood.reply else []
+    return RejectDecision(**ctx.base(), reason="too many messages in a short time", follow_ups=follow)
+
+
+_GATES: tuple[Callable[[_Ctx], Decision | None], ...] = (
+    _kind_gate, _redelivery_gate, _official_gate, _suspended_gate, _flood_gate,
+)
+
+
+def _route_or_merge(ctx: _Ctx, analysis: Analysis) -> Decision:
+    policy, message = ctx.cp.policy, ctx.message
+    if analysis.abusive:
+        return _abusive(ctx, analysis)
+    if analysis.out_of_scope_rejected:
+        return RejectDecision(**ctx.base(analysis), reason=f"out of scope: {analysis.out_of_scope_rejected}",
+                              follow_ups=analysis.follow_ups)
+    target = find_merge_target(ctx.state, message, ctx.customer, analysis, policy.dedupe)
+    if target is not None:
+        item, flags, why = target
+        ctx.flags.extend(flags)
+        ctx.trace.append(TraceStep(rule="dedupe.repeat", outcome="merge", detail=why))
+        priority = max(item.priority, choose_priority(policy, analysis.category, message.channel, analysis.flags)[0],
+                       key=lambda p: p.rank)
+        if F.repeated_request in flags and item.repeat_count >= 1:
+            priority = bump(priority)
+        return MergeDecision(**{**ctx.base(analysis), "category": item.category}, queue=item.queue,
+                             priority=priority, sla=item.sla, work_item_id=item.id,
+                             repeat_count=item.repeat_count + (F.repeated_request in flags),
+                             follow_ups=[f for f in analysis.follow_ups if f.kind != FollowUpKind.request_info])
+    ctx.trace.append(TraceStep(rule="dedupe.repeat", outcome="new request"))
+    return _route(ctx, analysis)
+
+
+def _abusive(ctx: _Ctx, analysis: Analysis) -> Decision:
+    abuse = ctx.cp.policy.abuse
+    strikes = ctx.state.strikes_of(ctx.customer) + 1
+    follow = [FollowUp(kind=FollowUpKind.auto_reply, text=abuse.reply)] if abuse.reply else []
+    for kind in abuse.follow_ups:
+        if kind == FollowUpKind.suspend_support and strikes < abuse.suspend_after:
+            continue
+        follow.append(FollowUp(kind=kind))
+    ctx.trace.append(TraceStep(rule="abuse.action", outcome=abuse.action,
+                               detail=f"strike {strikes} of {abuse.suspend_after} before suspension"))
+    queue, _ = choose_queue(ctx.cp.policy, analysis.category, analysis.flags)
+    cls = QuarantineDecision if abuse.action == "quarantine" else RejectDecision
+    return cls(**ctx.base(analysis), queue=queue, reason="abusive or threatening language", follow_ups=follow)
+
+
+def _route(ctx: _Ctx, analysis: Analysis) -> Decision:
+    policy, message = ctx.cp.policy, ctx.message
+    rule = select_sla_rule(policy.sla.rules, channel=message.channel, category=analysis.category,
+                           flags=[f.value for f in analysis.flags])
+    calendar = ctx.cp.calendar_for(message.channel, rule.calendar)
+    hours_calendar = ctx.cp.calendar_for(message.channel)
+    if is_outside_hours(hours_calendar, message.received_at):
+        analysis.flags.append(F.outside_hours)
+        holiday = public_holiday(hours_calendar, message.received_at)
+        if holiday:
+            analysis.flags.append(F.holiday)
+        analysis.trace.append(TraceStep(rule="business_hours", outcome="closed",
+                                        detail=f"{hours_calendar.name} calendar closed" + (f" ({holiday})" if holiday else "")))
+    sla = compute_sla(rule, calendar, message.received_at, default_warn_at=policy.sla.warn_at)
+    analysis.trace.append(TraceStep(rule=f"sla.{rule.name}", outcome="deadline",
+                                    detail=f"first response due {sla.first_response_due.isoformat() if sla.first_response_due else '-'}"))
+    queue, queue_rule = choose_queue(policy, analysis.category, analysis.flags)
+    priority, why = choose_priority(policy, analysis.category, message.channel, analysis.flags)
+    analysis.trace.append(TraceStep(rule="queue", outcome=queue, detail=queue_rule))
+    analysis.trace.append(TraceStep(rule="priority", outcome=priority.value, detail="; ".join(why) or "default"))
+    follow = list(analysis.follow_ups)
+    if policy.csat_after_resolution:
+        follow.append(FollowUp(kind=FollowUpKind.csat_after_resolution))
+    return RouteDecision(**ctx.base(analysis), queue=queue, priority=priority, sla=sla,
+                         work_item_id=f"wi-{message.id}", follow_ups=follow)

@@ -1,0 +1,19 @@
+"""Official-channel-only rule: was the message addressed to one of the tenant's official endpoints?"""
+
+from __future__ import annotations
+
+from contracts.channels import EndpointKind
+from contracts.inbound import Endpoint, InboundMessage
+from routing.policy import TenantPolicy
+
+
+def official_keys(policy: TenantPolicy) -> frozenset[tuple[EndpointKind, str]]:
+    return frozenset((e.kind, Endpoint(kind=e.kind, value=e.value).normalized()) for e in policy.official_endpoints)
+
+
+def matched_official_endpoint(message: InboundMessage, official: frozenset[tuple[EndpointKind, str]]) -> Endpoint | None:
+    """The first official endpoint the message was addressed to, or None when it reached none."""
+    for endpoint in message.addressed_to:
+        if endpoint.kind == EndpointKind.api or (endpoint.kind, endpoint.normalized()) in official:
+            return endpoint
+    return None

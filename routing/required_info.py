@@ -1,0 +1,83 @@
+"""Required-information rules: which details a request lacks, and whether a stated date is too old."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+
+from contracts.inbound import InboundMessage
+from routing.policy import RequiredInfoRule
+
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_AMOUNT = re.compile(
+    r"(?:\b(?:R|ZAR|NGN|N|USD|US\$|EUR|GBP)\s?\d[\d,]*(?:\.\d{1,2})?\b|[₦$€£]\s?\d[\d,]*(?:\.\d{1,2})?"
+    r"|\b\d[\d,]*(?:\.\d{1,2})?\s?(?:rand|naira|dollars?|ZAR|NGN|USD)\b)",
+    re.IGNORECASE,
+)
+_MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec"
+_MONTH_NUM = {m: i for i, m in enumerate(_MONTHS.replace("|sept", "").split("|"), start=1)}
+_ISO_DATE = re.compile(r"\b(20\d{2})-(\d{1,2})-(\d{1,2})\b")
+_DMY_DATE = re.compile(r"\b(\d{1,2})[/.](\d{1,2})[/.](20\d{2})\b")
+_D_MON = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTHS})[a-z]*,?\s*(20\d{{2}})?\b", re.IGNORECASE)
+_MON_D = re.compile(rf"\b({_MONTHS})[a-z]*\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s*(20\d{{2}})?\b", re.IGNORECASE)
+_RELATIVE_DATE = re.compile(r"\b(yesterday|today|last (?:week|month|monday|tuesday|wednesday|thursday|friday)|"
+                            r"(?:on|this|last) (?:mon|tues|wednes|thurs|fri|satur|sun)day)\b", re.IGNORECASE)
+_BUSINESS = re.compile(
+    r"\b(?:business|company|organi[sz]ation|trading as|t/a)\b\s*(?:name)?\s*(?:is|:|-)|"
+    r"\b(?:\(pty\)|pty|ltd|limited|llc|inc|cc|enterprises?|holdings|solutions|trading)\b\.?",
+    re.IGNORECASE,
+)
+_EXPLANATION_WORDS = 12
+
+
+def applies(rule: RequiredInfoRule, category: str | None, text: str, patterns: tuple[re.Pattern[str], ...]) -> bool:
+    """A rule applies when the category matches (if given) and one trigger pattern matches (if given)."""
+    if rule.categories is not None and category not in rule.categories:
+        return False
+    return not patterns or any(p.search(text) for p in patterns)
+
+
+def missing_fields(rule: RequiredInfoRule, message: InboundMessage, text: str, references: set[str]) -> list[str]:
+    """The rule's fields the message does not provide."""
+    present = {
+        "order_number": bool(references),
+        "account_email": bool(_EMAIL.search(text)) or message.sender.email is not None,
+        "business_name": bool(_BUSINESS.search(text)),
+        "transaction_date": bool(stated_dates(text)) or bool(_RELATIVE_DATE.search(text)),
+        "amount": bool(_AMOUNT.search(text)),
+        "explanation": len(text.split()) >= _EXPLANATION_WORDS,
+        "photo": any((a.content_type or "").startswith("image/") or a.kind == "image" for a in message.attachments),
+    }
+    return [f for f in rule.fields if not present[f]]
+
+
+def outside_window(text: str, received: datetime, window: timedelta) -> date | None:
+    """The oldest stated date if it lies further back than the window allows, else None."""
+    dates = [d for d in stated_dates(text, received.year) if d <= received.date()]
+    if not dates:
+        return None
+    oldest = min(dates)
+    return oldest if received.date() - oldest > window else None
+
+
+def stated_dates(text: str, default_year: int | None = None) -> list[date]:
+    """Absolute calendar dates written in the text (ISO, D/M/Y, `3 November 2026`, `Nov 3`)."""
+    found: list[date] = []
+    for y, m, d in _ISO_DATE.findall(text):
+        _add(found, int(y), int(m), int(d))
+    for d, m, y in _DMY_DATE.findall(text):
+        _add(found, int(y), int(m), int(d))
+    for d, mon, y in _D_MON.findall(text):
+        _add(found, int(y) if y else default_year, _MONTH_NUM[mon.lower()[:3]], int(d))
+    for mon, d, y in _MON_D.findall(text):
+        _add(found, int(y) if y else default_year, _MONTH_NUM[mon.lower()[:3]], int(d))
+    return found
+
+
+def _add(found: list[date], year: int | None, month: int, day: int) -> None:
+    if year is None:
+        return
+    try:
+        found.append(date(year, month, day))
+    except ValueError:
+        pass

@@ -1,0 +1,138 @@
+"""The state routing decisions read and record: redeliveries, open work, identities, floods, suspensions."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from contracts.channels import ChannelKind
+from contracts.decision import Priority, SlaTargets
+
+
+@dataclass
+class OpenItem:
+    """An open work item as dedupe and SLA need to see it."""
+
+    id: str
+    customer: str
+    category: str | None
+    queue: str
+    priority: Priority
+    channel: ChannelKind
+    conversation_key: str
+    opened_at: datetime
+    last_seen: datetime
+    tokens: frozenset[str]
+    references: set[str] = field(default_factory=set)
+    channels_seen: set[ChannelKind] = field(default_factory=set)
+    repeat_count: int = 0
+    message_ids: list[str] = field(default_factory=list)
+    sla: SlaTargets | None = None
+
+
+@dataclass
+class Seen:
+    """A provider message already decided."""
+
+    message_id: str
+    at: datetime
+    work_item_id: str | None
+
+
+@dataclass
+class MemoryState:
+    """Routing state of one tenant (or one partition of it) held in memory; the runtime persists it."""
+
+    seen: dict[str, Seen] = field(default_factory=dict)
+    items: dict[str, OpenItem] = field(default_factory=dict)
+    customer_of: dict[str, str] = field(default_factory=dict)  # identity key -> customer id
+    items_of_customer: dict[str, list[str]] = field(default_factory=dict)
+    item_of_reference: dict[str, str] = field(default_factory=dict)
+    item_of_conversation: dict[str, str] = field(default_factory=dict)
+    recent: dict[str, deque[datetime]] = field(default_factory=dict)  # customer -> message times
+    strikes: dict[str, int] = field(default_factory=dict)
+    suspended_until: dict[str, datetime | None] = field(default_factory=dict)  # None = until lifted
+
+    # -- reads ---------------------------------------------------------------------------------------------
+    def seen_before(self, key: str) -> Seen | None:
+        return self.seen.get(key)
+
+    def customer_for(self, identity_keys: list[str]) -> str:
+        """The customer id any of these identities is linked to, else the first identity itself."""
+        for key in identity_keys:
+            if key in self.customer_of:
+                return self.customer_of[key]
+        return identity_keys[0]
+
+    def open_items_for(self, customer: str) -> list[OpenItem]:
+        return [self.items[i] for i in self.items_of_customer.get(customer, ()) if i in self.items]
+
+    def item_for_reference(self, reference: str) -> OpenItem | None:
+        item_id = self.item_of_reference.get(reference)
+        return self.items.get(item_id) if item_id else None
+
+    def item_for_conversation(self, conversation: str) -> OpenItem | None:
+        item_id = self.item_of_conversation.get(conversation)
+        return self.items.get(item_id) if item_id else None
+
+    def messages_since(self, customer: str, since: datetime) -> int:
+        return sum(1 for t in self.recent.get(customer, ()) if t > since)
+
+    def is_suspended(self, customer: str, at: datetime) -> bool:
+        if customer not in self.suspended_until:
+            return False
+        until = self.suspended_until[customer]
+        return until is None or at < until
+
+    def strikes_of(self, customer: str) -> int:
+        return self.strikes.get(customer, 0)
+
+    # -- writes --------------------------------------------------------------------------------------------
+    def remember(self, key: str, seen: Seen) -> None:
+        self.seen[key] = seen
+
+    def link(self, identity_keys: list[str], customer: str) -> None:
+        for key in identity_keys:
+            self.customer_of.setdefault(key, customer)
+
+    def note_message(self, customer: str, at: datetime, horizon: datetime) -> None:
+        times = self.recent.setdefault(customer, deque())
+        times.append(at)
+        while times and times[0] <= horizon:
+            times.popleft()
+
+    def open(self, item: OpenItem) -> None:
+        self.items[item.id] = item
+        self.items_of_customer.setdefault(item.customer, []).append(item.id)
+        self.item_of_conversation[item.conversation_key] = item.id
+        for ref in item.references:
+            self.item_of_reference.setdefault(ref, item.id)
+
+    def attach(self, item: OpenItem, reference_keys: set[str], conversation_key: str) -> None:
+        for ref in reference_keys:
+            self.item_of_reference.setdefault(ref, item.id)
+        self.item_of_conversation.setdefault(conversation_key, item.id)
+
+    def close(self, item_id: str) -> None:
+        """An item was resolved: it no longer absorbs repeats."""
+        item = self.items.pop(item_id, None)
+        if item is None:
+            return
+        ids = self.items_of_customer.get(item.customer, [])
+        if item_id in ids:
+            ids.remove(item_id)
+        for table in (self.item_of_reference, self.item_of_conversation):
+            for key in [k for k, v in table.items() if v == item_id]:
+                del table[key]
+
+    def add_strike(self, customer: str) -> int:
+        self.strikes[customer] = self.strikes.get(customer, 0) + 1
+        return self.strikes[customer]
+
+    def suspend(self, customer: str, until: datetime | None) -> None:
+        self.suspended_until[customer] = until
+
+    def lift_suspension(self, customer: str) -> None:
+        self.suspended_until.pop(customer, None)
+        self.strikes.pop(customer, None)

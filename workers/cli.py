@@ -1,0 +1,109 @@
+"""The `omniroute` command line."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Optional
+from zoneinfo import ZoneInfo
+
+import orjson
+import typer
+
+from contracts.channels import ChannelKind
+from workers.dry_run import InputError, as_output, route_files
+from workers.policy_files import PolicyError, load_policies, load_policy
+from workers.settings import Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="omniroute: omnichannel support-message routing.")
+policy_app = typer.Typer(no_args_is_help=True, help="Tenant policy files.")
+app.add_typer(policy_app, name="policy")
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(f"omniroute: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def route(
+    files: Annotated[list[Path], typer.Argument(help="native inputs, decided in order as one stream")],
+    tenant: Annotated[str, typer.Option(help="tenant id, e.g. alkonect, izonie, conek")],
+    channel: Annotated[ChannelKind, typer.Option(help="channel of the inputs")],
+    at: Annotated[Optional[str], typer.Option(help="override the received time (ISO 8601; no offset = tenant local time)")] = None,
+    policy_dir: Annotated[Optional[Path], typer.Option(help="policy directory [env OMNIROUTE_POLICY_DIR]")] = None,
+) -> None:
+    """Dry-run routing: print one JSON decision per inbound message."""
+    directory = policy_dir or Settings().policy_dir
+    try:
+        policies = load_policies(directory)
+    except PolicyError as exc:
+        _fail(f"policy files in {directory} are invalid: {exc.issues[0]}")
+    if tenant not in policies:
+        _fail(f"unknown tenant {tenant!r}; known tenants: {', '.join(sorted(policies)) or 'none'} (policies in {directory})")
+    policy = policies[tenant]
+    received = _parse_at(at, policy.timezone) if at else None
+    failed = 0
+    out = sys.stdout.buffer
+    for result in route_files(files, policy=policy, channel=channel, at=received):
+        if isinstance(result, InputError):
+            failed += 1
+            typer.echo(f"omniroute: {result}", err=True)
+            continue
+        out.write(orjson.dumps(as_output(result)) + b"\n")
+        out.flush()
+    if failed:
+        raise typer.Exit(1)
+
+
+def _parse_at(text: str, zone: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        _fail(f"--at {text!r} is not an ISO 8601 time; write e.g. 2026-11-23T09:30:00+01:00")
+    return value if value.tzinfo else value.replace(tzinfo=ZoneInfo(zone))
+
+
+@policy_app.command("check")
+def policy_check(files: Annotated[list[Path], typer.Argument(help="policy YAML files")]) -> None:
+    """Validate policy files and explain every error with file, key, line and fix."""
+    bad = 0
+    for path in files:
+        try:
+            policy = load_policy(path)
+        except PolicyError as exc:
+            bad += 1
+            for issue in exc.issues:
+                typer.echo(str(issue), err=True)
+            continue
+        typer.echo(f"ok: {path}: tenant {policy.tenant}, {len(policy.official_endpoints)} official endpoints, "
+                   f"{len(policy.sla.rules)} SLA rules, {len(policy.served_categories)} categories served")
+    if bad:
+        raise typer.Exit(1)
+
+
+@app.command()
+def schemas(
+    write: Annotated[bool, typer.Option("--write", help="rewrite contracts/schemas/*.json")] = False,
+) -> None:
+    """Print the contracts' JSON Schemas, or rewrite the committed copies with --write."""
+    from contracts.schemas import json_schemas
+
+    directory = Path(__file__).resolve().parents[1] / "contracts" / "schemas"
+    for name, schema in json_schemas().items():
+        text = orjson.dumps(schema, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+        if write:
+            (directory / name).write_bytes(text)
+            typer.echo(f"wrote {directory / name}")
+        else:
+            typer.echo(f"== {name}")
+            sys.stdout.buffer.write(text)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
