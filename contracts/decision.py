@@ -89,9 +89,10 @@ class SlaTargets(BaseModel):
     """Deadlines for a work item, computed on the tenant calendar."""
 
     timezone: str
-    clock: Literal["business", "calendar"]
+    clock: Literal["business", "calendar"]  # the first-response clock (the resolution clock if there is none)
     calendar: str  # the policy calendar used
-    started_at: AwareDatetime  # when the clock starts (next opening if received outside hours)
+    started_at: AwareDatetime  # when that clock starts (next opening if received outside hours)
+    resolution_clock: Literal["business", "calendar"] | None = None
     first_response_due: AwareDatetime | None = None
     first_response_warn_at: AwareDatetime | None = None
     resolution_due: AwareDatetime | None = None

@@ -70,6 +70,7 @@ def compute_sla(
         first_response_warn_at=first_warn,
         resolution_due=resolution_due,
         resolution_warn_at=resolution_warn,
+        resolution_clock=rule.resolution.clock if rule.resolution else None,
         rule=rule.name,
         escalate_to=rule.escalate_to,
     )

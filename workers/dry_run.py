@@ -83,6 +83,7 @@ def as_output(routed: Routed) -> dict[str, Any]:
             "first_response_due": _iso(sla.first_response_due),
             "first_response_warn_at": _iso(sla.first_response_warn_at),
             "resolution_due": _iso(sla.resolution_due),
+            "resolution_clock": sla.resolution_clock,
             "timezone": sla.timezone,
             "clock": sla.clock,
             "calendar": sla.calendar,
