@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from channels.email.attachments import safe_filename
+from channels.filenames import safe_filename
 from channels.email.normalize import UNKNOWN_SENDER, EmailParseError, normalize_email
 from contracts.inbound import AdapterFlag, MessageKind
 

@@ -2,37 +2,16 @@
 
 from __future__ import annotations
 
-import mimetypes
 import re
-import unicodedata
 from email.message import Message
 from urllib.parse import unquote
 
+from channels.filenames import safe_filename
 from channels.email.mime import REPORT_PARTS, disposition, iter_leaves, part_bytes, raw_filename
 from contracts.inbound import Attachment
 
-MAX_FILENAME_CHARS = 120
 _CID_REF = re.compile(r"cid:([^\"'\s)>]+)", re.IGNORECASE)
 _IMAGE_PLACEHOLDER = re.compile(r"\[image:\s*([^\]]+?)\s*\]", re.IGNORECASE)
-_EXTRA_EXTENSIONS = {"message/rfc822": ".eml", "message/news": ".eml", "image/jpg": ".jpg"}
-
-
-def safe_filename(name: str | None, index: int, content_type: str | None = None) -> str:
-    """A display-safe basename: no path parts or control characters, bounded length, never empty."""
-    text = unicodedata.normalize("NFC", name or "")
-    text = re.split(r"[\\/]", text)[-1]
-    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C")
-    text = text.strip().strip(".").strip()
-    if not text:
-        ext = _EXTRA_EXTENSIONS.get(content_type or "") or mimetypes.guess_extension(content_type or "") or ".bin"
-        return f"attachment-{index}{ext}"
-    if len(text) > MAX_FILENAME_CHARS:
-        stem, dot, ext = text.rpartition(".")
-        if dot and 0 < len(ext) <= 10:
-            text = stem[: MAX_FILENAME_CHARS - len(ext) - 1].rstrip() + "." + ext
-        else:
-            text = text[:MAX_FILENAME_CHARS].rstrip()
-    return text
 
 
 def _content_id(part: Message) -> str | None:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from channels.filenames import safe_filename
 from channels.webhook_json import sub_object, text_of
 from contracts.inbound import AdapterFlag, Attachment, MessageKind
 
 MEDIA_TYPES = ("image", "video", "audio", "voice", "document", "sticker")
-_UNSAFE_FILENAME = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass
@@ -169,14 +168,6 @@ def _context(message: dict[str, Any], content: Content) -> None:
     if isinstance(message.get("referral"), dict):
         content.flags.append(AdapterFlag.referral)
         content.extra["referral"] = message["referral"]
-
-
-def safe_filename(name: str | None) -> str | None:
-    """The last path component without control characters; None when nothing usable is left."""
-    if not name:
-        return None
-    cleaned = _UNSAFE_FILENAME.sub("", name.replace("\\", "/").rsplit("/", 1)[-1]).strip()
-    return cleaned if cleaned not in ("", ".", "..") else None
 
 
 _READERS = {
