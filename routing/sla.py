@@ -90,7 +90,18 @@ def _deadline(
             due = calendar.add_business_time(start, length)
         return due, calendar.add_business_time(start, length * share)
     length = within.as_timedelta()
-    return _later(start, length, calendar), _later(start, length * share, calendar)
+    due = _open_or_next(_later(start, length, calendar), calendar)
+    return due, min(_later(start, length * share, calendar), due)
+
+
+def _open_or_next(due: datetime, calendar: BusinessCalendar) -> datetime:
+    """A calendar-clock deadline never falls in a closed period: closed-time work is due at the next opening."""
+    if calendar.is_open(due) or calendar.is_open(due - _TICK):
+        return due
+    return calendar.next_opening(due)
+
+
+_TICK = timedelta(microseconds=1)
 
 
 def _later(start: datetime, length: timedelta, calendar: BusinessCalendar) -> datetime:

@@ -130,8 +130,15 @@ def test_on_receipt_calendar_clock_starts_at_receipt() -> None:
     on_receipt = rule(name="urgent", start="on_receipt", first_response={"within": "24h", "clock": "calendar"})
     targets = compute_sla(on_receipt, ALKONECT, lagos(2026, 7, 11, 10, 0), default_warn_at=0.5)
     assert targets.started_at == lagos(2026, 7, 11, 10, 0)
-    assert targets.first_response_due == lagos(2026, 7, 12, 10, 0)
+    # 24h after Saturday 10:00 is Sunday 10:00, when Alkonect is closed: due at Monday's opening
+    assert targets.first_response_due == lagos(2026, 7, 13, 9, 0)
     assert targets.first_response_warn_at == lagos(2026, 7, 11, 22, 0)
+
+
+def test_calendar_deadline_inside_open_hours_is_kept() -> None:
+    day_rule = rule(name="day", start="on_receipt", first_response={"within": "24h", "clock": "calendar"})
+    targets = compute_sla(day_rule, ALKONECT, lagos(2026, 7, 14, 10, 0), default_warn_at=0.5)
+    assert targets.first_response_due == lagos(2026, 7, 15, 10, 0)
 
 
 def test_resolution_only_rule_reports_its_clock() -> None:
@@ -154,11 +161,11 @@ def test_datetimes_carry_the_tenant_offset() -> None:
 
 
 def test_calendar_clock_counts_real_hours_across_dst() -> None:
-    day_rule = rule(name="day", start="on_receipt", first_response={"within": "24h", "clock": "calendar"})
+    two_days = rule(name="day", start="on_receipt", first_response={"within": "48h", "clock": "calendar"})
     received = datetime(2026, 3, 28, 12, 0, tzinfo=LONDON)  # GMT; clocks go forward that night
-    targets = compute_sla(day_rule, LONDON_OFFICE, received, default_warn_at=0.5)
-    assert targets.first_response_due == datetime(2026, 3, 29, 13, 0, tzinfo=LONDON)  # 24 real hours = 13:00 BST
-    assert targets.first_response_warn_at == datetime(2026, 3, 29, 0, 0, tzinfo=LONDON)
+    targets = compute_sla(two_days, LONDON_OFFICE, received, default_warn_at=0.5)
+    assert targets.first_response_due == datetime(2026, 3, 30, 13, 0, tzinfo=LONDON)  # 48 real hours = 13:00 BST
+    assert targets.first_response_warn_at == datetime(2026, 3, 29, 13, 0, tzinfo=LONDON)
 
 
 @pytest.mark.parametrize(
@@ -216,7 +223,9 @@ def test_property_deadlines_are_ordered(cal, received, first, resolution, start)
         if target["clock"] == "business":
             assert cal.business_time_between(begun, due) >= cal.business_time_between(begun, warn) > timedelta(0)
         else:
-            assert due.astimezone(UTC) - begun.astimezone(UTC) == timedelta(0) + _calendar_length(target["within"])
+            raw = begun.astimezone(UTC) + _calendar_length(target["within"])
+            expected = raw if cal.is_open(raw) or cal.is_open(raw - timedelta(microseconds=1)) else cal.next_opening(raw)
+            assert due.astimezone(UTC) == expected.astimezone(UTC)
 
 
 def _calendar_length(within: str) -> timedelta:
