@@ -16,9 +16,10 @@ install: $(STAMP)
 
 # Until the streaming runtime lands, the main job is the dry-run over the shipped sample traffic.
 run: $(STAMP)
-	@echo "== alkonect / email ==";    $(BIN)/omniroute route --tenant alkonect --channel email deploy/samples/alkonect/*.eml
-	@echo "== izonie / messenger ==";  $(BIN)/omniroute route --tenant izonie --channel messenger deploy/samples/izonie/*.json
-	@echo "== conek / whatsapp ==";    $(BIN)/omniroute route --tenant conek --channel whatsapp deploy/samples/conek/*.json
+	@echo "Dry-run of the shipped sample traffic (one line per message; drop --summary for the JSON contract)."
+	@echo "== alkonect / email ==";    $(BIN)/omniroute route --summary --tenant alkonect --channel email deploy/samples/alkonect/*.eml
+	@echo "== izonie / messenger ==";  $(BIN)/omniroute route --summary --tenant izonie --channel messenger deploy/samples/izonie/*.json
+	@echo "== conek / whatsapp ==";    $(BIN)/omniroute route --summary --tenant conek --channel whatsapp deploy/samples/conek/*.json
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

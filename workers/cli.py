@@ -12,7 +12,7 @@ import orjson
 import typer
 
 from contracts.channels import ChannelKind
-from workers.dry_run import InputError, as_output, route_files
+from workers.dry_run import InputError, as_output, route_files, summary_line
 from workers.policy_files import PolicyError, load_policies, load_policy
 from workers.settings import Settings
 
@@ -33,6 +33,7 @@ def route(
     channel: Annotated[ChannelKind, typer.Option(help="channel of the inputs")],
     at: Annotated[Optional[str], typer.Option(help="override the received time (ISO 8601; no offset = tenant local time)")] = None,
     policy_dir: Annotated[Optional[Path], typer.Option(help="policy directory [env OMNIROUTE_POLICY_DIR]")] = None,
+    summary: Annotated[bool, typer.Option("--summary", help="one readable line per message instead of JSON")] = False,
 ) -> None:
     """Dry-run routing: print one JSON decision per inbound message."""
     directory = policy_dir or Settings().policy_dir
@@ -51,7 +52,8 @@ def route(
             failed += 1
             typer.echo(f"omniroute: {result}", err=True)
             continue
-        out.write(orjson.dumps(as_output(result)) + b"\n")
+        line = summary_line(result) if summary else orjson.dumps(as_output(result)).decode()
+        out.write(line.encode() + b"\n")
         out.flush()
     if failed:
         raise typer.Exit(1)

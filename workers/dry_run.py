@@ -103,3 +103,12 @@ def as_output(routed: Routed) -> dict[str, Any]:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def summary_line(routed: Routed) -> str:
+    """A human-readable line: action, category, queue, priority, first-response due, flags, text."""
+    d, m = routed.decision, routed.message
+    due = d.sla.first_response_due.strftime("%a %d %b %H:%M %z") if d.sla and d.sla.first_response_due else "-"
+    text = " ".join(m.text.split())
+    return (f"{d.action.value:<10} {d.category or '-':<17} {d.queue or '-':<16} {d.priority.value:<6} "
+            f"due {due:<22} [{', '.join(f.value for f in d.flags)}] {text[:60]}")
