@@ -121,3 +121,13 @@ def test_policy_check_explains_errors_with_file_line_key_and_fix(tmp_path: Path)
     assert f"{path}:6: timezone:" in result.stderr and "fix: write e.g. Africa/Lagos" in result.stderr
     assert "queues.abuze: unknown key" in result.stderr and "did you mean `abuse`" in result.stderr
     assert "queues.abuse: required key is missing" in result.stderr
+
+
+def test_summary_prints_one_readable_line_per_message() -> None:
+    result = run("route", "--summary", "--tenant", "conek", "--channel", "whatsapp",
+                 *sorted(map(str, SAMPLES.glob("conek/*.json"))))
+    assert result.returncode == 0, result.stderr
+    rows = result.stdout.splitlines()
+    assert len(rows) == 5
+    assert rows[1].split()[:4] == ["route", "payment_billing", "billing_disputes", "urgent"]
+    assert "[outside_hours, holiday]" in rows[3]
