@@ -57,6 +57,9 @@ ORDER_STATUS: dict[str, float] = {
     "past orders": 3, "previous orders": 3, "any news": 2, "any update": 2, "news on": 2,
     "update on": 1.5, "on hold": 3, "order on hold": 3.5,
     "placed": 1.5, "successfully": 1, "i ordered": 1.5, "we ordered": 1.5, "order received": 2.5,
+    "ready for shipment": 3.5, "ready to ship": 3.5, "ready for dispatch": 3.5, "awaiting shipment": 3.5,
+    "awaiting dispatch": 3.5, "not yet shipped": 3, "not shipped": 3, "yet to be shipped": 3,
+    "not been dispatched": 3, "yet to be dispatched": 3, "being packed": 3, "not moving": 1.5,
 }
 
 PAYMENT_BILLING: dict[str, float] = {
@@ -91,7 +94,8 @@ PAYMENT_BILLING: dict[str, float] = {
     "dispute": 1.5, "payment link": 3, "pay now": 1.5, "card details": 2.5, "billing address": 2.5,
     "withdraw": 1, "withdrawal": 1, "three times": 1.5, "twice": 1.5,
     "price went up": 3, "went up": 1.5, "increased": 1, "subscription price": 2.5, "more than usual": 1.5,
-    "vat": 2, "money": 0.5, "bank": 1,
+    "vat": 2, "money": 0.5, "bank": 1, "full price": 2.5, "charged more": 3, "charged extra": 3,
+    "extra charge": 3, "wrong price": 2.5, "price difference": 2.5, "not applied": 2, "discount not": 2,
 }
 
 SHIPPING_DELIVERY: dict[str, float] = {
@@ -106,7 +110,9 @@ SHIPPING_DELIVERY: dict[str, float] = {
     "yet to receive": 2.5, "still waiting": 1, "rescheduled": 2.5, "reschedule": 2.5, "logistics": 2.5,
     "hub": 1.5, "warehouse": 1.5, "dhl": 3, "fedex": 3, "gig logistics": 3, "gigl": 3, "aramex": 3,
     "kwik": 2, "sendbox": 3, "pudo": 3, "pargo": 3, "postnet": 3, "the courier guy": 3, "nobody came": 2.5,
-    "no one came": 2.5, "delivery fee": 3, "shipping fee": 3, "delivery date": 3, "how long": 0.5,
+    "no one came": 2.5, "showed up": 2, "show up": 2, "supposed to be delivered": 3.5,
+    "missed delivery": 3.5, "delivery attempt": 3.5, "failed delivery": 3.5,
+    "delivery fee": 3, "shipping fee": 3, "delivery date": 3, "how long": 0.5,
     "working days": 1, "on the way": 2, "out for delivery": 3.5, "doorstep": 2.5, "gate": 1,
     "goods": 1.5, "box": 1, "dropped off": 2.5, "drop off": 2.5, "how many days": 1.5, "eta": 3,
     "estimated delivery": 3.5, "delivery time": 3.5, "same day delivery": 3.5, "express delivery": 3.5,
@@ -139,7 +145,9 @@ RETURNS_REFUNDS: dict[str, float] = {
     "return label": 3.5, "leak": 1.5, "not renew": 3, "stop renewal": 3, "end my subscription": 4,
     "end our subscription": 4, "end our plan": 3.5, "end my plan": 3.5,
     "cracked": 2, "correct item": 2.5, "right item": 2.5, "instead of": 1, "arrange a collection": 2.5,
-    "return my money": 3.5, "give me my money": 3, "want my money": 2.5, "scratched": 2, "used item": 2,
+    "return my money": 3.5, "return result": 0, "return any result": 0, "return no result": 0,
+    "return an error": 0, "return error": 0, "return empty": 0, "return nothing": 0, "return the wrong": 0,
+    "give me my money": 3, "want my money": 2.5, "scratched": 2, "used item": 2,
 }
 
 TECHNICAL: dict[str, float] = {
@@ -166,7 +174,7 @@ TECHNICAL: dict[str, float] = {
     "throttled": 2.5, "429": 2, "json": 1.5, "payload": 2, "signature": 1.5, "callback": 2,
     "embedded signup": 2.5, "phone number id": 2.5, "waba": 2, "quality rating": 2, "inbox": 1,
     "cache": 2.5, "cookies": 2, "filter": 2, "sort by": 2, "failing with": 2.5, "fails with": 2.5,
-    "failed with": 2.5, "recipient": 1.5, "pending review": 1.5,
+    "failed with": 2.5, "recipient": 1.5, "pending review": 1.5, "broadcast": 1, "campaign": 1,
 }
 
 SELLER_SUPPORT: dict[str, float] = {
@@ -189,7 +197,7 @@ SELLER_SUPPORT: dict[str, float] = {
 }
 
 GENERAL: dict[str, float] = {
-    "hours": 2, "opening hours": 3, "working hours": 3, "support hours": 3, "open on": 2,
+    "hours": 1, "opening hours": 3, "working hours": 3, "support hours": 3, "open on": 2,
     "weekend": 1, "weekends": 1, "office": 1.5, "your office": 2, "located": 2.5, "location": 1.5,
     "physical store": 3.5,
     "physical shop": 3.5, "branch": 1.5, "showroom": 3, "walk in": 2, "visit": 1, "meet the team": 3,
@@ -310,12 +318,32 @@ PATTERN_CUES: list[tuple[str, float, str, str, tuple[str, ...]]] = [
      r"|\b(?:why|how come)\s+(?:was|has|did|is)\s+(?:my|our|the)\s+order\s+(?:been\s+|get\s+)?cancel",
      ("was", "been", "got", "is")),
     ("account_access", 2.5, "account (not) restored/blocked",
+     r"(?<!seller )(?<!vendor )(?<!merchant )(?<!store )"  # a seller's account state is seller support
      r"\baccount\s+(?:is|was|has\s+been|got|gets|be|been)?\s*(?:not\s+|still\s+|now\s+)?(?:restored|reactivated|"
      r"unblocked|unlocked|suspended|blocked|deactivated|disabled|locked|frozen|restricted)\b", ("account",)),
     ("general", 2.5, "capability question",
      r"\b(?:do|does)\s+(?:you|your\s+\w+|conek|izonie|alkonect|it|the\s+\w+(?:\s+\w+)?)\s+"
      r"(?:have|offer|sell|stock|carry|deliver|ship|support|provide|work with|operate|integrate|allow|come with)\b",
      ("do", "does")),
+    ("payment_billing", 3.0, "charged N times",
+     r"\b(?:charg|debit|deduct|bill|took|take)\w*\b[^.?!]{0,40}\b(?:twice|two times|2 times|2x|three times|"
+     r"3 times|double)\b", ("charge", "charged", "charging", "debit", "debited", "deducted", "deduct", "billed",
+                           "bill", "took", "take")),
+    ("technical", 3.0, "returns an error/results",
+     r"\breturn(?:s|ed|ing)?\s+(?:an?\s+|any\s+|no\s+|the\s+|empty\s+|blank\s+)?(?:[45]\d\d\b|results?|errors?|"
+     r"status|responses?|nothing|null|exceptions?)", ("return", "returns", "returned", "returning")),
+    ("technical", 3.0, "job progress stuck",
+     r"\b(?:stuck|frozen|hanging|paused)\s+(?:at|on)\s+\d+\s?%", ("stuck", "frozen", "hanging", "paused")),
+    ("returns_refunds", 3.0, "return logistics",
+     r"\b(?:drop(?:\s+off)?|pick\s?up|collect|ship|send|post|courier)\w*\s+(?:\w+\s+){0,3}"
+     r"(?:a\s+|the\s+|my\s+|this\s+)?(?:return|exchange)(?:ed)?\b(?!\s+(?:to\s+sender|date))",
+     ("drop", "pick", "pickup", "collect", "ship", "send", "post", "courier")),
+    ("payment_billing", 2.5, "discount not honoured",
+     r"\b(?:promo|coupon|discount|voucher)\w*(?:\s+code)?\b[^.?!]{0,40}\b(?:charged|billed|paid|deducted|"
+     r"not\s+(?:applied|work|deducted|reflect))", ("promo", "coupon", "discount", "voucher")),
+    ("general", 1.5, "how-to usage question",
+     r"\bhow\s+(?:do|can|should|would)\s+(?:i|we|you)\s+(?:create|set\s?up|use|schedule|design|build|customi[sz]e|"
+     r"get started|make a|import|export)\b", ("how",)),
     ("general", 2.0, "are you hiring/open", r"\bare\s+you\s+(?:hiring|open|recruiting|located)\b", ("are",)),
     ("general", 1.5, "price range", r"\b(?:under|below|less than|budget of)\s*(?:₦|n|r)?\s?\d[\d,]*k?\b",
      ("under", "below", "less", "budget")),
