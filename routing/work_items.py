@@ -1,0 +1,36 @@
+"""The WorkItem agents see, built from a routing decision and the routing state's view of the item."""
+
+from __future__ import annotations
+
+from contracts.decision import MergeDecision, RouteDecision
+from contracts.inbound import InboundMessage
+from contracts.workitem import WorkItem
+from routing.state import OpenItem
+
+
+def opened_item(message: InboundMessage, decision: RouteDecision) -> WorkItem:
+    """A new work item for a `route` decision; the decision trace travels with it."""
+    return WorkItem(
+        id=decision.work_item_id, tenant=decision.tenant, queue=decision.queue or "", category=decision.category,
+        priority=decision.priority, channel=message.channel, customer=decision.customer,
+        conversation_key=message.conversation_key, subject=message.subject, text=message.text,
+        opened_at=message.received_at, message_ids=[message.id], channels_seen=[message.channel],
+        references=decision.references, flags=[f.value for f in decision.flags], sla=decision.sla,
+        trace=decision.trace,
+    )
+
+
+def merged_item(stored: WorkItem, decision: MergeDecision, state_item: OpenItem | None) -> WorkItem:
+    """The stored item after a `merge`: repeat count, channels, references and priority move; the SLA does not."""
+    message_ids = list(dict.fromkeys([*stored.message_ids, decision.message_id]))
+    channels = list(dict.fromkeys([*stored.channels_seen, decision.channel]))
+    flags = list(dict.fromkeys([*stored.flags, *(f.value for f in decision.flags)]))
+    return stored.model_copy(update={
+        "message_ids": message_ids,
+        "channels_seen": channels,
+        "repeat_count": state_item.repeat_count if state_item else decision.repeat_count,
+        "references": sorted({*stored.references, *decision.references}),
+        "priority": decision.priority,
+        "flags": flags,
+        "trace": [*stored.trace, *decision.trace[-3:]],
+    })

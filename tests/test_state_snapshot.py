@@ -1,0 +1,51 @@
+"""Routing state survives a snapshot round trip, and pruning forgets only what no decision needs."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from contracts.decision import Action
+from routing.decide import decide
+from routing.state_snapshot import prune, restore, snapshot
+from routing_helpers import Stream, local, msg
+
+
+def test_decisions_after_restore_equal_decisions_without_restart() -> None:
+    first = [
+        msg("alkonect", "email", "Where is my order ALK-120044?", sender="a@x.com", provider_id="m1"),
+        msg("alkonect", "chat", "you idiots", sender="v1", email="b@x.com", provider_id="m2"),
+        msg("alkonect", "email", "cannot log in", sender="c@x.com", provider_id="m3"),
+    ]
+    later = [
+        msg("alkonect", "email", "Where is my order ALK-120044?", sender="a@x.com", provider_id="m1"),
+        msg("alkonect", "email", "still no news on ALK-120044", sender="a@x.com", provider_id="m4",
+            at="2026-11-24T12:00:00"),
+        msg("alkonect", "email", "you are liars and idiots", sender="b@x.com", provider_id="m5",
+            at="2026-11-24T12:30:00"),
+    ]
+    straight = Stream("alkonect")
+    for m in first:
+        straight(m)
+    resumed = Stream("alkonect")
+    for m in first:
+        resumed(m)
+    resumed.state = restore(json.loads(json.dumps(snapshot(resumed.state))))
+    a = [straight(m) for m in later]
+    b = [resumed(m) for m in later]
+    assert [d.model_dump(exclude={"decided_at"}) for d in a] == [d.model_dump(exclude={"decided_at"}) for d in b]
+    assert [d.action for d in b] == [Action.drop, Action.merge, Action.quarantine]
+
+
+def test_prune_forgets_old_redeliveries_and_idle_items_only() -> None:
+    s = Stream("alkonect")
+    s(msg("alkonect", "email", "Where is my order ALK-1?", provider_id="old", at="2026-11-01T10:00:00"))
+    s(msg("alkonect", "email", "Where is my order ALK-2?", provider_id="new", at="2026-11-24T10:00:00",
+          sender="z@x.com"))
+    now = local("alkonect", "2026-11-24T11:00:00")
+    gone = prune(s.state, now, keep_seen_since=now - timedelta(days=7), keep_items_since=now - timedelta(hours=72))
+    assert gone >= 2
+    assert len(s.state.items) == 1 and len(s.state.seen) == 1
+    again = decide(msg("alkonect", "email", "Where is my order ALK-2?", provider_id="new", sender="z@x.com",
+                       at="2026-11-24T10:00:00"), s.state, now, s.policy)
+    assert again.action == Action.drop
