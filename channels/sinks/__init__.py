@@ -1,0 +1,1 @@
+"""Sinks: where routed work is materialised for agents (Redis queues, webhooks, team channels)."""

@@ -1,0 +1,140 @@
+"""Agents' work queues in Redis: one per (tenant, queue), ordered by SLA due, with atomic claim."""
+
+from __future__ import annotations
+
+import heapq
+from itertools import islice
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import redis.asyncio as aioredis
+
+from channels.sinks import redis_queue_lua as lua
+from contracts.workitem import WorkItem, WorkItemState
+
+RESOLVED_TTL_SECONDS = 7 * 24 * 3600
+_NO_SLA_HORIZON = timedelta(days=3652)  # items without an SLA sort after every real deadline
+
+
+def sla_due(item: WorkItem) -> datetime | None:
+    """The deadline an item is worked by: first response, else resolution; None without an SLA."""
+    if item.sla is None:
+        return None
+    return item.sla.first_response_due or item.sla.resolution_due
+
+
+def due_score(item: WorkItem) -> float:
+    due = sla_due(item) or item.opened_at + _NO_SLA_HORIZON
+    return due.timestamp()
+
+
+def _text(value: bytes | str | None) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class RedisWorkQueue:
+    """Work items materialised for agents; see the module docstring of redis_queue_lua for the scripts."""
+
+    def __init__(self, redis: aioredis.Redis, *, prefix: str = "omniroute",
+                 resolved_ttl_seconds: int = RESOLVED_TTL_SECONDS) -> None:
+        self._redis = redis
+        self._prefix = prefix
+        self._ttl = resolved_ttl_seconds
+        self._base = f"{prefix}:wq:"
+        self._upsert = redis.register_script(lua.UPSERT)
+        self._claim_next = redis.register_script(lua.CLAIM_NEXT)
+        self._claim_item = redis.register_script(lua.CLAIM_ITEM)
+        self._release = redis.register_script(lua.RELEASE)
+        self._resolve = redis.register_script(lua.RESOLVE)
+
+    # key names (the Lua prelude builds the same ones)
+    def item_key(self, item_id: str) -> str:
+        return f"{self._base}item:{lua.escape(item_id)}"
+
+    def queue_key(self, tenant: str, queue: str) -> str:
+        return f"{self._base}queue:{lua.escape(tenant)}:{lua.escape(queue)}"
+
+    def tenant_key(self, tenant: str) -> str:
+        return f"{self._base}tenant:{lua.escape(tenant)}"
+
+    def queues_key(self, tenant: str) -> str:
+        return f"{self._base}queues:{lua.escape(tenant)}"
+
+    @property
+    def tenants_key(self) -> str:
+        return f"{self._base}tenants"
+
+    async def upsert_many(self, items: Sequence[WorkItem]) -> None:
+        """Store or refresh items in one atomic call; claims and resolutions made in Redis are kept."""
+        if not items:
+            return
+        args: list[str | float] = [self._prefix, self._ttl]
+        for item in items:
+            args += [item.id, item.tenant, item.queue, repr(due_score(item)), item.model_dump_json(),
+                     item.state.value, item.assignee or ""]
+        await self._upsert(args=args)
+
+    async def claim(self, tenant: str, queue: str, agent_id: str) -> WorkItem | None:
+        """Take the open item due first in the queue; None when nothing is claimable."""
+        found = await self._claim_next(args=[self._prefix, tenant, queue, agent_id])
+        if not found:
+            return None
+        return _hydrate(found[1], WorkItemState.claimed.value, agent_id)
+
+    async def claim_item(self, item_id: str, agent_id: str) -> WorkItem | None:
+        """Claim one specific item; None when it is unknown or not open."""
+        found = await self._claim_item(args=[self._prefix, item_id, agent_id])
+        return _hydrate(found, WorkItemState.claimed.value, agent_id) if found else None
+
+    async def release(self, item_id: str, agent_id: str) -> bool:
+        """Give back the agent's claim so the item is claimable again; False if the agent did not hold it."""
+        return bool(await self._release(args=[self._prefix, item_id, agent_id]))
+
+    async def resolve(self, item_id: str, agent_id: str) -> bool:
+        """Mark resolved, drop from the queues and expire the item later; refuses others' claims."""
+        return bool(await self._resolve(args=[self._prefix, item_id, agent_id, self._ttl]))
+
+    async def get(self, item_id: str) -> WorkItem | None:
+        json, state, assignee = await self._redis.hmget(self.item_key(item_id), "json", "state", "assignee")
+        return _hydrate(json, state, assignee) if json else None
+
+    async def list_open(self, tenant: str | None = None, queue: str | None = None,
+                        limit: int = 1000) -> list[WorkItem]:
+        """Unresolved items (open, claimed, waiting, escalated), SLA due first, across the selected queues."""
+        if limit <= 0:
+            return []
+        tenants = [tenant] if tenant is not None else sorted(await self._tenants())
+        sources = [self.tenant_key(t) if queue is None else self.queue_key(t, queue) for t in tenants]
+        pipe = self._redis.pipeline(transaction=False)
+        for key in sources:
+            pipe.zrange(key, 0, limit - 1, withscores=True)
+        ranked = await pipe.execute()
+        heads = heapq.merge(*([(score, _text(member)) for member, score in rows] for rows in ranked))
+        ids = [item_id for _, item_id in islice(heads, limit)]
+        pipe = self._redis.pipeline(transaction=False)
+        for item_id in ids:
+            pipe.hmget(self.item_key(item_id), "json", "state", "assignee")
+        rows = await pipe.execute()
+        return [_hydrate(*row) for row in rows if row[0] and _text(row[1]) != WorkItemState.resolved.value]
+
+    async def queue_depths(self, tenant: str | None = None) -> dict[tuple[str, str], int]:
+        """Unresolved items per (tenant, queue), including known queues that are empty now."""
+        tenants = [tenant] if tenant is not None else sorted(await self._tenants())
+        pipe = self._redis.pipeline(transaction=False)
+        for t in tenants:
+            pipe.smembers(self.queues_key(t))
+        pairs = [(t, _text(q)) for t, queues in zip(tenants, await pipe.execute()) for q in sorted(queues)]
+        pipe = self._redis.pipeline(transaction=False)
+        for t, q in pairs:
+            pipe.zcard(self.queue_key(t, q))
+        return dict(zip(pairs, await pipe.execute()))
+
+    async def _tenants(self) -> set[str]:
+        return {_text(t) for t in await self._redis.smembers(self.tenants_key)}
+
+
+def _hydrate(json: bytes | str, state: bytes | str | None, assignee: bytes | str | None) -> WorkItem:
+    """The stored item with the agent-side fields Redis holds authoritatively."""
+    item = WorkItem.model_validate_json(json)
+    return item.model_copy(update={"state": WorkItemState(_text(state) or item.state.value),
+                                   "assignee": _text(assignee) or None})

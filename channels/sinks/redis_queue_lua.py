@@ -1,0 +1,110 @@
+"""Lua scripts behind RedisWorkQueue: each runs atomically inside Redis, so claims never race.
+
+Key names are built inside the scripts from the prefix (ARGV[1]) and the item's stored tenant/queue, so the
+scripts suit a standalone or Sentinel-managed Redis, not Redis Cluster. `escape` must match `_LUA_PRELUDE.esc`.
+"""
+
+from __future__ import annotations
+
+
+def escape(part: str) -> str:
+    """Make a tenant, queue or item id safe to embed in a ':'-separated key name."""
+    return part.replace("%", "%25").replace(":", "%3A")
+
+
+_LUA_PRELUDE = """
+local P = ARGV[1] .. ':wq:'
+local function esc(s)
+  return (string.gsub(s, '[%%:]', function(c) return string.format('%%%02X', string.byte(c)) end))
+end
+local function item_key(id) return P .. 'item:' .. esc(id) end
+local function ready_key(t, q) return P .. 'ready:' .. esc(t) .. ':' .. esc(q) end
+local function queue_key(t, q) return P .. 'queue:' .. esc(t) .. ':' .. esc(q) end
+local function tenant_key(t) return P .. 'tenant:' .. esc(t) end
+local function unindex(id, t, q)
+  redis.call('ZREM', ready_key(t, q), id)
+  redis.call('ZREM', queue_key(t, q), id)
+  redis.call('ZREM', tenant_key(t), id)
+end
+"""
+
+# ARGV: prefix, resolved_ttl, then per item: id, tenant, queue, due, json, state, assignee.
+UPSERT = _LUA_PRELUDE + """
+local ttl = tonumber(ARGV[2])
+for i = 3, #ARGV, 7 do
+  local id, t, q, due, json = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+  local state, assignee = ARGV[i + 5], ARGV[i + 6]
+  local key = item_key(id)
+  local old = redis.call('HMGET', key, 'tenant', 'queue', 'state', 'assignee')
+  -- agents' claims and resolutions win over whatever routing sends again
+  if old[3] == 'claimed' or old[3] == 'resolved' then
+    state = old[3]
+    assignee = old[4] or ''
+  end
+  if old[1] and (old[1] ~= t or old[2] ~= q) then unindex(id, old[1], old[2]) end
+  redis.call('HSET', key, 'json', json, 'tenant', t, 'queue', q, 'due', due, 'state', state, 'assignee', assignee)
+  if state == 'resolved' then
+    unindex(id, t, q)
+    if redis.call('TTL', key) < 0 then redis.call('EXPIRE', key, ttl) end
+  else
+    redis.call('ZADD', queue_key(t, q), due, id)
+    redis.call('ZADD', tenant_key(t), due, id)
+    if state == 'open' then
+      redis.call('ZADD', ready_key(t, q), due, id)
+    else
+      redis.call('ZREM', ready_key(t, q), id)
+    end
+    redis.call('SADD', P .. 'queues:' .. esc(t), q)
+    redis.call('SADD', P .. 'tenants', t)
+  end
+end
+return 1
+"""
+
+# ARGV: prefix, tenant, queue, agent. Returns {id, json} or nil.
+CLAIM_NEXT = _LUA_PRELUDE + """
+local rk = ready_key(ARGV[2], ARGV[3])
+while true do
+  local popped = redis.call('ZPOPMIN', rk)
+  if #popped == 0 then return false end
+  local id = popped[1]
+  local key = item_key(id)
+  local h = redis.call('HMGET', key, 'json', 'state')
+  if h[1] and h[2] == 'open' then
+    redis.call('HSET', key, 'state', 'claimed', 'assignee', ARGV[4])
+    return {id, h[1]}
+  end
+end
+"""
+
+# ARGV: prefix, item id, agent. Returns the item json or nil when it is not open.
+CLAIM_ITEM = _LUA_PRELUDE + """
+local key = item_key(ARGV[2])
+local h = redis.call('HMGET', key, 'json', 'tenant', 'queue', 'state')
+if not h[1] or h[4] ~= 'open' then return false end
+redis.call('ZREM', ready_key(h[2], h[3]), ARGV[2])
+redis.call('HSET', key, 'state', 'claimed', 'assignee', ARGV[3])
+return h[1]
+"""
+
+# ARGV: prefix, item id, agent. Returns 1 when the agent's claim was given back.
+RELEASE = _LUA_PRELUDE + """
+local key = item_key(ARGV[2])
+local h = redis.call('HMGET', key, 'tenant', 'queue', 'state', 'assignee', 'due')
+if h[3] ~= 'claimed' or h[4] ~= ARGV[3] then return 0 end
+redis.call('HSET', key, 'state', 'open', 'assignee', '')
+redis.call('ZADD', ready_key(h[1], h[2]), h[5], ARGV[2])
+return 1
+"""
+
+# ARGV: prefix, item id, agent, ttl. Returns 1 when resolved; refuses items claimed by someone else.
+RESOLVE = _LUA_PRELUDE + """
+local key = item_key(ARGV[2])
+local h = redis.call('HMGET', key, 'tenant', 'queue', 'state', 'assignee')
+if not h[1] or h[3] == 'resolved' then return 0 end
+if h[3] == 'claimed' and h[4] ~= ARGV[3] then return 0 end
+redis.call('HSET', key, 'state', 'resolved', 'assignee', ARGV[3])
+unindex(ARGV[2], h[1], h[2])
+redis.call('EXPIRE', key, tonumber(ARGV[4]))
+return 1
+"""

@@ -1,0 +1,285 @@
+"""RedisWorkQueue against a real Redis (the `redis_url` stack fixture), and the `omniroute queues` views."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import pytest
+import redis
+import redis.asyncio as aioredis
+
+from channels.sinks.redis_queue import RedisWorkQueue
+from contracts.channels import ChannelKind
+from contracts.decision import Priority, SlaTargets
+from contracts.workitem import WorkItem, WorkItemState
+from workers.queues_view import format_queue_table, queue_rows_json
+
+T0 = datetime(2024, 5, 6, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def run(redis_url: str):
+    """Runs `body(queue, client)` in a fresh event loop against a unique key prefix, deleted afterwards."""
+    prefix = f"omniroute-test-{uuid4().hex}"
+
+    def runner(body, *, decode_responses: bool = False):
+        async def main():
+            client = aioredis.Redis.from_url(redis_url, socket_connect_timeout=2, decode_responses=decode_responses)
+            try:
+                try:
+                    await client.ping()
+                except redis.RedisError as exc:
+                    pytest.fail(f"Redis at {redis_url} did not answer ({exc}); start one or set REDIS_URL")
+                return await body(RedisWorkQueue(client, prefix=prefix), client)
+            finally:
+                await client.aclose()
+
+        return asyncio.run(main())
+
+    runner.prefix = prefix
+    yield runner
+    with redis.Redis.from_url(redis_url, socket_connect_timeout=2) as client:
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+
+
+def make_item(item_id: str, *, tenant: str = "acme", queue: str = "billing", due_min: int | None = 60,
+              resolution_only: bool = False, **extra) -> WorkItem:
+    sla = None
+    if due_min is not None:
+        due = T0 + timedelta(minutes=due_min)
+        sla = SlaTargets(timezone="Europe/Berlin", clock="business", calendar="de", started_at=T0, rule="default",
+                         first_response_due=None if resolution_only else due,
+                         resolution_due=due if resolution_only else due + timedelta(days=2))
+    fields = dict(id=item_id, tenant=tenant, queue=queue, category="refund", priority=Priority.normal,
+                  channel=ChannelKind.email, customer=f"cust-{item_id}@example.com", conversation_key=f"conv-{item_id}",
+                  opened_at=T0, sla=sla, message_ids=[f"m-{item_id}"])
+    return WorkItem(**(fields | extra))
+
+
+def due_of(item: WorkItem) -> datetime:
+    if item.sla is None:
+        return item.opened_at + timedelta(days=3650)
+    return item.sla.first_response_due or item.sla.resolution_due
+
+
+def mixed_items() -> list[WorkItem]:
+    items = [make_item(f"w{n}", tenant=tenant, queue=queue, due_min=due)
+             for n, (tenant, queue, due) in enumerate([
+                 ("acme", "billing", 300), ("acme", "tech", 30), ("acme", "billing", 90), ("acme", "tech", 600),
+                 ("globex", "billing", 45), ("globex", "vip", 5), ("globex", "billing", 240)])]
+    items.append(make_item("w-res", tenant="acme", queue="tech", due_min=120, resolution_only=True))
+    items.append(make_item("w-nosla", tenant="acme", queue="billing", due_min=None))
+    random.Random(7).shuffle(items)
+    return items
+
+
+async def snapshot(client: aioredis.Redis, prefix: str) -> dict:
+    state = {}
+    async for key in client.scan_iter(match=f"{prefix}:*"):
+        kind = (await client.type(key)).decode()
+        if kind == "hash":
+            state[key] = await client.hgetall(key)
+        elif kind == "zset":
+            state[key] = await client.zrange(key, 0, -1, withscores=True)
+        else:
+            state[key] = sorted(await client.smembers(key))
+        state[key, "ttl"] = await client.ttl(key)
+    return state
+
+
+def test_list_open_orders_by_sla_due_across_queues_and_tenants(run) -> None:
+    items = mixed_items()
+
+    async def body(q: RedisWorkQueue, _):
+        await q.upsert_many(items)
+        return await q.list_open(), await q.list_open(tenant="acme"), await q.list_open(limit=3)
+
+    everything, acme, first3 = run(body)
+    by_due = sorted(items, key=due_of)
+    assert [i.id for i in everything] == [i.id for i in by_due]
+    assert [i.id for i in acme] == [i.id for i in by_due if i.tenant == "acme"]
+    assert acme[-1].id == "w-nosla" and [i.id for i in first3] == [i.id for i in by_due[:3]]
+    assert {i.id: i for i in everything} == {i.id: i for i in items}  # stored items round-trip unchanged
+
+
+def test_upsert_is_idempotent(run) -> None:
+    items = mixed_items()
+
+    async def body(q: RedisWorkQueue, client):
+        await q.upsert_many(items)
+        before = await snapshot(client, run.prefix)
+        await q.upsert_many(items)
+        return before, await snapshot(client, run.prefix), await q.list_open()
+
+    before, after, listed = run(body)
+    assert before and before == after
+    assert len(listed) == len(items)
+
+
+def test_upsert_after_claim_keeps_the_claim_but_refreshes_content(run) -> None:
+    items = [make_item("a", due_min=10), make_item("b", due_min=20)]
+
+    async def body(q: RedisWorkQueue, _):
+        await q.upsert_many(items)
+        claimed = await q.claim("acme", "billing", "agent-1")
+        refreshed = [items[0].model_copy(update={"repeat_count": 2}), items[1]]
+        await q.upsert_many(refreshed)
+        again = await q.claim("acme", "billing", "agent-2")
+        resolved = await q.resolve("b", "agent-2")
+        await q.upsert_many(refreshed)
+        return claimed, again, resolved, await q.get("a"), await q.get("b"), await q.list_open()
+
+    claimed, again, resolved, a, b, listed = run(body)
+    assert claimed.id == "a" and claimed.state is WorkItemState.claimed and claimed.assignee == "agent-1"
+    assert again.id == "b" and resolved
+    assert (a.state, a.assignee, a.repeat_count) == (WorkItemState.claimed, "agent-1", 2)
+    assert (b.state, b.assignee) == (WorkItemState.resolved, "agent-2")
+    assert [i.id for i in listed] == ["a"]
+
+
+def test_concurrent_claimers_never_share_an_item(run) -> None:
+    items = [make_item(f"r{n}", due_min=n) for n in range(5)]
+
+    async def body(q: RedisWorkQueue, _):
+        await q.upsert_many(items)
+        results = await asyncio.gather(*(q.claim("acme", "billing", f"agent-{n}") for n in range(20)))
+        stored = [await q.get(i.id) for i in items]
+        return results, stored
+
+    results, stored = run(body)
+    won = [r for r in results if r is not None]
+    assert sorted(r.id for r in won) == sorted(i.id for i in items)
+    assert results.count(None) == 15
+    assert {s.id: s.assignee for s in stored} == {r.id: r.assignee for r in won}
+    assert all(s.state is WorkItemState.claimed for s in stored)
+
+
+def test_claim_item_release_and_claim_order(run) -> None:
+    items = [make_item("early", due_min=5), make_item("late", due_min=50)]
+
+    async def body(q: RedisWorkQueue, _):
+        await q.upsert_many(items)
+        got = await q.claim_item("late", "agent-1")
+        twice = await q.claim_item("late", "agent-2")
+        unknown = await q.claim_item("nope", "agent-2")
+        wrong_release = await q.release("late", "agent-2")
+        right_release = await q.release("late", "agent-1")
+        first = await q.claim("acme", "billing", "agent-3")
+        second = await q.claim("acme", "billing", "agent-3")
+        third = await q.claim("acme", "billing", "agent-3")
+        return got, twice, unknown, wrong_release, right_release, first, second, third
+
+    got, twice, unknown, wrong_release, right_release, first, second, third = run(body)
+    assert got.id == "late" and got.assignee == "agent-1" and twice is None and unknown is None
+    assert not wrong_release and right_release
+    assert (first.id, second.id, third) == ("early", "late", None)
+
+
+def test_resolve_removes_from_listing_and_expires_later(run) -> None:
+    items = [make_item("x", due_min=5), make_item("y", due_min=6), make_item("z", queue="tech", due_min=7)]
+
+    async def body(q: RedisWorkQueue, client):
+        await q.upsert_many(items)
+        await q.claim_item("y", "agent-1")
+        refused = await q.resolve("y", "agent-2")
+        done_claimed = await q.resolve("y", "agent-1")
+        done_open = await q.resolve("z", "agent-2")
+        twice = await q.resolve("z", "agent-2")
+        ttl = await client.ttl(q.item_key("y"))
+        return refused, done_claimed, done_open, twice, ttl, await q.list_open(), await q.get("y"), \
+            await q.queue_depths(), await q.claim("acme", "tech", "agent-3")
+
+    refused, done_claimed, done_open, twice, ttl, listed, y, depths, claim_tech = run(body)
+    assert not refused and done_claimed and done_open and not twice
+    assert [i.id for i in listed] == ["x"]
+    assert y.state is WorkItemState.resolved and y.assignee == "agent-1"
+    assert 0 < ttl <= 7 * 24 * 3600
+    assert depths == {("acme", "billing"): 1, ("acme", "tech"): 0}
+    assert claim_tech is None
+
+
+def test_list_filters_by_tenant_and_queue_and_depths_count_unresolved(run) -> None:
+    items = mixed_items()
+
+    async def body(q: RedisWorkQueue, _):
+        await q.upsert_many(items)
+        await q.claim("globex", "billing", "agent-1")
+        return (await q.list_open(tenant="acme", queue="billing"), await q.list_open(queue="billing"),
+                await q.list_open(tenant="initech"), await q.queue_depths(), await q.queue_depths(tenant="globex"))
+
+    acme_billing, billing, nobody, depths, globex = run(body)
+    by_due = sorted(items, key=due_of)
+    assert [i.id for i in acme_billing] == [i.id for i in by_due if (i.tenant, i.queue) == ("acme", "billing")]
+    assert [i.id for i in billing] == [i.id for i in by_due if i.queue == "billing"]
+    assert sum(i.state is WorkItemState.claimed for i in billing) == 1
+    assert nobody == []
+    expected: dict[tuple[str, str], int] = {}
+    for i in items:
+        expected[i.tenant, i.queue] = expected.get((i.tenant, i.queue), 0) + 1
+    assert depths == expected
+    assert globex == {k: v for k, v in expected.items() if k[0] == "globex"}
+
+
+def test_requeued_item_moves_and_separators_do_not_collide(run) -> None:
+    items = [make_item("p", tenant="a:b", queue="c"), make_item("q", tenant="a", queue="b:c"),
+             make_item("m", tenant="a", queue="billing")]
+
+    async def body(q: RedisWorkQueue, _):
+        await q.upsert_many(items)
+        await q.upsert_many([items[2].model_copy(update={"queue": "escalations"})])
+        return (await q.list_open(tenant="a:b", queue="c"), await q.list_open(tenant="a"),
+                await q.queue_depths(), await q.claim("a", "billing", "agent"))
+
+    ab_c, tenant_a, depths, from_old_queue = run(body)
+    assert [i.id for i in ab_c] == ["p"]
+    assert sorted(i.id for i in tenant_a) == ["m", "q"]
+    assert depths == {("a:b", "c"): 1, ("a", "b:c"): 1, ("a", "billing"): 0, ("a", "escalations"): 1}
+    assert from_old_queue is None
+
+
+def test_works_with_a_decoding_client(run) -> None:
+    items = mixed_items()
+
+    async def body(q: RedisWorkQueue, _):
+        await q.upsert_many(items)
+        claimed = await q.claim("acme", "tech", "agent-1")
+        return claimed, await q.list_open(tenant="acme"), await q.queue_depths("acme")
+
+    claimed, listed, depths = run(body, decode_responses=True)
+    assert claimed.id == min((i for i in items if (i.tenant, i.queue) == ("acme", "tech")), key=due_of).id
+    assert len(listed) == sum(i.tenant == "acme" for i in items)
+    assert set(depths) == {("acme", "billing"), ("acme", "tech")}
+
+
+def test_queue_views_show_due_in_tenant_time_with_countdown() -> None:
+    now = T0 + timedelta(minutes=30)
+    soon = make_item("soon", due_min=30 + 3 * 60 + 12, priority=Priority.high, repeat_count=2)
+    late = make_item("late", queue="tech", due_min=25, channel=ChannelKind.whatsapp,
+                     state=WorkItemState.claimed, assignee="agent-1")
+    far = make_item("far", due_min=30 + 2 * 24 * 60 + 5 * 60)
+    none = make_item("none", due_min=None, category=None)
+    table = format_queue_table([soon, late, far, none], now).splitlines()
+    assert table[0].split() == ["ITEM", "TENANT", "QUEUE", "CATEGORY", "CHANNEL", "CUSTOMER", "SLA", "DUE", "STATE"]
+    rows = {line.split()[0]: line.split() for line in table[1:]}
+    assert rows["soon"] == ["soon", "acme", "billing", "refund", "email", "cust-soon@example.com",
+                            "2024-05-06T14:42+02:00", "(in", "3h12m)", "open"]
+    assert rows["late"][-4:] == ["2024-05-06T11:25+02:00", "(overdue", "5m)", "claimed"]
+    assert "(in 2d5h)" in table[3]
+    assert rows["none"] == ["none", "acme", "billing", "-", "email", "cust-none@example.com", "-", "open"]
+    column = table[0].index("SLA DUE")
+    assert all(line[column - 2:column] == "  " and line[column] in "2-" for line in table[1:])
+
+    json_rows = queue_rows_json([soon, late, none])
+    assert [set(r) for r in json_rows] == [{"item_id", "tenant", "queue", "category", "channel", "customer", "sla_due",
+                                            "state", "priority", "repeat_count"}] * 3
+    assert json_rows[0] == {"item_id": "soon", "tenant": "acme", "queue": "billing", "category": "refund",
+                            "channel": "email", "customer": "cust-soon@example.com",
+                            "sla_due": "2024-05-06T14:42:00+02:00", "state": "open", "priority": "high",
+                            "repeat_count": 2}
+    assert (json_rows[1]["channel"], json_rows[1]["state"], json_rows[2]["sla_due"]) == ("whatsapp", "claimed", None)
+    assert datetime.fromisoformat(json_rows[0]["sla_due"]) == due_of(soon)
