@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["stack_fixtures"]
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("OMNIROUTE_SHARED", ROOT.parent / "shared"))
 CONFORMANCE = SHARED / "conformance"
