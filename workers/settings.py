@@ -1,15 +1,27 @@
-"""Process settings, read once from the environment (prefix OMNIROUTE_)."""
+"""Process settings, read once from the environment."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _REPO_POLICIES = Path(__file__).resolve().parents[1] / "deploy" / "policies"
 
 
 class Settings(BaseSettings):
+    """OMNIROUTE_* variables, plus the conventional KAFKA_BOOTSTRAP_SERVERS and REDIS_URL."""
+
     model_config = SettingsConfigDict(env_prefix="OMNIROUTE_", extra="ignore")
 
     policy_dir: Path = _REPO_POLICIES
+    kafka_bootstrap_servers: str | None = Field(
+        default=None, validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "OMNIROUTE_KAFKA_BOOTSTRAP_SERVERS"))
+    redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL", "OMNIROUTE_REDIS_URL"))
+    api_token: SecretStr | None = None
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    fetch_max_wait_ms: int = 100
+    state_file: Path = Path.home() / ".cache" / "omniroute" / "dev-stack.json"
+    run_dir: Path = Path.home() / ".cache" / "omniroute" / "run"

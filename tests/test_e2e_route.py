@@ -1,0 +1,191 @@
+"""End to end through a real broker and Redis: native inputs in, routed work in the queues, crash and restart."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import orjson
+import pytest
+import pytest_asyncio
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from redis.asyncio import Redis
+
+from channels.sinks.redis_queue import RedisWorkQueue
+from conftest import ROOT
+from contracts.channels import ChannelKind
+from contracts.topics import ALL_TOPICS, DEAD_LETTER, INBOUND, QUARANTINE, REJECTED, ROUTED
+from workers.channel_registry import NORMALIZERS
+from workers.policy_files import load_policies
+from workers.runtime.publisher import new_producer, publish
+from workers.runtime.route_worker import RouteWorker, RouteWorkerConfig
+from workers.stack.broker import EmbeddedBroker
+from workers.stack.topics import ensure_topics
+
+SAMPLES = ROOT / "deploy" / "samples"
+POLICIES = load_policies(ROOT / "deploy" / "policies")
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+def native(tenant: str, channel: ChannelKind, pattern: str):
+    out = []
+    for path in sorted((SAMPLES / tenant).glob(pattern)):
+        out.extend(NORMALIZERS[channel](path.read_bytes(), tenant, None))
+    return out
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def bootstrap(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    """A broker of this module's own: its topics carry the production names."""
+    broker = EmbeddedBroker(tmp_path_factory.mktemp("e2e-broker"))
+    address = await broker.start()
+    reports = await ensure_topics(address, ALL_TOPICS)
+    assert {r.status for r in reports} == {"created"}
+    yield address
+    await broker.stop()
+
+
+class Running:
+    def __init__(self, bootstrap: str, redis_url: str, prefix: str) -> None:
+        self.config = RouteWorkerConfig(bootstrap=bootstrap, redis_url=redis_url, group=f"route-{prefix}",
+                                        redis_prefix=prefix, session_timeout_ms=6000, snapshot_every_s=0.2)
+
+    async def start(self, *, checkpoint_every_s: float = 0.2) -> RouteWorker:
+        self.stop = asyncio.Event()
+        self.config.snapshot_every_s = checkpoint_every_s
+        self.worker = RouteWorker(self.config, POLICIES)
+        self.task = asyncio.create_task(self.worker.run(self.stop))
+        await asyncio.wait_for(self.worker.ready.wait(), 30)
+        return self.worker
+
+    async def graceful(self) -> None:
+        self.stop.set()
+        await asyncio.wait_for(self.task, 30)
+
+    async def crash(self) -> None:
+        """No final checkpoint: what was processed since the last snapshot is processed again."""
+        self.task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await self.task
+
+
+async def wait_for(predicate, timeout: float = 30.0):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await predicate()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("timed out waiting for the pipeline")
+        await asyncio.sleep(0.1)
+
+
+async def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 20.0) -> list[bytes]:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                enable_auto_commit=False, group_id=None, fetch_max_wait_ms=100)
+    await consumer.start()
+    values: list[bytes] = []
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(values) < expected and asyncio.get_running_loop().time() < deadline:
+            batch = await consumer.getmany(timeout_ms=200)
+            values.extend(r.value for records in batch.values() for r in records)
+    finally:
+        await consumer.stop()
+    return values
+
+
+async def test_native_inputs_reach_the_queues_once_even_after_a_crash(bootstrap: str, redis_url: str) -> None:
+    prefix = f"omniroute-test-{uuid.uuid4().hex[:8]}"
+    redis = Redis.from_url(redis_url)
+    queue = RedisWorkQueue(redis, prefix=prefix)
+    producer = new_producer(bootstrap)
+    await producer.start()
+    running = Running(bootstrap, redis_url, prefix)
+    try:
+        await running.start(checkpoint_every_s=3600)  # crashes before its first checkpoint
+        alkonect = native("alkonect", ChannelKind.email, "*.eml")
+        conek = native("conek", ChannelKind.whatsapp, "*.json")
+        izonie = native("izonie", ChannelKind.messenger, "*.json")
+        await publish(producer, [*alkonect, *conek, *izonie])
+
+        async def seven_items():
+            items = await queue.list_open()
+            return items if len(items) == 7 else None
+
+        items = await wait_for(seven_items)
+        by_tenant = {t: [i for i in items if i.tenant == t] for t in ("alkonect", "conek", "izonie")}
+        assert {t: len(v) for t, v in by_tenant.items()} == {"alkonect": 2, "conek": 3, "izonie": 2}
+        order = next(i for i in by_tenant["alkonect"] if i.category == "order_status")
+        assert order.queue == "orders" and order.repeat_count == 1 and len(order.message_ids) == 2
+        assert order.sla is not None and order.trace  # the decision trace travels with the work item
+        dues = [i.sla.first_response_due for i in items]
+        assert dues == sorted(dues)  # ordered by SLA due
+
+        await wait_for(lambda: _settled(running.worker, 18))
+        await running.crash()
+        # Redeliver everything (a producer retry after the crash) and add one new request.
+        fresh = native("conek", ChannelKind.whatsapp, "01-*.json")[0].model_copy(update={
+            "provider_message_id": "wamid.after-crash", "id": "",
+            "sender": native("conek", ChannelKind.whatsapp, "04-*.json")[0].sender.model_copy(update={"platform_id": "27820000000"}),
+        })
+        await publish(producer, [*alkonect, *conek, *izonie, fresh])
+        worker = await running.start()
+
+        async def eight_items():
+            items = await queue.list_open()
+            return items if len(items) == 8 else None
+
+        await wait_for(eight_items)
+        await wait_for(lambda: _settled(worker, 18 + 19))  # everything replayed from offset 0, then the redeliveries
+        after = await queue.list_open()
+        assert len(after) == 8
+        assert len({i.id for i in after}) == 8
+        again = next(i for i in after if i.id == order.id)
+        assert again.repeat_count == 1  # redeliveries were dropped, not counted as repeats
+        await running.graceful()
+    finally:
+        if not running.task.done():
+            await running.crash()
+        await producer.stop()
+        keys = [k async for k in redis.scan_iter(f"{prefix}*")]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()
+
+
+async def _settled(worker: RouteWorker, records: int) -> bool:
+    return worker.stats.records >= records
+
+
+async def test_poison_input_is_dead_lettered_and_the_worker_goes_on(bootstrap: str, redis_url: str) -> None:
+    prefix = f"omniroute-test-{uuid.uuid4().hex[:8]}"
+    running = Running(bootstrap, redis_url, prefix)
+    producer = new_producer(bootstrap)
+    await producer.start()
+    redis = Redis.from_url(redis_url)
+    try:
+        worker = await running.start()
+        before = len(await read_topic(bootstrap, DEAD_LETTER.name, 0, timeout=1))
+        await producer.send_and_wait(INBOUND.name, value=b"\xff\xfenot json", key=b"k")
+        await producer.send_and_wait(INBOUND.name, value=b'{"tenant": "alkonect"}', key=b"k")
+        good = native("alkonect", ChannelKind.email, "06-*.eml")[0].model_copy(update={"provider_message_id": "poison-test", "id": ""})
+        await publish(producer, [good])
+        await wait_for(lambda: _settled(worker, 3))
+        letters = await read_topic(bootstrap, DEAD_LETTER.name, before + 2)
+        assert len(letters) >= before + 2
+        last = [orjson.loads(v) for v in letters[-2:]]
+        assert last[0]["error_type"] in {"JSONDecodeError", "ValidationError", "ValueError"}
+        assert last[0]["source"]["topic"] == INBOUND.name and last[0]["value_b64"]
+        assert worker.stats.dead_lettered >= 2 and worker.stats.by_action.get("route", 0) >= 1
+        await running.graceful()
+    finally:
+        if not running.task.done():
+            await running.crash()
+        await producer.stop()
+        keys = [k async for k in redis.scan_iter(f"{prefix}*")]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()

@@ -1,0 +1,1 @@
+"""The streaming runtime: Kafka route worker, HTTP ingress and the state they keep."""

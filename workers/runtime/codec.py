@@ -1,0 +1,27 @@
+"""One codec for the wire: pydantic contracts <-> orjson bytes, and record keys."""
+
+from __future__ import annotations
+
+import orjson
+from pydantic import BaseModel
+
+from contracts.decision import DECISION_ADAPTER, Decision
+from contracts.inbound import InboundMessage
+
+
+def encode(model: BaseModel) -> bytes:
+    return orjson.dumps(model.model_dump(mode="json", exclude_none=False))
+
+
+def decode_inbound(raw: bytes) -> InboundMessage:
+    """Raises ValueError (pydantic ValidationError is one) for bytes that are not an InboundMessage."""
+    return InboundMessage.model_validate(orjson.loads(raw))
+
+
+def decode_decision(raw: bytes) -> Decision:
+    return DECISION_ADAPTER.validate_python(orjson.loads(raw))
+
+
+def inbound_key(message: InboundMessage) -> bytes:
+    """tenant + the sender's first identity: all of one sender's messages share a partition."""
+    return f"{message.tenant}:{message.sender.identity_keys(message.channel)[0]}".encode()

@@ -1,0 +1,175 @@
+"""The route worker: batches from support.inbound.v1 -> decide -> routed topics and Redis queues -> commit."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from redis.asyncio import Redis
+
+from channels.sinks.redis_queue import RedisWorkQueue
+from contracts.topics import INBOUND
+from routing.policy import TenantPolicy
+from routing.state import MemoryState
+from routing.state_snapshot import prune
+from routing.work_items import merged_item
+from workers.runtime.route_processor import Outcome, RouteProcessor
+from workers.runtime.state_store import PartitionStateStore
+
+log = logging.getLogger("omniroute.route")
+
+
+@dataclass
+class RouteWorkerConfig:
+    bootstrap: str
+    redis_url: str
+    group: str = "omniroute-route"
+    fetch_max_wait_ms: int = 100  # the embedded broker does not answer a waiting fetch early
+    max_batch: int = 2000
+    session_timeout_ms: int = 10_000  # the embedded broker holds JoinGroup for half of this
+    snapshot_every_s: float = 1.0
+    client_id: str = "omniroute-route"
+    redis_prefix: str = "omniroute"
+
+
+@dataclass
+class _Partition:
+    state: MemoryState
+    next_offset: int | None = None  # offset after the last processed record
+    dirty: bool = False
+
+
+@dataclass
+class RouteStats:
+    records: int = 0
+    dead_lettered: int = 0
+    opened: int = 0
+    merged: int = 0
+    batches: int = 0
+    by_action: dict[str, int] = field(default_factory=dict)
+
+
+class RouteWorker:
+    def __init__(self, config: RouteWorkerConfig, policies: dict[str, TenantPolicy]) -> None:
+        self.config = config
+        self.processor = RouteProcessor(policies)
+        self.policies = policies
+        self.partitions: dict[TopicPartition, _Partition] = {}
+        self.stats = RouteStats()
+        self.ready = asyncio.Event()
+        self._last_snapshot = time.monotonic()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until `stop` is set; state is snapshotted and offsets committed before returning."""
+        c = self.config
+        self.redis = Redis.from_url(c.redis_url)
+        self.queue = RedisWorkQueue(self.redis, prefix=c.redis_prefix)
+        self.store = PartitionStateStore(self.redis, group=c.group, prefix=c.redis_prefix)
+        self.producer = AIOKafkaProducer(bootstrap_servers=c.bootstrap, acks="all", linger_ms=5,
+                                         max_batch_size=256 * 1024, client_id=c.client_id)
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=c.bootstrap, group_id=c.group, client_id=c.client_id, enable_auto_commit=False,
+            auto_offset_reset="earliest", fetch_max_wait_ms=c.fetch_max_wait_ms, max_poll_records=c.max_batch,
+            session_timeout_ms=c.session_timeout_ms, heartbeat_interval_ms=1000,
+            rebalance_timeout_ms=c.session_timeout_ms,
+        )
+        self.consumer.subscribe([INBOUND.name], listener=_Rebalance(self))
+        await self.producer.start()
+        await self.consumer.start()
+        try:
+            while not stop.is_set():
+                batch = await self.consumer.getmany(timeout_ms=c.fetch_max_wait_ms, max_records=c.max_batch)
+                if self.consumer.assignment():
+                    self.ready.set()
+                if batch:
+                    await self._handle(batch)
+                if time.monotonic() - self._last_snapshot >= c.snapshot_every_s:
+                    await self._checkpoint()
+            await self._checkpoint()
+        finally:
+            await self.consumer.stop()
+            await self.producer.stop()
+            await self.redis.aclose()
+
+    async def _handle(self, batch: dict[TopicPartition, list]) -> None:
+        outcomes: list[Outcome] = []
+        for tp, records in batch.items():
+            part = self.partitions.setdefault(tp, _Partition(MemoryState()))
+            for rec in records:
+                outcomes.append(self.processor.process(part.state, rec.key, rec.value, (tp.topic, tp.partition, rec.offset)))
+                part.next_offset, part.dirty = rec.offset + 1, True
+        sends = [await self.producer.send(topic, value=value, key=key)
+                 for o in outcomes for topic, key, value in o.produce]
+        await asyncio.gather(*sends)  # acknowledged by the broker before anything is committed
+        await self._apply_work_items(outcomes)
+        self._count(outcomes)
+
+    async def _apply_work_items(self, outcomes: list[Outcome]) -> None:
+        opened = [o.opened for o in outcomes if o.opened is not None]
+        if opened:
+            await self.queue.upsert_many(opened)
+        merged = []
+        for o in outcomes:
+            if o.merged is None:
+                continue
+            decision, state_item = o.merged
+            stored = await self.queue.get(decision.work_item_id)
+            if stored is not None:
+                merged.append(merged_item(stored, decision, state_item))
+        if merged:
+            await self.queue.upsert_many(merged)
+
+    async def _checkpoint(self) -> None:
+        """Snapshot dirty partitions with their next offsets, then commit those offsets to Kafka."""
+        self._last_snapshot = time.monotonic()
+        dirty = {tp: p for tp, p in self.partitions.items() if p.dirty and p.next_offset is not None}
+        if not dirty:
+            return
+        now = datetime.now(timezone.utc)
+        for p in dirty.values():
+            prune(p.state, now, keep_seen_since=now - timedelta(days=8), keep_items_since=now - timedelta(days=30))
+        await self.store.save_many({(tp.topic, tp.partition): (p.state, p.next_offset) for tp, p in dirty.items()})
+        await self.consumer.commit({tp: p.next_offset for tp, p in dirty.items()})
+        for p in dirty.values():
+            p.dirty = False
+
+    def _count(self, outcomes: list[Outcome]) -> None:
+        s = self.stats
+        s.batches += 1
+        for o in outcomes:
+            s.records += 1
+            if o.decision is None:
+                s.dead_lettered += 1
+                continue
+            s.by_action[o.decision.action.value] = s.by_action.get(o.decision.action.value, 0) + 1
+            s.opened += o.opened is not None
+            s.merged += o.merged is not None
+
+
+class _Rebalance(ConsumerRebalanceListener):
+    """Load each assigned partition's state (and seek to the offset it reflects); flush revoked ones."""
+
+    def __init__(self, worker: RouteWorker) -> None:
+        self.worker = worker
+
+    async def on_partitions_revoked(self, revoked) -> None:
+        w = self.worker
+        if revoked and w.partitions:
+            await w._checkpoint()
+        for tp in revoked:
+            w.partitions.pop(tp, None)
+
+    async def on_partitions_assigned(self, assigned) -> None:
+        w = self.worker
+        for tp in assigned:
+            restored = await w.store.load(tp.topic, tp.partition)
+            if restored is None:
+                w.partitions[tp] = _Partition(MemoryState())
+                continue
+            w.partitions[tp] = _Partition(restored.state, next_offset=restored.next_offset)
+            w.consumer.seek(tp, restored.next_offset)
+        log.info("route worker assigned %s", sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned))
