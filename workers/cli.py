@@ -86,6 +86,64 @@ def policy_check(files: Annotated[list[Path], typer.Argument(help="policy YAML f
 
 
 @app.command()
+def dev(
+    demo: Annotated[bool, typer.Option("--demo", help="also play the shipped sample traffic and show the queues live")] = False,
+    http_port: Annotated[Optional[int], typer.Option(help="HTTP ingress port [default 8080, env OMNIROUTE_HTTP_PORT]")] = None,
+) -> None:
+    """Start the whole system on this machine: broker, Redis, topics, route worker, HTTP ingress."""
+    import asyncio
+
+    from workers.runtime.dev_stack import StackError, run_dev
+    from workers.stack.procs import ChildStartError
+    from workers.stack.redis_server import RedisUnavailable
+
+    logging_setup()
+    settings = Settings()
+    try:
+        asyncio.run(run_dev(settings, http_port=http_port or settings.http_port, play_demo=demo,
+                            echo=lambda line: typer.echo(line)))
+    except (StackError, PolicyError, ChildStartError, RedisUnavailable, OSError) as exc:
+        _fail(str(exc).splitlines()[0] if not isinstance(exc, OSError) else f"cannot start: {exc}", code=1)
+    except Exception as exc:  # noqa: BLE001 - one line for the operator, the traceback in a file
+        import traceback
+
+        log = settings.run_dir / "dev-error.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(traceback.format_exc())
+        _fail(f"the stack stopped on an unexpected {type(exc).__name__}: {exc} (traceback in {log})", code=1)
+
+
+@app.command()
+def queues(
+    tenant: Annotated[Optional[str], typer.Option(help="only this tenant")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON rows instead of a table")] = False,
+) -> None:
+    """List each queue's open work items, ordered by SLA due (from the running dev stack or REDIS_URL)."""
+    import asyncio
+
+    from workers.queues_view import format_queue_table, queue_rows_json
+    from workers.runtime.queue_reader import open_items, redis_for_cli
+
+    found = redis_for_cli(Settings())
+    if found is None:
+        _fail("no running dev stack found and REDIS_URL is not set; start one with `omniroute dev`", code=1)
+    try:
+        items = asyncio.run(open_items(*found, tenant))
+    except OSError as exc:
+        _fail(f"cannot read the queues from Redis ({exc})", code=1)
+    if as_json:
+        sys.stdout.buffer.write(orjson.dumps(queue_rows_json(items), option=orjson.OPT_INDENT_2) + b"\n")
+    else:
+        typer.echo(format_queue_table(items, datetime.now(ZoneInfo("UTC"))) if items else "no open work items")
+
+
+def logging_setup() -> None:
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
 def schemas(
     write: Annotated[bool, typer.Option("--write", help="rewrite contracts/schemas/*.json")] = False,
 ) -> None:

@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     kafka_bootstrap_servers: str | None = Field(
         default=None, validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "OMNIROUTE_KAFKA_BOOTSTRAP_SERVERS"))
     redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL", "OMNIROUTE_REDIS_URL"))
+    redis_prefix: str = "omniroute"
     api_token: SecretStr | None = None
     http_host: str = "127.0.0.1"
     http_port: int = 8080

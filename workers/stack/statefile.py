@@ -19,6 +19,7 @@ class StackState(BaseModel):
 
     bootstrap: str
     redis_url: str
+    redis_prefix: str = "omniroute"
     http_url: str | None = None
     supervisor_pid: int = Field(default_factory=os.getpid)
     pids: dict[str, int] = Field(default_factory=dict)  # role -> pid, e.g. {"broker": 123, "redis": 456}

@@ -1,0 +1,121 @@
+"""`omniroute dev` as an operator runs it: ready line, health, API channel, queues, Ctrl-C leaves nothing behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+from redis import Redis
+
+from conftest import ROOT
+from workers.stack.procs import free_port, group_alive, pid_alive
+
+EXE = str(Path(sys.executable).with_name("omniroute"))
+
+
+def _request(url: str, body: bytes | None = None, token: str | None = None) -> tuple[int, dict]:
+    req = urllib.request.Request(url, data=body, method="POST" if body is not None else "GET")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def _wait_line(proc: subprocess.Popen, needle: str, timeout: float, seen: list[str]) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if needle in line:
+            return
+    raise AssertionError(f"{needle!r} not printed within {timeout}s:\n{''.join(seen)}")
+
+
+def test_dev_demo_runs_the_whole_stack_and_stops_cleanly(tmp_path: Path, redis_url: str) -> None:
+    port, prefix, token = free_port(), f"omniroute-test-{uuid.uuid4().hex[:8]}", "t0ken"
+    state_file = tmp_path / "dev-stack.json"
+    env = {**os.environ, "OMNIROUTE_STATE_FILE": str(state_file), "OMNIROUTE_RUN_DIR": str(tmp_path / "run"),
+           "OMNIROUTE_REDIS_PREFIX": prefix, "REDIS_URL": redis_url, "OMNIROUTE_API_TOKEN": token}
+    env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
+    proc = subprocess.Popen([EXE, "dev", "--demo", "--http-port", str(port)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seen: list[str] = []
+    try:
+        _wait_line(proc, "ready:", 60, seen)
+        assert any(line.startswith("kafka: embedded Tansu broker") for line in seen)
+        assert any(f"http://127.0.0.1:{port}" in line for line in seen)
+        stack = json.loads(state_file.read_text())
+        broker_pid = stack["pids"]["broker"]
+        base = f"http://127.0.0.1:{port}"
+        assert _request(f"{base}/healthz") == (200, {"status": "ok"})
+        assert _request(f"{base}/readyz")[0] == 200
+
+        message = {"provider_message_id": "crm-1", "conversation_key": "crm-1", "text": "I was charged twice",
+                   "sender": {"platform_id": "crm-user-1", "email": "u1@example.com"},
+                   "addressed_to": [{"kind": "api", "value": "crm"}]}
+        status, body = _request(f"{base}/v1/conek/messages", json.dumps(message).encode(), token)
+        assert status == 202 and body["topic"] == "support.inbound.v1"
+        assert _request(f"{base}/v1/conek/messages", json.dumps(message).encode(), "wrong")[0] == 401
+        assert _request(f"{base}/v1/nobody/messages", json.dumps(message).encode(), token)[0] == 404
+        status, body = _request(f"{base}/v1/conek/messages", b'{"text": "no sender"}', token)
+        assert status == 422 and {f["field"] for f in body["fields"]} >= {"sender", "provider_message_id"}
+
+        queues_env = {k: v for k, v in env.items() if k != "REDIS_URL"}  # found through the state file
+        deadline, rows = time.monotonic() + 60, []
+        while time.monotonic() < deadline:
+            out = subprocess.run([EXE, "queues", "--json"], env=queues_env, capture_output=True, text=True, timeout=30)
+            assert out.returncode == 0, out.stderr
+            rows = json.loads(out.stdout)
+            if len(rows) >= 8:
+                break
+            time.sleep(1)
+        assert len(rows) == 8, rows  # 7 from the demo traffic + 1 from the API channel
+        assert {"item_id", "tenant", "queue", "category", "channel", "customer", "sla_due", "state"} <= rows[0].keys()
+        dues = [r["sla_due"] for r in rows]
+        assert all(dues)
+        table = subprocess.run([EXE, "queues", "--tenant", "conek"], env=queues_env, capture_output=True, text=True)
+        assert table.stdout.count("conek") == 4
+
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+        rest = proc.stdout.read()
+        assert "stopped" in rest and "Traceback" not in rest
+        deadline = time.monotonic() + 5
+        while (pid_alive(broker_pid) or group_alive(broker_pid)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not pid_alive(broker_pid) and not group_alive(broker_pid)
+        assert not state_file.exists()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        client = Redis.from_url(redis_url)
+        keys = list(client.scan_iter(f"{prefix}*"))
+        if keys:
+            client.delete(*keys)
+        client.close()
+
+
+def test_dev_refuses_a_second_stack(tmp_path: Path) -> None:
+    from workers.stack import statefile
+
+    state_file = tmp_path / "dev-stack.json"
+    statefile.write(state_file, statefile.StackState(bootstrap="127.0.0.1:1", redis_url="redis://127.0.0.1:1"))
+    env = {**os.environ, "OMNIROUTE_STATE_FILE": str(state_file), "OMNIROUTE_RUN_DIR": str(tmp_path / "run")}
+    out = subprocess.run([EXE, "dev"], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1
+    assert "already running" in out.stderr and "Traceback" not in out.stderr

@@ -1,0 +1,143 @@
+"""`omniroute dev`: start, supervise and cleanly stop the whole one-machine system."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+
+from aiohttp import web
+from redis.asyncio import Redis
+
+from channels.sinks.redis_queue import RedisWorkQueue
+from contracts.topics import ALL_TOPICS
+from workers.policy_files import load_policies
+from workers.runtime import demo
+from workers.runtime.ingress import TOKEN_VARIABLE, build_ingress
+from workers.runtime.publisher import new_producer
+from workers.runtime.route_worker import RouteWorker, RouteWorkerConfig
+from workers.settings import Settings
+from workers.stack import statefile
+from workers.stack.broker import EmbeddedBroker
+from workers.stack.kafka_compat import apply_tansu_leave_group_fix
+from workers.stack.redis_server import ensure_redis, redact
+from workers.stack.topics import ensure_topics
+
+SAMPLES = Settings().policy_dir.parent / "samples"
+
+
+class StackError(Exception):
+    """The stack cannot start; the message says why and what to do."""
+
+
+async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: Callable[[str], None]) -> None:
+    running = statefile.read_live(settings.state_file)
+    if running is not None:
+        raise StackError(f"a dev stack is already running (pid {running.supervisor_pid}, kafka {running.bootstrap}); "
+                         "stop it with Ctrl-C in its terminal first")
+    policies = load_policies(settings.policy_dir)
+    settings.run_dir.mkdir(parents=True, exist_ok=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with AsyncExitStack() as stack:
+        pids: dict[str, int] = {}
+        bootstrap = settings.kafka_bootstrap_servers
+        if bootstrap:
+            echo(f"kafka: using {bootstrap} (KAFKA_BOOTSTRAP_SERVERS)")
+        else:
+            broker = EmbeddedBroker(settings.run_dir / "broker")
+            bootstrap = await broker.start()
+            stack.push_async_callback(broker.stop)
+            apply_tansu_leave_group_fix()
+            pids["broker"] = broker.pid or 0
+            echo(f"kafka: embedded Tansu broker on {bootstrap}, memory storage (nothing persists across restarts, "
+                 f"and its memory is never freed: restart the stack for long runs); log {broker.log_path}")
+        redis_handle = await ensure_redis(settings.redis_url, settings.run_dir / "redis")
+        stack.push_async_callback(redis_handle.stop)
+        if redis_handle.pid:
+            pids["redis"] = redis_handle.pid
+        echo(f"redis: {redact(redis_handle.url)}" + (" (started for this stack)" if redis_handle.started else ""))
+        prefix = settings.redis_prefix
+        if not settings.kafka_bootstrap_servers:
+            # The embedded broker starts empty, so state and queues an earlier dev stack left in Redis are stale:
+            # restoring them would seek past the new log's first records.
+            prefix = f"{settings.redis_prefix}-dev"
+            cleared = await _clear(redis_handle.url, prefix)
+            if cleared:
+                echo(f"redis: cleared {cleared} keys under '{prefix}:' left by an earlier dev stack")
+        reports = await ensure_topics(bootstrap, ALL_TOPICS)
+        mismatched = [r for r in reports if r.status == "mismatch"]
+        if mismatched:
+            raise StackError("topic partition counts differ from the specs: " + "; ".join(
+                f"{r.name} has {r.actual_partitions}, contracts/topics.py says {r.expected_partitions}" for r in mismatched)
+                + " — recreate the topics or change the specs")
+        echo("topics: " + ", ".join(f"{r.name}[{r.actual_partitions}] {r.status}" for r in reports))
+        producer = new_producer(bootstrap)
+        await producer.start()
+        stack.push_async_callback(producer.stop)
+        worker = RouteWorker(RouteWorkerConfig(bootstrap=bootstrap, redis_url=redis_handle.url, redis_prefix=prefix,
+                                               fetch_max_wait_ms=settings.fetch_max_wait_ms), policies)
+        worker_task = asyncio.create_task(worker.run(stop), name="route-worker")
+        stack.push_async_callback(_finish, worker_task, stop)  # before the broker and Redis go away
+        token = settings.api_token.get_secret_value() if settings.api_token else None
+        runner = web.AppRunner(build_ingress(producer, set(policies), token, worker.ready.is_set))
+        await runner.setup()
+        stack.push_async_callback(runner.cleanup)
+        await web.TCPSite(runner, settings.http_host, http_port).start()
+        http_url = f"http://{settings.http_host}:{http_port}"
+        echo(f"http: {http_url}  (POST /v1/{{tenant}}/messages, GET /healthz, GET /readyz)"
+             + ("" if token else f"; the API channel answers 503 until {TOKEN_VARIABLE} is set"))
+        statefile.write(settings.state_file, statefile.StackState(bootstrap=bootstrap, redis_url=redis_handle.url,
+                                                                   http_url=http_url, pids=pids,
+                                                                   redis_prefix=prefix))
+        stack.callback(statefile.remove, settings.state_file)
+        await _until_ready(worker, worker_task, stop)
+        echo(f"ready: route worker consuming; tenants {', '.join(sorted(policies))}; "
+             "`omniroute queues` lists open work; Ctrl-C stops everything")
+        tasks = [worker_task]
+        if play_demo:
+            client = Redis.from_url(redis_handle.url)
+            stack.push_async_callback(client.aclose)
+            queue = RedisWorkQueue(client, prefix=prefix)
+            tasks.append(asyncio.create_task(demo.play(producer, queue, SAMPLES, stop, echo), name="demo"))
+        await asyncio.wait([asyncio.create_task(stop.wait()), *tasks], return_when=asyncio.FIRST_COMPLETED)
+        stop.set()
+        echo("stopping: the route worker checkpoints its state and commits its offsets")
+        results = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 30)
+        failures = [r for r in results if isinstance(r, Exception)]
+        if failures:
+            raise failures[0]
+    echo("stopped")
+
+
+async def _clear(url: str, prefix: str) -> int:
+    client = Redis.from_url(url)
+    try:
+        keys = [key async for key in client.scan_iter(match=f"{prefix}:*", count=1000)]
+        for start in range(0, len(keys), 1000):
+            await client.unlink(*keys[start:start + 1000])
+        return len(keys)
+    finally:
+        await client.aclose()
+
+
+async def _finish(task: asyncio.Task, stop: asyncio.Event) -> None:
+    stop.set()
+    if not task.done():
+        try:
+            await asyncio.wait_for(asyncio.shield(task), 30)
+        except Exception:  # noqa: BLE001 - reported by the caller; here only the order of shutdown matters
+            pass
+
+
+async def _until_ready(worker: RouteWorker, task: asyncio.Task, stop: asyncio.Event) -> None:
+    waiter = asyncio.create_task(worker.ready.wait())
+    done, _ = await asyncio.wait([waiter, task, asyncio.create_task(stop.wait())], timeout=60,
+                                 return_when=asyncio.FIRST_COMPLETED)
+    if task in done:
+        task.result()  # raises what stopped the worker
+    if not done:
+        raise StackError("the route worker did not get its partitions within 60 s; see the broker log")

@@ -1,0 +1,29 @@
+"""Read the open work items for operators: find the dev stack's Redis, list items by SLA due."""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from channels.sinks.redis_queue import RedisWorkQueue
+from contracts.workitem import WorkItem
+from workers.settings import Settings
+from workers.stack import statefile
+
+
+def redis_for_cli(settings: Settings) -> tuple[str, str] | None:
+    """(url, key prefix): REDIS_URL if set, else the running dev stack's Redis, else None."""
+    if settings.redis_url:
+        return settings.redis_url, settings.redis_prefix
+    running = statefile.read_live(settings.state_file)
+    return (running.redis_url, running.redis_prefix) if running else None
+
+
+async def open_items(url: str, prefix: str, tenant: str | None) -> list[WorkItem]:
+    redis = Redis.from_url(url)
+    try:
+        return await RedisWorkQueue(redis, prefix=prefix).list_open(tenant=tenant)
+    except RedisConnectionError as exc:
+        raise OSError(str(exc)) from None
+    finally:
+        await redis.aclose()
