@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test bench schemas clean
+.PHONY: install run dry-run test bench schemas clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,8 +14,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Until the streaming runtime lands, the main job is the dry-run over the shipped sample traffic.
+# The main job: the whole system on this machine, playing a scripted day of traffic. Ctrl-C stops it.
 run: $(STAMP)
+	$(BIN)/omniroute dev --demo
+
+# Routing without a broker: the shipped sample traffic through decide(), one line per message.
+dry-run: $(STAMP)
 	@echo "Dry-run of the shipped sample traffic (one line per message; drop --summary for the JSON contract)."
 	@echo "== alkonect / email ==";    $(BIN)/omniroute route --summary --tenant alkonect --channel email deploy/samples/alkonect/*.eml
 	@echo "== izonie / messenger ==";  $(BIN)/omniroute route --summary --tenant izonie --channel messenger deploy/samples/izonie/*.json
