@@ -283,3 +283,17 @@ def test_queue_views_show_due_in_tenant_time_with_countdown() -> None:
                             "repeat_count": 2}
     assert (json_rows[1]["channel"], json_rows[1]["state"], json_rows[2]["sla_due"]) == ("whatsapp", "claimed", None)
     assert datetime.fromisoformat(json_rows[0]["sla_due"]) == due_of(soon)
+
+
+def test_get_many_returns_stored_items_with_agent_state_in_one_call(run) -> None:
+    items = [make_item("a"), make_item("b", queue="returns")]
+
+    async def body(q: RedisWorkQueue, client):
+        await q.upsert_many(items)
+        await q.claim_item("b", "agent-7")
+        return await q.get_many(["a", "missing", "b"])
+
+    got = run(body)
+    assert set(got) == {"a", "b"}
+    assert got["b"].state.value == "claimed" and got["b"].assignee == "agent-7"
+    assert got["a"].queue == "billing"

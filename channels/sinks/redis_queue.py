@@ -98,6 +98,14 @@ class RedisWorkQueue:
         json, state, assignee = await self._redis.hmget(self.item_key(item_id), "json", "state", "assignee")
         return _hydrate(json, state, assignee) if json else None
 
+    async def get_many(self, item_ids: Sequence[str]) -> dict[str, WorkItem]:
+        """The stored items among `item_ids`, in one round trip; unknown ids are left out."""
+        pipe = self._redis.pipeline(transaction=False)
+        for item_id in item_ids:
+            pipe.hmget(self.item_key(item_id), "json", "state", "assignee")
+        rows = await pipe.execute()
+        return {i: _hydrate(*row) for i, row in zip(item_ids, rows) if row[0]}
+
     async def list_open(self, tenant: str | None = None, queue: str | None = None,
                         limit: int = 1000) -> list[WorkItem]:
         """Unresolved items (open, claimed, waiting, escalated), SLA due first, across the selected queues."""

@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 
 from channels.sinks.redis_queue import RedisWorkQueue
 from contracts.topics import INBOUND
+from contracts.workitem import WorkItem
 from routing.policy import TenantPolicy
 from routing.state import MemoryState
 from routing.state_snapshot import prune
@@ -31,7 +32,8 @@ class RouteWorkerConfig:
     fetch_max_wait_ms: int = 100  # the embedded broker does not answer a waiting fetch early
     max_batch: int = 2000
     session_timeout_ms: int = 10_000  # the embedded broker holds JoinGroup for half of this
-    snapshot_every_s: float = 1.0
+    snapshot_every_s: float = 1.0  # at least; stretched so that snapshots take at most ~1/snapshot_share of the time
+    snapshot_share: float = 0.05
     client_id: str = "omniroute-route"
     redis_prefix: str = "omniroute"
 
@@ -62,6 +64,7 @@ class RouteWorker:
         self.stats = RouteStats()
         self.ready = asyncio.Event()
         self._last_snapshot = time.monotonic()
+        self._snapshot_interval = config.snapshot_every_s
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set; state is snapshotted and offsets committed before returning."""
@@ -87,7 +90,7 @@ class RouteWorker:
                     self.ready.set()
                 if batch:
                     await self._handle(batch)
-                if time.monotonic() - self._last_snapshot >= c.snapshot_every_s:
+                if time.monotonic() - self._last_snapshot >= self._snapshot_interval:
                     await self._checkpoint()
             await self._checkpoint()
         finally:
@@ -112,20 +115,23 @@ class RouteWorker:
         opened = [o.opened for o in outcomes if o.opened is not None]
         if opened:
             await self.queue.upsert_many(opened)
-        merged = []
-        for o in outcomes:
-            if o.merged is None:
-                continue
-            decision, state_item = o.merged
-            stored = await self.queue.get(decision.work_item_id)
-            if stored is not None:
-                merged.append(merged_item(stored, decision, state_item))
-        if merged:
-            await self.queue.upsert_many(merged)
+        merges = [o.merged for o in outcomes if o.merged is not None]
+        if not merges:
+            return
+        stored = await self.queue.get_many(list(dict.fromkeys(d.work_item_id for d, _ in merges)))
+        if opened:  # an item opened earlier in this very batch is not in Redis yet
+            stored.update({i.id: i for i in opened if i.id not in stored})
+        updated: dict[str, WorkItem] = {}
+        for decision, state_item in merges:  # in order: several merges into one item build on each other
+            base = updated.get(decision.work_item_id) or stored.get(decision.work_item_id)
+            if base is not None:
+                updated[decision.work_item_id] = merged_item(base, decision, state_item)
+        if updated:
+            await self.queue.upsert_many(list(updated.values()))
 
     async def _checkpoint(self) -> None:
         """Snapshot dirty partitions with their next offsets, then commit those offsets to Kafka."""
-        self._last_snapshot = time.monotonic()
+        began = self._last_snapshot = time.monotonic()
         dirty = {tp: p for tp, p in self.partitions.items() if p.dirty and p.next_offset is not None}
         if not dirty:
             return
@@ -136,6 +142,10 @@ class RouteWorker:
         await self.consumer.commit({tp: p.next_offset for tp, p in dirty.items()})
         for p in dirty.values():
             p.dirty = False
+        # Snapshots cost in proportion to the state, so large states are saved less often (a crash then replays
+        # more, with the same results).
+        took = time.monotonic() - began
+        self._snapshot_interval = max(self.config.snapshot_every_s, took / self.config.snapshot_share)
 
     def _count(self, outcomes: list[Outcome]) -> None:
         s = self.stats
