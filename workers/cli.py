@@ -137,6 +137,26 @@ def queues(
         typer.echo(format_queue_table(items, datetime.now(ZoneInfo("UTC"))) if items else "no open work items")
 
 
+@app.command()
+def act(
+    item_id: Annotated[str, typer.Argument(help="work item id, as `omniroute queues` lists it")],
+    tenant: Annotated[str, typer.Option(help="tenant the item belongs to")],
+    kind: Annotated[str, typer.Option(help="claim, reply, resolve, escalate or wait_customer")],
+    agent: Annotated[str, typer.Option(help="agent id")],
+    text: Annotated[Optional[str], typer.Option(help="reply text")] = None,
+    escalate_to: Annotated[Optional[str], typer.Option(help="queue to escalate to (kind escalate)")] = None,
+) -> None:
+    """Act on a work item in the running dev stack (needs OMNIROUTE_API_TOKEN); replies and resolutions stop clocks."""
+    from workers.act_command import ActError, post_action
+
+    try:
+        answer = post_action(Settings(), item_id, tenant=tenant, kind=kind, agent=agent, text=text,
+                             escalate_to=escalate_to)
+    except ActError as exc:
+        _fail(str(exc), code=1)
+    typer.echo(f"accepted: {kind} on {item_id} ({answer['topic']}[{answer['partition']}]@{answer['offset']})")
+
+
 def logging_setup() -> None:
     import logging
 

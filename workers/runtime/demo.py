@@ -1,4 +1,4 @@
-"""`omniroute dev --demo`: play the shipped sample traffic of the three tenants and show the queues live."""
+"""`omniroute dev --demo`: play the shipped sample traffic of the three tenants, show the queues and SLA events live."""
 
 from __future__ import annotations
 
@@ -12,9 +12,16 @@ from aiokafka import AIOKafkaProducer
 from channels.sinks.redis_queue import RedisWorkQueue
 from contracts.channels import ChannelKind
 from contracts.inbound import InboundMessage
+from contracts.ports import Clock
+from contracts.topics import AGENT_ACTIONS
+from contracts.workitem import AgentAction, AgentActionKind, SlaEvent, SlaEventKind, WorkItem
 from workers.channel_registry import NORMALIZERS
 from workers.queues_view import format_queue_table
+from workers.runtime.actions_api import action_key
+from workers.runtime.clock import SystemClock
+from workers.runtime.codec import encode
 from workers.runtime.publisher import publish
+from workers.runtime.sla_store import SlaStore
 
 SCRIPT: tuple[tuple[str, ChannelKind, str], ...] = (
     ("alkonect", ChannelKind.email, "*.eml"),
@@ -35,20 +42,63 @@ def scripted_day(samples: Path, now: datetime) -> list[tuple[str, InboundMessage
             for label, m in out]
 
 
+_MARK = {SlaEventKind.warning: "WARNING ", SlaEventKind.breach: "BREACH  ", SlaEventKind.met: "met     ",
+         SlaEventKind.escalated: "ESCALATE"}
+
+
+def describe_event(event: SlaEvent) -> str:
+    """One terminal line per SLA event, in SLA time."""
+    line = (f"sla: {_MARK[event.kind]} {event.tenant} {event.work_item_id} {event.clock.value} "
+            f"at {event.at:%a %H:%M} UTC (due {event.due_at:%a %H:%M})")
+    return line + (f" -> queue {event.escalate_to}" if event.kind == SlaEventKind.escalated else "")
+
+
+async def with_live_clocks(items: list[WorkItem], store: SlaStore) -> list[WorkItem]:
+    """Items whose SLA shows the clocks as the SLA worker runs them: stopped or paused clocks show no due."""
+    out = []
+    for item in items:
+        fields = await store.clock_fields(item.id) if item.sla else {}
+        if not fields:
+            out.append(item)
+            continue
+        due = {}
+        for kind in ("first_response", "resolution"):
+            running = fields.get(f"{kind}:state") == "running"
+            due[f"{kind}_due"] = (datetime.fromtimestamp(float(fields[f"{kind}:due"]), timezone.utc)
+                                  if running else None)
+        out.append(item.model_copy(update={"sla": item.sla.model_copy(update=due)}))
+    return out
+
+
 async def play(producer: AIOKafkaProducer, queue: RedisWorkQueue, samples: Path, stop: asyncio.Event,
-               echo: Callable[[str], None], *, pace_s: float = 0.7, refresh_s: float = 2.0) -> None:
-    """Publish the scripted traffic one message at a time, then keep showing the queues until stopped."""
+               echo: Callable[[str], None], *, clock: Clock | None = None, sla_store: SlaStore | None = None,
+               pace_s: float = 0.7, refresh_s: float = 5.0) -> None:
+    """Publish the scripted traffic one message at a time, answer one item, then keep showing the queues.
+
+    Countdowns are in SLA time (`clock`, sped up in the demo); SLA events are printed by the SLA worker.
+    """
+    clock = clock or SystemClock()
     for label, message in scripted_day(samples, datetime.now(timezone.utc)):
         if stop.is_set():
             return
         await publish(producer, [message])
         echo(f"demo: published {label} ({message.kind.value}, from {message.sender.platform_id})")
         await asyncio.sleep(pace_s)
+    replied = False
     while not stop.is_set():
         items = await queue.list_open()
-        echo(f"\n== open work items, by SLA due ({datetime.now(timezone.utc):%H:%M:%S} UTC) ==")
-        echo(format_queue_table(items, datetime.now(timezone.utc)) if items else "(none yet)")
+        if items and not replied:  # an agent answers the item due first: its first-response clock stops (met)
+            replied = True
+            action = AgentAction(kind=AgentActionKind.reply, work_item_id=items[0].id, tenant=items[0].tenant,
+                                 agent_id="demo-agent", at=datetime.now(timezone.utc), text="On it!")
+            await producer.send_and_wait(AGENT_ACTIONS.name, value=encode(action), key=action_key(action))
+            echo(f"demo: agent demo-agent replied to {items[0].tenant} {items[0].id}")
+        if sla_store is not None:
+            items = await with_live_clocks(items, sla_store)
+        now = clock.now()
+        echo(f"\n== open work items, by SLA due (SLA clock {now:%a %H:%M} UTC) ==")
+        echo(format_queue_table(items, now) if items else "(none yet)")
         try:
-            await asyncio.wait_for(stop.wait(), refresh_s * 5)
+            await asyncio.wait_for(stop.wait(), refresh_s)
         except TimeoutError:
             pass

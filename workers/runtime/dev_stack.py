@@ -6,6 +6,7 @@ import asyncio
 import signal
 from collections.abc import Callable
 from contextlib import AsyncExitStack
+from datetime import datetime, timezone
 
 from aiohttp import web
 from redis.asyncio import Redis
@@ -14,9 +15,13 @@ from channels.sinks.redis_queue import RedisWorkQueue
 from contracts.topics import ALL_TOPICS
 from workers.policy_files import load_policies
 from workers.runtime import demo
-from workers.runtime.ingress import TOKEN_VARIABLE, build_ingress
+from workers.runtime.auth import TOKEN_VARIABLE
+from workers.runtime.ingress import build_ingress
+from workers.runtime.clock import ScaledClock, SystemClock
 from workers.runtime.publisher import new_producer
 from workers.runtime.route_worker import RouteWorker, RouteWorkerConfig
+from workers.runtime.sla_store import SlaStore
+from workers.runtime.sla_worker import SlaWorker, SlaWorkerConfig
 from workers.settings import Settings
 from workers.stack import statefile
 from workers.stack.broker import EmbeddedBroker
@@ -25,6 +30,7 @@ from workers.stack.redis_server import ensure_redis, redact
 from workers.stack.topics import ensure_topics
 
 SAMPLES = Settings().policy_dir.parent / "samples"
+DEMO_SLA_SPEED = 3600.0  # one SLA hour per real second: the demo's first warnings and breaches within a minute
 
 
 class StackError(Exception):
@@ -82,30 +88,43 @@ async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: 
                                                fetch_max_wait_ms=settings.fetch_max_wait_ms), policies)
         worker_task = asyncio.create_task(worker.run(stop), name="route-worker")
         stack.push_async_callback(_finish, worker_task, stop)  # before the broker and Redis go away
+        sla = SlaWorker(SlaWorkerConfig(bootstrap=bootstrap, redis_url=redis_handle.url, redis_prefix=prefix,
+                                        fetch_max_wait_ms=settings.fetch_max_wait_ms), SystemClock(),
+                        on_event=(lambda event: echo(demo.describe_event(event))) if play_demo else None)
+        sla_task = asyncio.create_task(sla.run(stop), name="sla-worker")
+        stack.push_async_callback(_finish, sla_task, stop)
         token = settings.api_token.get_secret_value() if settings.api_token else None
         runner = web.AppRunner(build_ingress(producer, set(policies), token, worker.ready.is_set))
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
         await web.TCPSite(runner, settings.http_host, http_port).start()
         http_url = f"http://{settings.http_host}:{http_port}"
-        echo(f"http: {http_url}  (POST /v1/{{tenant}}/messages, GET /healthz, GET /readyz)"
+        echo(f"http: {http_url}  (POST /v1/{{tenant}}/messages, POST /v1/{{tenant}}/work-items/{{id}}/actions, "
+             "GET /healthz, GET /readyz)"
              + ("" if token else f"; the API channel answers 503 until {TOKEN_VARIABLE} is set"))
         statefile.write(settings.state_file, statefile.StackState(bootstrap=bootstrap, redis_url=redis_handle.url,
                                                                    http_url=http_url, pids=pids,
                                                                    redis_prefix=prefix))
         stack.callback(statefile.remove, settings.state_file)
         await _until_ready(worker, worker_task, stop)
-        echo(f"ready: route worker consuming; tenants {', '.join(sorted(policies))}; "
-             "`omniroute queues` lists open work; Ctrl-C stops everything")
-        tasks = [worker_task]
+        await _until_ready(sla, sla_task, stop, "SLA worker")
+        if play_demo:  # the demo clock starts with the traffic, so its first deadlines are a minute away, not less
+            sla.clock = clock = ScaledClock(DEMO_SLA_SPEED, datetime.now(timezone.utc))
+            echo(f"sla: DEMO CLOCK — SLA time runs {clock.describe()}; deadlines, warnings and breaches come "
+                 "that much sooner than in production")
+        echo(f"ready: route and SLA workers consuming; tenants {', '.join(sorted(policies))}; "
+             "`omniroute queues` lists open work, `omniroute act` acts on it; Ctrl-C stops everything")
+        tasks = [worker_task, sla_task]
         if play_demo:
             client = Redis.from_url(redis_handle.url)
             stack.push_async_callback(client.aclose)
             queue = RedisWorkQueue(client, prefix=prefix)
-            tasks.append(asyncio.create_task(demo.play(producer, queue, SAMPLES, stop, echo), name="demo"))
+            play = demo.play(producer, queue, SAMPLES, stop, echo, clock=sla.clock,
+                             sla_store=SlaStore(client, prefix=prefix))
+            tasks.append(asyncio.create_task(play, name="demo"))
         await asyncio.wait([asyncio.create_task(stop.wait()), *tasks], return_when=asyncio.FIRST_COMPLETED)
         stop.set()
-        echo("stopping: the route worker checkpoints its state and commits its offsets")
+        echo("stopping: the route worker checkpoints its state and commits its offsets; the SLA worker commits")
         results = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 30)
         failures = [r for r in results if isinstance(r, Exception)]
         if failures:
@@ -133,11 +152,12 @@ async def _finish(task: asyncio.Task, stop: asyncio.Event) -> None:
             pass
 
 
-async def _until_ready(worker: RouteWorker, task: asyncio.Task, stop: asyncio.Event) -> None:
+async def _until_ready(worker: RouteWorker | SlaWorker, task: asyncio.Task, stop: asyncio.Event,
+                       name: str = "route worker") -> None:
     waiter = asyncio.create_task(worker.ready.wait())
     done, _ = await asyncio.wait([waiter, task, asyncio.create_task(stop.wait())], timeout=60,
                                  return_when=asyncio.FIRST_COMPLETED)
     if task in done:
         task.result()  # raises what stopped the worker
     if not done:
-        raise StackError("the route worker did not get its partitions within 60 s; see the broker log")
+        raise StackError(f"the {name} did not get its partitions within 60 s; see the broker log")

@@ -1,8 +1,7 @@
-"""HTTP ingress: the authenticated API channel (POST /v1/{tenant}/messages), /healthz and /readyz."""
+"""HTTP ingress: the authenticated API channel (POST /v1/{tenant}/messages), agents' actions, /healthz, /readyz."""
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable
 from datetime import datetime, timezone
 
@@ -14,14 +13,12 @@ from pydantic import ValidationError
 from contracts.channels import ChannelKind
 from contracts.inbound import InboundMessage
 from contracts.topics import INBOUND
+from workers.runtime.auth import json_response, refuse_unauthorised
+from workers.runtime.actions_api import add_action_routes
 from workers.runtime.codec import encode, inbound_key
 
 MAX_BODY = 5 * 1024 * 1024
-TOKEN_VARIABLE = "OMNIROUTE_API_TOKEN"
 
-
-def _json(status: int, body: dict) -> web.Response:
-    return web.Response(status=status, body=orjson.dumps(body), content_type="application/json")
 
 
 def build_ingress(producer: AIOKafkaProducer, tenants: set[str], api_token: str | None,
@@ -30,38 +27,37 @@ def build_ingress(producer: AIOKafkaProducer, tenants: set[str], api_token: str 
     app = web.Application(client_max_size=MAX_BODY)
 
     async def healthz(_: web.Request) -> web.Response:
-        return _json(200, {"status": "ok"})
+        return json_response(200, {"status": "ok"})
 
     async def readyz(_: web.Request) -> web.Response:
         ready = is_ready()
-        return _json(200 if ready else 503, {"status": "ready" if ready else "starting"})
+        return json_response(200 if ready else 503, {"status": "ready" if ready else "starting"})
 
     async def post_message(request: web.Request) -> web.Response:
-        if not api_token:
-            return _json(503, {"error": f"the API channel is disabled: set {TOKEN_VARIABLE}"})
-        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        if not hmac.compare_digest(given.encode(), api_token.encode()):
-            return _json(401, {"error": "missing or wrong bearer token"})
+        refused = refuse_unauthorised(request, api_token)
+        if refused is not None:
+            return refused
         tenant = request.match_info["tenant"]
         if tenant not in tenants:
-            return _json(404, {"error": f"unknown tenant {tenant!r}", "known": sorted(tenants)})
+            return json_response(404, {"error": f"unknown tenant {tenant!r}", "known": sorted(tenants)})
         try:
             data = orjson.loads(await request.read())
         except orjson.JSONDecodeError as exc:
-            return _json(400, {"error": f"body is not JSON: {exc}"})
+            return json_response(400, {"error": f"body is not JSON: {exc}"})
         if not isinstance(data, dict):
-            return _json(422, {"error": "body must be a JSON object", "fields": []})
+            return json_response(422, {"error": "body must be a JSON object", "fields": []})
         data = {"channel": ChannelKind.api.value, "received_at": datetime.now(timezone.utc).isoformat(),
                 **data, "tenant": tenant}
         try:
             message = InboundMessage.model_validate(data)
         except ValidationError as exc:
             fields = [{"field": ".".join(map(str, e["loc"])), "error": e["msg"]} for e in exc.errors(include_url=False)]
-            return _json(422, {"error": "not a valid InboundMessage", "fields": fields})
+            return json_response(422, {"error": "not a valid InboundMessage", "fields": fields})
         meta = await producer.send_and_wait(INBOUND.name, value=encode(message), key=inbound_key(message))
-        return _json(202, {"id": message.id, "topic": meta.topic, "partition": meta.partition, "offset": meta.offset})
+        return json_response(202, {"id": message.id, "topic": meta.topic, "partition": meta.partition, "offset": meta.offset})
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_post("/v1/{tenant}/messages", post_message)
+    add_action_routes(app, producer, tenants, api_token)
     return app

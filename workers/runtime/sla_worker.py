@@ -1,0 +1,188 @@
+"""The SLA worker: routed decisions start clocks, agent actions stop or pause them, a ticker fires deadlines.
+
+Effectively once: every clock transition and the events it causes are decided in one Redis script that also
+writes those events to an outbox under deterministic ids (`tenant:item:clock:kind`, or the action's offset for an
+agent's escalation). The worker then applies the escalation move (idempotent: the event id is recorded on the
+item), publishes with acks=all and only then deletes the outbox entries; Kafka offsets are committed after that.
+A crash anywhere re-runs the remaining steps on restart: nothing is forgotten, no clock fires twice, and the
+only possible repeat is a re-publication of the same event under the same `event-id` header (consumers dedupe).
+Redeliveries of input records are skipped by the per-item source offsets the scripts keep. Several replicas may
+tick the same index safely (a deadline is claimed once); two replicas draining the outbox at the same moment can
+publish an event twice, still under one id.
+
+Limits: a paused clock (waiting for the customer) keeps the calendar time it had left and resumes from "now";
+pausing in business time would need the tenant calendar here. Warnings and breaches carry the scheduled time as
+`at`; stop and pause times are this worker's clock when it handles the action (the injected Clock, so a demo can
+run SLA time faster).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.structs import ConsumerRecord
+from redis.asyncio import Redis
+
+from channels.sinks.redis_queue import RedisWorkQueue, lua as queue_lua
+from contracts.decision import MergeDecision, RouteDecision
+from contracts.ports import Clock
+from contracts.topics import AGENT_ACTIONS, DEAD_LETTER, ROUTED, SLA_EVENTS
+from contracts.workitem import AgentAction, AgentActionKind, SlaEvent, WorkItemState
+from workers.runtime.clock import SystemClock
+from workers.runtime.codec import decode_decision, encode
+from workers.runtime.route_processor import dead_letter
+from workers.runtime.sla_escalation import escalate_item
+from workers.runtime.sla_store import SlaStore
+
+log = logging.getLogger("omniroute.sla")
+EVENT_ID_HEADER = "event-id"
+
+
+@dataclass
+class SlaWorkerConfig:
+    bootstrap: str
+    redis_url: str
+    group: str = "omniroute-sla"
+    redis_prefix: str = "omniroute"
+    fetch_max_wait_ms: int = 100
+    max_batch: int = 1000
+    session_timeout_ms: int = 10_000
+    tick_every_s: float = 0.5
+    client_id: str = "omniroute-sla"
+
+
+@dataclass
+class SlaStats:
+    records: int = 0
+    skipped: int = 0
+    events: dict[str, int] = field(default_factory=dict)
+
+
+class SlaWorker:
+    def __init__(self, config: SlaWorkerConfig, clock: Clock | None = None,
+                 on_event: Callable[[SlaEvent], None] | None = None) -> None:
+        self.config = config
+        self.clock = clock or SystemClock()
+        self.on_event = on_event
+        self.stats = SlaStats()
+        self.ready = asyncio.Event()
+        self.after_publish: Callable[[], Awaitable[None]] | None = None  # test seam: a crash before marking
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume and tick until `stop` is set; first re-publishes whatever a previous run left in the outbox."""
+        c = self.config
+        self.redis = Redis.from_url(c.redis_url)
+        self.store = SlaStore(self.redis, prefix=c.redis_prefix)
+        self.queue = RedisWorkQueue(self.redis, prefix=c.redis_prefix)
+        self.producer = AIOKafkaProducer(bootstrap_servers=c.bootstrap, acks="all", linger_ms=5,
+                                         client_id=c.client_id)
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=c.bootstrap, group_id=c.group, client_id=c.client_id, enable_auto_commit=False,
+            auto_offset_reset="earliest", fetch_max_wait_ms=c.fetch_max_wait_ms, max_poll_records=c.max_batch,
+            session_timeout_ms=c.session_timeout_ms, heartbeat_interval_ms=1000,
+            rebalance_timeout_ms=c.session_timeout_ms,
+        )
+        self.consumer.subscribe([ROUTED.name, AGENT_ACTIONS.name])
+        await self.producer.start()
+        await self.consumer.start()
+        try:
+            await self._drain()
+            last_tick = 0.0
+            while not stop.is_set():
+                batch = await self.consumer.getmany(timeout_ms=c.fetch_max_wait_ms, max_records=c.max_batch)
+                if self.consumer.assignment():
+                    self.ready.set()
+                if batch:
+                    await self._handle(batch)
+                if time.monotonic() - last_tick >= c.tick_every_s:
+                    last_tick = time.monotonic()
+                    await self.tick()
+        finally:
+            await self.consumer.stop()
+            await self.producer.stop()
+            await self.redis.aclose()
+
+    async def tick(self) -> None:
+        """Fire every warning and breach due by the clock's now."""
+        while await self.store.claim_due(self.clock.now()):
+            await self._drain()
+        await self._drain()
+
+    async def _handle(self, batch: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+        for tp, records in batch.items():
+            for rec in records:
+                self.stats.records += 1
+                try:
+                    await self._apply(tp, rec)
+                except ValueError as exc:  # undecodable input: dead-lettered, the worker goes on
+                    self.stats.skipped += 1
+                    where = (tp.topic, tp.partition, rec.offset)
+                    await self.producer.send_and_wait(DEAD_LETTER.name, key=rec.key,
+                                                      value=dead_letter(exc, rec.key, rec.value, where))
+        await self._drain()
+        await self.consumer.commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
+
+    async def _apply(self, tp: TopicPartition, rec: ConsumerRecord) -> None:
+        source = f"{tp.topic}:{tp.partition}"
+        if tp.topic == ROUTED.name:
+            decision = decode_decision(rec.value)
+            if isinstance(decision, RouteDecision):
+                await self.store.start(decision.work_item_id, decision.tenant, decision.sla, source, rec.offset)
+            elif isinstance(decision, MergeDecision):
+                await self.store.resume(decision.work_item_id, self.clock.now(), source, rec.offset)
+            return
+        action = AgentAction.model_validate_json(rec.value)
+        await self._act(action, source, rec.offset)
+
+    async def _act(self, action: AgentAction, source: str, offset: int) -> None:
+        item = await self.queue.get(action.work_item_id)
+        if item is None or item.tenant != action.tenant:
+            log.warning("agent action %s on unknown work item %s of %s: ignored", action.kind.value,
+                        action.work_item_id, action.tenant)
+            self.stats.skipped += 1
+            return
+        if action.kind == AgentActionKind.claim:
+            if await self.queue.claim_item(item.id, action.agent_id) is None:
+                log.info("claim of %s by %s refused: it is %s", item.id, action.agent_id, item.state.value)
+            return
+        if not await self.store.has_clocks(item.id):  # the action overtook the routed decision
+            await self.store.start(item.id, item.tenant, item.sla)
+        if action.kind == AgentActionKind.resolve:
+            await self.queue.resolve(item.id, action.agent_id)
+            after = await self.queue.get(item.id)
+            if after is not None and after.state != WorkItemState.resolved:
+                log.info("resolve of %s by %s refused: claimed by %s", item.id, action.agent_id, after.assignee)
+                return
+        event_id = f"{queue_lua.escape(item.tenant)}:{queue_lua.escape(item.id)}:escalated:{source}:{offset}"
+        await self.store.act(item.id, action.kind, self.clock.now(), source=source, offset=offset,
+                             event_id=event_id, escalate_to=action.escalate_to)
+
+    async def _drain(self) -> None:
+        """Publish the outbox: escalation moves first, then the events (acks=all), then forget them."""
+        entries = await self.store.outbox()
+        if not entries:
+            return
+        sends = []
+        for entry in entries:
+            if entry.cause and entry.event.escalate_to:
+                reason = f"{entry.event.clock.value} breached" if entry.cause == "breach" else "escalated by an agent"
+                await escalate_item(self.queue, entry.event.work_item_id, entry.event.escalate_to, entry.id, reason)
+            sends.append(await self.producer.send(
+                SLA_EVENTS.name, value=encode(entry.event),
+                key=f"{entry.event.tenant}:{entry.event.work_item_id}".encode(),
+                headers=[(EVENT_ID_HEADER, entry.id.encode())]))
+        await asyncio.gather(*sends)
+        if self.after_publish is not None:
+            await self.after_publish()
+        await self.store.mark_published([e.id for e in entries])
+        for entry in entries:
+            kind = entry.event.kind.value
+            self.stats.events[kind] = self.stats.events.get(kind, 0) + 1
+            if self.on_event is not None:
+                self.on_event(entry.event)
+
