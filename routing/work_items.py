@@ -30,7 +30,7 @@ def merged_item(stored: WorkItem, decision: MergeDecision, state_item: OpenItem 
         "channels_seen": channels,
         "repeat_count": state_item.repeat_count if state_item else decision.repeat_count,
         "references": sorted({*stored.references, *decision.references}),
-        "priority": decision.priority,
+        "priority": max(stored.priority, decision.priority, key=lambda p: p.rank),  # never undo an escalation
         "flags": flags,
         "trace": [*stored.trace, *decision.trace[-3:]],
     })

@@ -297,3 +297,17 @@ def test_get_many_returns_stored_items_with_agent_state_in_one_call(run) -> None
     assert set(got) == {"a", "b"}
     assert got["b"].state.value == "claimed" and got["b"].assignee == "agent-7"
     assert got["a"].queue == "billing"
+
+
+def test_escalated_items_can_be_claimed_in_their_new_queue(run) -> None:
+    escalated = make_item("e", queue="supervisors", state=WorkItemState.escalated)
+
+    async def body(q: RedisWorkQueue, client):
+        await q.upsert_many([escalated])
+        first = await q.claim("acme", "supervisors", "lead-1")
+        second = await q.claim("acme", "supervisors", "lead-2")
+        return first, second
+
+    first, second = run(body)
+    assert first is not None and first.id == "e" and first.assignee == "lead-1"
+    assert second is None

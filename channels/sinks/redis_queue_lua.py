@@ -49,7 +49,7 @@ for i = 3, #ARGV, 7 do
   else
     redis.call('ZADD', queue_key(t, q), due, id)
     redis.call('ZADD', tenant_key(t), due, id)
-    if state == 'open' then
+    if state == 'open' or state == 'escalated' then
       redis.call('ZADD', ready_key(t, q), due, id)
     else
       redis.call('ZREM', ready_key(t, q), id)
@@ -70,18 +70,18 @@ while true do
   local id = popped[1]
   local key = item_key(id)
   local h = redis.call('HMGET', key, 'json', 'state')
-  if h[1] and h[2] == 'open' then
+  if h[1] and (h[2] == 'open' or h[2] == 'escalated') then
     redis.call('HSET', key, 'state', 'claimed', 'assignee', ARGV[4])
     return {id, h[1]}
   end
 end
 """
 
-# ARGV: prefix, item id, agent. Returns the item json or nil when it is not open.
+# ARGV: prefix, item id, agent. Returns the item json or nil when it is not open (or escalated).
 CLAIM_ITEM = _LUA_PRELUDE + """
 local key = item_key(ARGV[2])
 local h = redis.call('HMGET', key, 'json', 'tenant', 'queue', 'state')
-if not h[1] or h[4] ~= 'open' then return false end
+if not h[1] or (h[4] ~= 'open' and h[4] ~= 'escalated') then return false end
 redis.call('ZREM', ready_key(h[2], h[3]), ARGV[2])
 redis.call('HSET', key, 'state', 'claimed', 'assignee', ARGV[3])
 return h[1]
