@@ -53,6 +53,10 @@ _STAFF = re.compile(rf"^{STAFF_NOUNS}$")
 _PATTERNS = [(kind, label, frozenset(triggers.split()), re.compile(rx)) for kind, group in (
     ("threat", THREAT_PATTERNS), ("harassment", HARASSMENT_PATTERNS),
     ("profanity_at_staff", PROFANITY_AT_STAFF_PATTERNS), ("hate", HATE_PATTERNS)) for label, triggers, rx in group]
+_TRIGGERED = {t: tuple(i for i, p in enumerate(_PATTERNS) if t in p[2]) for p in _PATTERNS for t in p[2]}
+_SLURS_AND_STRONG = HATE_SLURS | STRONG_INSULTS
+_EXPANDED: dict[str, tuple[str, ...]] = {}  # raw token -> its de-obfuscated, expanded tokens
+_EXPANDED_LIMIT = 50_000
 
 
 class AbuseResult(BaseModel):
@@ -67,40 +71,64 @@ class AbuseResult(BaseModel):
 
 def detect_abuse(text: str) -> AbuseResult:
     """Flag insults, threats, harassment, profanity aimed at staff and hate; evidence names each cue."""
+    kinds, evidence = abuse_cues(text)
+    return AbuseResult(abusive=bool(kinds), kinds=kinds, evidence=evidence)
+
+
+def abuse_cues(text: str) -> tuple[list[str], list[str]]:
+    """(kinds, evidence) of `detect_abuse`, without building the result model."""
     toks = tokens(text)
-    found: dict[str, list[str]] = {}
-    for i, tok in enumerate(toks):
-        if tok in HATE_SLURS:
-            found.setdefault("hate", []).append(f"slur '{tok}'")
-        elif tok in STRONG_INSULTS and not _self_directed(toks, i):
-            found.setdefault("insult", []).append(f"insult '{tok}'")
-    for cue in (*_aimed_insults(toks), *_vocative(toks)):
-        found.setdefault("insult", []).append(cue)
-    flat = " ".join(toks)
     present = set(toks)
-    for kind, label, triggers, rx in _PATTERNS:
-        if not triggers.isdisjoint(present) and (m := rx.search(flat)):
-            found.setdefault(kind, []).append(f"{label} '{m.group(0).strip()}'")
+    found: dict[str, list[str]] = {}
+    if not present.isdisjoint(_SLURS_AND_STRONG):
+        for i, tok in enumerate(toks):
+            if tok in HATE_SLURS:
+                found.setdefault("hate", []).append(f"slur '{tok}'")
+            elif tok in STRONG_INSULTS and not _self_directed(toks, i):
+                found.setdefault("insult", []).append(f"insult '{tok}'")
+    if not present.isdisjoint(_INSULTS):  # both aimed insults and name-calling need an insult word
+        for cue in (*_aimed_insults(toks), *_vocative(toks)):
+            found.setdefault("insult", []).append(cue)
+    woken: set[int] = set()
+    for tok in present:
+        hit = _TRIGGERED.get(tok)
+        if hit:
+            woken.update(hit)
+    if woken:
+        flat = " ".join(toks)
+        for i in sorted(woken):
+            kind, label, _, rx = _PATTERNS[i]
+            if m := rx.search(flat):
+                found.setdefault(kind, []).append(f"{label} '{m.group(0).strip()}'")
+    if not found:
+        return [], []
     kinds = [k for k in KINDS if k in found]
-    return AbuseResult(abusive=bool(kinds), kinds=kinds, evidence=[f"{k}: {e}" for k in kinds for e in found[k]])
+    return kinds, [f"{k}: {e}" for k in kinds for e in found[k]]
 
 
 def tokens(text: str) -> list[str]:
     """Lower-cased, de-obfuscated tokens with sentence punctuation kept as separate tokens."""
     raw = _TOKEN.findall(text.replace("\u2019", "'").lower())
     out: list[str] = []
-    i = 0
-    while i < len(raw):
-        j = i
-        while j < len(raw) and len(raw[j]) == 1 and raw[j].isalpha():
-            j += 1
-        if j - i >= 3 and (merged := _decode("".join(raw[i:j]))) in _VOCAB:  # "f u c k"
-            out.append(VARIANTS.get(merged, merged))
-            i = j
-            continue
-        word = _decode(raw[i])
-        word = VARIANTS.get(word, word)
-        out.extend(_CONTRACTIONS.get(word, word).split())
+    i, n = 0, len(raw)
+    while i < n:
+        tok = raw[i]
+        if len(tok) == 1 and tok.isalpha():
+            j = i + 1
+            while j < n and len(raw[j]) == 1 and raw[j].isalpha():
+                j += 1
+            if j - i >= 3 and (merged := _decode("".join(raw[i:j]))) in _VOCAB:  # "f u c k"
+                out.append(VARIANTS.get(merged, merged))
+                i = j
+                continue
+        words = _EXPANDED.get(tok)
+        if words is None:
+            if len(_EXPANDED) >= _EXPANDED_LIMIT:
+                _EXPANDED.clear()
+            word = _decode(tok)
+            word = VARIANTS.get(word, word)
+            words = _EXPANDED[tok] = tuple(_CONTRACTIONS.get(word, word).split())
+        out += words
         i += 1
     return out
 

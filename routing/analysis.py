@@ -8,54 +8,65 @@ from dataclasses import dataclass, field
 from contracts.decision import DecisionFlag as F
 from contracts.decision import FollowUp, FollowUpKind, TraceStep
 from contracts.inbound import InboundMessage
-from routing.abuse import detect_abuse
-from routing.categorize import categorize
+from routing.abuse import abuse_cues
+from routing.categorize import categorize_brief
 from routing.compiled import CompiledPolicy
 from routing.escalation import detect_chargeback, detect_escalation_request
 from routing.references import extract_references
 from routing.required_info import applies, missing_fields, outside_window
 from routing.similarity import fingerprint
+from routing.textnorm import read
 
 _SELLER_MENTION = re.compile(r"\b(seller|vendor|merchant|store owner|shop owner)s?\b", re.IGNORECASE)
+_SELLER_WORDS = ("seller", "vendor", "merchant", "store owner", "shop owner")
 _BUYER_SIDE = {"order_status", "shipping_delivery", "returns_refunds", "payment_billing"}
 
 
-@dataclass
+@dataclass(slots=True)
 class Analysis:
     category: str
     confidence: float
     abusive: bool
     abuse_kinds: list[str]
     references: set[str]
-    tokens: frozenset[str]
+    full_text: str  # subject line and text, as the detectors read them
     flags: list[F] = field(default_factory=list)
     follow_ups: list[FollowUp] = field(default_factory=list)
     trace: list[TraceStep] = field(default_factory=list)
     out_of_scope_rejected: str | None = None  # the out-of-scope rule that rejects, if any
+    _tokens: frozenset[str] | None = None
+
+    @property
+    def tokens(self) -> frozenset[str]:
+        """The text's content-word fingerprint, made when dedupe first compares it with an open item."""
+        if self._tokens is None:
+            self._tokens = fingerprint(self.full_text)
+        return self._tokens
 
 
 def analyse(message: InboundMessage, cp: CompiledPolicy) -> Analysis:
     policy = cp.policy
     text = message.text or ""
-    full = f"{message.subject}\n{text}" if message.subject else text
-    cat = categorize(text, message.subject, allowed=policy.served_categories)
-    abuse = detect_abuse(full)
+    subject = message.subject
+    full = f"{subject}\n{text}" if subject else text
+    category, confidence, cues = categorize_brief(read(text), read(subject) if subject else None, cp.category_pool)
+    kinds, abuse_evidence = abuse_cues(full)
     result = Analysis(
-        category=cat.category,
-        confidence=cat.confidence,
-        abusive=abuse.abusive,
-        abuse_kinds=list(abuse.kinds),
+        category=category,
+        confidence=confidence,
+        abusive=bool(kinds),
+        abuse_kinds=kinds,
         references=extract_references(full, cp.references),
-        tokens=fingerprint(full),
+        full_text=full,
     )
-    result.trace.append(TraceStep(rule="categorize", outcome=cat.category,
-                                  detail=f"confidence {cat.confidence:.2f}; cues: {', '.join(cat.evidence[:6]) or 'none'}"))
+    result.trace.append(TraceStep(rule="categorize", outcome=category,
+                                  detail=f"confidence {confidence:.2f}; cues: {', '.join(cues) or 'none'}"))
     if not text.strip():
         result.flags.append(F.empty)
-    if abuse.abusive:
+    if kinds:
         result.flags.append(F.abusive)
         result.trace.append(TraceStep(rule="abuse", outcome="abusive",
-                                      detail=f"{', '.join(abuse.kinds)}: {', '.join(abuse.evidence[:4])}"))
+                                      detail=f"{', '.join(kinds)}: {', '.join(abuse_evidence[:4])}"))
     if detect_escalation_request(text):
         result.flags.append(F.escalation_requested)
         result.trace.append(TraceStep(rule="escalation", outcome="requested", detail="customer asked for escalation"))
@@ -75,9 +86,19 @@ def analyse(message: InboundMessage, cp: CompiledPolicy) -> Analysis:
 def _seller_flags(result: Analysis, text: str) -> None:
     if result.category == "seller_support":
         result.flags.append(F.seller)
-    elif result.category in _BUYER_SIDE and _SELLER_MENTION.search(text):
+    elif result.category in _BUYER_SIDE and _mentions_seller(text):
         result.flags.append(F.seller_dispute)
         result.trace.append(TraceStep(rule="seller_dispute", outcome="flagged", detail="buyer issue naming a seller"))
+
+
+def _mentions_seller(text: str) -> bool:
+    # ASCII text holds no character IGNORECASE folds onto a letter differently from lower(): skip the pattern
+    # unless one of its words is there
+    if text.isascii():
+        low = text.lower()
+        if not any(map(low.__contains__, _SELLER_WORDS)):
+            return False
+    return _SELLER_MENTION.search(text) is not None
 
 
 def _out_of_scope(result: Analysis, text: str, cp: CompiledPolicy) -> None:

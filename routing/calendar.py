@@ -50,13 +50,13 @@ class BusinessCalendar:
         self._exceptions = {exc.date: _shifts(exc.hours) for exc in spec.exceptions}
         self._holiday_years: dict[int, dict[date, str]] = {}
         self._days: dict[date, tuple[tuple[int, int], ...]] = {}
+        self._last: tuple[datetime | None, int, datetime | None] = (None, 0, None)  # see probe
         self.standard_day = max(sum((_length(s) for s in day), timedelta()) for day in self._weekly)
 
     # --- queries -------------------------------------------------------------------------------------------
 
     def local_date(self, at: datetime) -> date:
-        _check_aware(at)
-        return at.astimezone(self.tz).date()
+        return self.probe(at)[1].date()
 
     def holiday_name(self, day: date) -> str | None:
         """The public holiday on `day` (observed days included), or None."""
@@ -70,8 +70,11 @@ class BusinessCalendar:
         return names.get(day)
 
     def is_open(self, at: datetime) -> bool:
-        u = _micros(at)
-        return any(a <= u < b for a, b in self._day(self.local_date(at)))
+        u, local = self.probe(at)
+        for a, b in self._day(local.date()):
+            if a <= u < b:
+                return True
+        return False
 
     def open_intervals(self, day: date) -> list[tuple[datetime, datetime]]:
         """The open periods of local date `day`, as aware datetimes in the tenant zone (24:00 = next midnight)."""
@@ -79,21 +82,42 @@ class BusinessCalendar:
 
     def next_opening(self, at: datetime) -> datetime:
         """`at` itself (in the tenant zone) when open, else the start of the next open period."""
-        u = _micros(at)
-        for a, _ in self._open_after(u, self.local_date(at)):
-            return at.astimezone(self.tz) if a == u else self._out(a)
+        return self.next_opening_micros(at)[1]
+
+    def next_opening_micros(self, at: datetime) -> tuple[int, datetime]:
+        """`next_opening(at)` with its epoch microseconds."""
+        u, local = self.probe(at)
+        day = local.date()
+        for a, b in self._day(day):  # most often it is open, or opens later, the same day
+            if b > u:
+                return (u, local) if a <= u else (a, self.at_micros(a))
+        for a, _ in self._open_after(u, day):
+            return (u, local) if a == u else (a, self.at_micros(a))
         raise AssertionError("unreachable")  # _open_after raises when the calendar never opens
 
     def add_business_time(self, start: datetime, delta: timedelta) -> datetime:
         """The instant at which `delta` of open time has passed since `start`."""
         if delta < timedelta(0):
             raise ValueError(f"business time to add must not be negative, got {delta}")
+        u, local = self.probe(start)
+        return self.at_micros(self.add_business_micros(u, local.date(), delta))
+
+    def add_business_micros(self, start: int, local_day: date, delta: timedelta) -> int:
+        """`add_business_time` on epoch microseconds; `local_day` is the local date of `start`."""
+        if delta < timedelta(0):
+            raise ValueError(f"business time to add must not be negative, got {delta}")
         left = delta // _US
-        for a, b in self._open_after(_micros(start), self.local_date(start)):
+        for a, b in self._open_after(start, local_day):
             if left <= b - a:
-                return self._out(a + left)
+                return a + left
             left -= b - a
         raise AssertionError("unreachable")
+
+    def at_micros(self, micros: int) -> datetime:
+        """The instant `micros` (epoch microseconds) in the tenant zone; later questions about it are cheap."""
+        local = self._out(micros)
+        self._last = (local, micros, local)  # astimezone() to its own zone returns the datetime itself
+        return local
 
     def add_business_days(self, start: datetime, n: float) -> datetime:
         """`n` business days later, a business day being `standard_day` of open time (see the class docstring)."""
@@ -113,6 +137,17 @@ class BusinessCalendar:
         return timedelta(microseconds=total)
 
     # --- internals -----------------------------------------------------------------------------------------
+
+    def probe(self, at: datetime) -> tuple[int, datetime]:
+        """(epoch microseconds, the same instant in the tenant zone); remembers the last `at`, since one decision
+        asks about the same receipt time several times."""
+        last = self._last
+        if last[0] is at:  # identity, not equality: equal datetimes may differ in zone or fold
+            return last[1], last[2]  # type: ignore[return-value]
+        u = _micros(at)
+        local = at.astimezone(self.tz)
+        self._last = (at, u, local)
+        return u, local
 
     def _open_after(self, u: int, day: date) -> Iterator[tuple[int, int]]:
         """Open periods (clipped to start no earlier than `u`) from local date `day` on, in order."""

@@ -26,7 +26,7 @@ from collections.abc import Collection
 from pydantic import BaseModel, ConfigDict, Field
 
 from routing.lexicon_categories import CATEGORY_LEXICONS, PATTERN_CUES, REDIRECTS
-from routing.textnorm import Hit, PhraseIndex, normalise, stem, words
+from routing.textnorm import Cue, PhraseIndex, Tokens, read, stem
 
 CATEGORIES: tuple[str, ...] = tuple(CATEGORY_LEXICONS)
 _TIE_ORDER = ("payment_billing", "returns_refunds", "seller_support", "account_access", "shipping_delivery",
@@ -52,6 +52,13 @@ _INDEX = PhraseIndex(CATEGORY_LEXICONS)
 _PATTERNS = [(cat, w, label, re.compile(rx), frozenset(trig)) for cat, w, label, rx, trig in PATTERN_CUES]
 _REDIRECTS = [({(src, p): dst for p in phrases}, frozenset(map(stem, need)), frozenset(map(stem, veto)))
               for src, phrases, dst, need, veto in REDIRECTS]
+# Which patterns a trigger word wakes; untriggered patterns all need a digit (checked once per text).
+_TRIGGERED = {t: tuple(i for i, p in enumerate(_PATTERNS) if t in p[4]) for p in _PATTERNS for t in p[4]}
+_ALWAYS = tuple(i for i, p in enumerate(_PATTERNS) if not p[4])
+_TRIGGER_WORDS = frozenset(_TRIGGERED)
+_DIGIT = re.compile(r"\d")
+_NEGATION_FIRST = frozenset(a for a, _ in _DESIRE_NEGATIONS)
+_REDIRECT_WORDS = frozenset().union(*(need for _, need, _ in _REDIRECTS))
 
 
 _Cue = tuple[str, float, str]  # (category, weight added, cue label)
@@ -75,44 +82,91 @@ def categorize(text: str, subject: str | None = None, *, allowed: Collection[str
     `general` (or the first allowed category) when none of them has any evidence. Raises ValueError when
     `allowed` names no canonical category.
     """
-    scores = dict.fromkeys(CATEGORIES, 0.0)
-    scores["general"] = GENERAL_PRIOR
-    evidence: list[_Cue] = []
-    remedy = _score_part(text, 1.0, scores, evidence)
-    if subject:
-        remedy |= _score_part(subject, SUBJECT_FACTOR, scores, evidence)
-    _apply_rules(scores, evidence, remedy)
+    scores, evidence = _score(read(text), read(subject) if subject else None)
     return _decide(scores, evidence, allowed)
 
 
-def _score_part(raw: str, factor: float, scores: dict[str, float], evidence: list[_Cue]) -> bool:
+def allowed_pool(allowed: Collection[str] | None) -> tuple[str, ...]:
+    """The canonical categories `allowed` keeps, in canonical order."""
+    return CATEGORIES if allowed is None else tuple(c for c in CATEGORIES if c in allowed)
+
+
+def categorize_brief(body: Tokens, subject: Tokens | None, pool: tuple[str, ...]) -> tuple[str, float, list[str]]:
+    """`categorize` of already-read parts restricted to `pool`: (category, confidence, first six evidence cues)."""
+    if not pool:
+        raise ValueError("allowed names no canonical category: []")
+    scores, cues = _score(body, subject)
+    ranked = sorted([(-scores[c], _TIE_RANK[c], c) for c in pool])  # ranks are unique: names never compared
+    winner = ranked[0][2]
+    top = scores[winner]
+    ordered = sorted(cues, key=lambda c: (c[0] != winner, -c[1]))[:6] if len(cues) > 1 else cues
+    evidence = [f"{cat}+{_short(weight)}:{label}" for cat, weight, label in ordered]
+    if top <= 0:
+        fallback = "general" if "general" in pool else pool[0]
+        return fallback, 0.0, [*evidence, f"fallback:{fallback} (no allowed category has evidence)"][:6]
+    second = scores[ranked[1][2]] if len(ranked) > 1 else 0.0
+    confidence = (1.0 - math.exp(-top / 3.0)) * top / (top + max(second, 0.0))
+    if len(evidence) < 6 and pool is not CATEGORIES and winner != min(
+            CATEGORIES, key=lambda c: (-scores[c], _TIE_RANK[c])):
+        evidence.append(f"restricted to allowed: {winner}")
+    return winner, round(confidence, 3), evidence
+
+
+def _short(weight: float) -> str:
+    """`f"{weight:.3g}"`, remembered: cue weights repeat."""
+    text = _SHORT.get(weight)
+    if text is None:
+        if len(_SHORT) >= 4096:
+            _SHORT.clear()
+        text = _SHORT[weight] = f"{weight:.3g}"
+    return text
+
+
+_SHORT: dict[float, str] = {}
+
+
+def _score(body: Tokens, subject: Tokens | None) -> tuple[dict[str, float], list[_Cue]]:
+    scores = dict.fromkeys(CATEGORIES, 0.0)
+    scores["general"] = GENERAL_PRIOR
+    evidence: list[_Cue] = []
+    remedy = _score_part(body, 1.0, scores, evidence)
+    if subject is not None:
+        remedy |= _score_part(subject, SUBJECT_FACTOR, scores, evidence)
+    _apply_rules(scores, evidence, remedy)
+    return scores, evidence
+
+
+def _score_part(part: Tokens, factor: float, scores: dict[str, float], evidence: list[_Cue]) -> bool:
     """Add the cues of one text part to `scores`; returns whether an undamped remedy request fired."""
-    norm = normalise(raw)
-    toks = words(norm)
-    stemmed = [stem(t) for t in toks]
-    damped = _damped_positions(stemmed)
+    norm, toks, stemmed = part
     tokset = set(stemmed)
+    damped = _damped_positions(stemmed) if not _NEGATION_FIRST.isdisjoint(tokset) else ()
     redirects: dict[tuple[str, str], str] = {}
-    for table, need, veto in _REDIRECTS:
-        if not tokset.isdisjoint(need) and tokset.isdisjoint(veto):
-            redirects.update(table)
+    if not _REDIRECT_WORDS.isdisjoint(tokset):
+        for table, need, veto in _REDIRECTS:
+            if not tokset.isdisjoint(need) and tokset.isdisjoint(veto):
+                redirects.update(table)
     remedy = False
-    for hit in _select(_INDEX.scan(stemmed)):
-        weight = hit.cue.weight * factor
+    hits = _INDEX.matches(stemmed)
+    for start, _, cue in _select_matches(hits) if len(hits) > 1 else hits:
+        weight = cue.weight * factor
         if weight == 0:
             continue
-        category = redirects.get((hit.cue.category, hit.cue.phrase), hit.cue.category)
-        is_damped = hit.start in damped
-        if is_damped:
+        category = redirects.get((cue.category, cue.phrase), cue.category) if redirects else cue.category
+        if start in damped:
             weight *= DAMPING
-        elif hit.cue.phrase in _REMEDY_CUES:
-            remedy = True
+            label = f"{cue.phrase} (damped)"
+        else:
+            label = cue.phrase
+            if label in _REMEDY_CUES:
+                remedy = True
         scores[category] += weight
-        evidence.append((category, weight, f"{hit.cue.phrase}{' (damped)' if is_damped else ''}"))
-    plain = set(toks)
-    for category, weight, label, rx, triggers in _PATTERNS:
-        if triggers and triggers.isdisjoint(plain):
-            continue
+        evidence.append((category, weight, label))
+    woken = [i for tok in _TRIGGER_WORDS.intersection(toks) for i in _TRIGGERED[tok]]
+    if _DIGIT.search(norm):
+        woken += _ALWAYS
+    for i in sorted(set(woken)):
+        category, weight, label, rx, _ = _PATTERNS[i]
         if rx.search(norm):
             scores[category] += weight * factor
             remedy |= label in _REMEDY_CUES
@@ -120,14 +174,20 @@ def _score_part(raw: str, factor: float, scores: dict[str, float], evidence: lis
     return remedy
 
 
-def _select(hits: list[Hit]) -> list[Hit]:
-    """Within a category keep the longest (then heaviest) phrase where phrases overlap."""
+def _select_matches(hits: list[tuple[int, int, Cue]]) -> list[tuple[int, int, Cue]]:
+    """Within a category keep the longest (then heaviest) phrase where phrases overlap; the index k keeps ties in
+    the order they were found."""
+    order = sorted([(start - end, -cue.weight, start, k) for k, (start, end, cue) in enumerate(hits)])
     taken: dict[str, set[int]] = {}
-    kept: list[Hit] = []
-    for hit in sorted(hits, key=lambda h: (h.start - h.end, -h.cue.weight, h.start)):
-        used = taken.setdefault(hit.cue.category, set())
-        span = range(hit.start, hit.end)
-        if used.isdisjoint(span):
+    kept = []
+    for *_, k in order:
+        hit = hits[k]
+        span = range(hit[0], hit[1])
+        used = taken.get(hit[2].category)
+        if used is None:
+            taken[hit[2].category] = set(span)
+            kept.append(hit)
+        elif used.isdisjoint(span):
             used.update(span)
             kept.append(hit)
     return kept

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, field
 
 from contracts.channels import ChannelKind, EndpointKind
+from contracts.decision import DecisionFlag, Priority
 from routing.calendar import BusinessCalendar
+from routing.categorize import allowed_pool
 from routing.official import official_keys
 from routing.policy import TenantPolicy
+from routing.policy.models import SlaRule
+from routing.queueing import choose_priority, choose_queue
 from routing.references import compile_reference_patterns
+from routing.sla import select_sla_rule
+
+_MEMO_LIMIT = 4096
+# (queue, the rule that chose it, priority, the reasons for the priority joined for the trace)
+Routing = tuple[str, str, Priority, str]
 
 
 @dataclass(frozen=True)
@@ -20,6 +30,31 @@ class CompiledPolicy:
     references: tuple[re.Pattern[str], ...]
     out_of_scope: tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]
     required_info_triggers: tuple[tuple[re.Pattern[str], ...], ...]
+    category_pool: tuple[str, ...]  # the served canonical categories, in canonical order
+    # memos of pure functions of the policy, keyed by what they read
+    _sla_rules: dict[tuple, SlaRule] = field(default_factory=dict)
+    _routing: dict[tuple, Routing] = field(default_factory=dict)
+
+    def sla_rule(self, channel: ChannelKind, category: str | None, flags: Collection[DecisionFlag]) -> SlaRule:
+        """`select_sla_rule` over the policy's rules (it only asks which flags are present)."""
+        key = (channel, category, frozenset(flags))
+        rule = self._sla_rules.get(key)
+        if rule is None:
+            rule = select_sla_rule(self.policy.sla.rules, channel=channel, category=category,
+                                   flags=[f.value for f in flags])
+            _remember(self._sla_rules, key, rule)
+        return rule
+
+    def routing(self, category: str | None, channel: ChannelKind, flags: Collection[DecisionFlag]) -> Routing:
+        """`choose_queue` and `choose_priority` together (both only ask which flags are present)."""
+        key = (category, channel, frozenset(flags))
+        found = self._routing.get(key)
+        if found is None:
+            queue, queue_rule = choose_queue(self.policy, category, flags)
+            priority, why = choose_priority(self.policy, category, channel, flags)
+            found = (queue, queue_rule, priority, "; ".join(why) or "default")
+            _remember(self._routing, key, found)
+        return found
 
     def calendar_for(self, channel: ChannelKind, override: str | None = None) -> BusinessCalendar:
         """The named calendar, else the channel's, else the first one the policy defines."""
@@ -50,6 +85,13 @@ def compile_policy(policy: TenantPolicy) -> CompiledPolicy:
         required_info_triggers=tuple(
             tuple(re.compile(p, flags) for p in (r.when_patterns or ())) for r in policy.required_info
         ),
+        category_pool=allowed_pool(policy.served_categories),
     )
     _CACHE[id(policy)] = compiled
     return compiled
+
+
+def _remember(memo: dict, key: tuple, value: object) -> None:
+    if len(memo) >= _MEMO_LIMIT:
+        memo.clear()
+    memo[key] = value

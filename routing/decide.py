@@ -21,11 +21,11 @@ from contracts.decision import (
 from contracts.inbound import InboundMessage, MessageKind
 from routing.analysis import Analysis, analyse
 from routing.compiled import CompiledPolicy, compile_policy
-from routing.dedupe import find_merge_target, redelivery_key
+from routing.dedupe import find_merge_target, identity_keys, redelivery_key
 from routing.official import matched_official_endpoint
 from routing.policy import TenantPolicy
-from routing.queueing import bump, choose_priority, choose_queue
-from routing.sla import compute_sla, is_outside_hours, public_holiday, select_sla_rule
+from routing.queueing import bump
+from routing.sla import compute_sla, is_outside_hours, public_holiday
 from routing.state import MemoryState
 
 _DROP_KINDS = {
@@ -44,7 +44,7 @@ _QUARANTINE_KINDS = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class _Ctx:
     message: InboundMessage
     state: MemoryState
@@ -71,7 +71,7 @@ def decide(message: InboundMessage, state: MemoryState, now: datetime, policy: T
     if message.tenant != policy.tenant:
         raise ValueError(f"message is for tenant {message.tenant!r} but the policy is {policy.tenant!r}")
     cp = compile_policy(policy)
-    ctx = _Ctx(message, state, now, cp, customer=state.customer_for(message.sender.identity_keys(message.channel)))
+    ctx = _Ctx(message, state, now, cp, customer=state.customer_for(identity_keys(message)))
     for gate in _GATES:
         decision = gate(ctx)
         if decision is not None:
@@ -155,7 +155,7 @@ def _route_or_merge(ctx: _Ctx, analysis: Analysis) -> Decision:
         item, flags, why = target
         ctx.flags.extend(flags)
         ctx.trace.append(TraceStep(rule="dedupe.repeat", outcome="merge", detail=why))
-        priority = max(item.priority, choose_priority(policy, analysis.category, message.channel, analysis.flags)[0],
+        priority = max(item.priority, ctx.cp.routing(analysis.category, message.channel, analysis.flags)[2],
                        key=lambda p: p.rank)
         if F.repeated_request in flags and item.repeat_count >= 1:
             priority = bump(priority)
@@ -177,15 +177,14 @@ def _abusive(ctx: _Ctx, analysis: Analysis) -> Decision:
         follow.append(FollowUp(kind=kind))
     ctx.trace.append(TraceStep(rule="abuse.action", outcome=abuse.action,
                                detail=f"strike {strikes} of {abuse.suspend_after} before suspension"))
-    queue, _ = choose_queue(ctx.cp.policy, analysis.category, analysis.flags)
+    queue = ctx.cp.routing(analysis.category, ctx.message.channel, analysis.flags)[0]
     cls = QuarantineDecision if abuse.action == "quarantine" else RejectDecision
     return cls(**ctx.base(analysis), queue=queue, reason="abusive or threatening language", follow_ups=follow)
 
 
 def _route(ctx: _Ctx, analysis: Analysis) -> Decision:
     policy, message = ctx.cp.policy, ctx.message
-    rule = select_sla_rule(policy.sla.rules, channel=message.channel, category=analysis.category,
-                           flags=[f.value for f in analysis.flags])
+    rule = ctx.cp.sla_rule(message.channel, analysis.category, analysis.flags)
     calendar = ctx.cp.calendar_for(message.channel, rule.calendar)
     hours_calendar = ctx.cp.calendar_for(message.channel)
     if is_outside_hours(hours_calendar, message.received_at):
@@ -198,10 +197,9 @@ def _route(ctx: _Ctx, analysis: Analysis) -> Decision:
     sla = compute_sla(rule, calendar, message.received_at, default_warn_at=policy.sla.warn_at)
     analysis.trace.append(TraceStep(rule=f"sla.{rule.name}", outcome="deadline",
                                     detail=f"first response due {sla.first_response_due.isoformat() if sla.first_response_due else '-'}"))
-    queue, queue_rule = choose_queue(policy, analysis.category, analysis.flags)
-    priority, why = choose_priority(policy, analysis.category, message.channel, analysis.flags)
+    queue, queue_rule, priority, why = ctx.cp.routing(analysis.category, message.channel, analysis.flags)
     analysis.trace.append(TraceStep(rule="queue", outcome=queue, detail=queue_rule))
-    analysis.trace.append(TraceStep(rule="priority", outcome=priority.value, detail="; ".join(why) or "default"))
+    analysis.trace.append(TraceStep(rule="priority", outcome=priority.value, detail=why))
     follow = list(analysis.follow_ups)
     if policy.csat_after_resolution:
         follow.append(FollowUp(kind=FollowUpKind.csat_after_resolution))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from contracts.channels import CAPABILITIES
+from contracts.channels import CAPABILITIES, ChannelKind
 from contracts.decision import DecisionFlag as F
-from contracts.inbound import InboundMessage
+from contracts.inbound import InboundMessage, Sender
 from routing.analysis import Analysis
 from routing.policy import DedupeRule
 from routing.similarity import similarity
@@ -17,6 +17,25 @@ def redelivery_key(message: InboundMessage) -> str:
     """Same provider id = same message; email adds a body hash, since senders do reuse Message-IDs."""
     body = message.provider.get("body_sha256", "") if message.channel == "email" else ""
     return f"{message.channel.value}\x1f{message.provider_message_id}\x1f{body}"
+
+
+def identity_keys(message: InboundMessage) -> list[str]:
+    """`message.sender.identity_keys(message.channel)`, kept for the last sender: decide() and record() both ask.
+
+    Senders are frozen, so the same sender object on the same channel always has the same keys; callers only
+    read the list.
+    """
+    global _last_identity
+    sender, channel = message.sender, message.channel
+    last = _last_identity
+    if last[0] is sender and last[1] == channel:
+        return last[2]
+    keys = sender.identity_keys(channel)
+    _last_identity = (sender, channel, keys)
+    return keys
+
+
+_last_identity: tuple[Sender | None, ChannelKind | None, list[str]] = (None, None, [])
 
 
 def find_merge_target(
@@ -47,7 +66,8 @@ def find_merge_target(
                 return item, [F.follow_up], f"reply in the thread of open item {item.id}"
 
     best: tuple[float, OpenItem] | None = None
-    for item in state.open_items_for(customer):
+    open_items = state.open_items_for(customer)
+    for item in open_items:
         if not eligible(item) or (item.references and analysis.references and not item.references & analysis.references):
             continue  # a different order is a different request
         score = similarity(analysis.tokens, item.tokens)
@@ -61,9 +81,10 @@ def find_merge_target(
             f"same customer asked again within {rule.repeat_window} (similarity {score:.2f}, item {item.id})"
         )
 
-    nudge = analysis.category == "general" and len(message.text.split()) <= _SHORT_NUDGE_WORDS
-    items = [i for i in state.open_items_for(customer) if eligible(i)]
-    if nudge and items:
+    if not open_items or analysis.category != "general" or len(message.text.split()) > _SHORT_NUDGE_WORDS:
+        return None
+    items = [i for i in open_items if eligible(i)]
+    if items:
         item = max(items, key=lambda i: i.last_seen)
         return item, [F.follow_up], f"short follow-up to the customer's open item {item.id}"
     return None

@@ -52,16 +52,27 @@ _CHARGEBACK = re.compile(
 )
 
 
-def _affirmed(rx: re.Pattern[str], guard: re.Pattern[str], text: str) -> bool:
+# Every match of a pattern contains one of its keywords; without one (case-insensitively, as IGNORECASE reads it)
+# the pattern cannot match and is not run. Keep these in step with the patterns (tests/test_fast_paths.py checks).
+_ESCALATION_WORDS = ("escalat", "supervisor", "manage", "superior", "senior", "team lead", "head of", "someone",
+                     "somebody", "higher", "boss", "person in charge", "further up", "the top")
+_CHARGEBACK_WORDS = ("charge", "bank", "card")
+_FOLDS_TO_ASCII = ("\u0130", "\u0131", "\u017f")  # İ ı ſ: IGNORECASE matches them to i/s, lower() does not
+
+
+def _affirmed(rx: re.Pattern[str], guard: re.Pattern[str], text: str, keywords: tuple[str, ...]) -> bool:
     norm = " ".join(text.replace("\u2019", "'").split())
+    low = norm.lower()
+    if not any(map(low.__contains__, keywords)) and (norm.isascii() or not any(c in norm for c in _FOLDS_TO_ASCII)):
+        return False
     return any(not guard.search(norm, max(0, m.start() - 60), m.start()) for m in rx.finditer(norm))
 
 
 def detect_escalation_request(text: str) -> bool:
     """True when the customer asks for a supervisor/manager or for the case to be escalated."""
-    return _affirmed(_ESCALATION, _NEGATED, text)
+    return _affirmed(_ESCALATION, _NEGATED, text, _ESCALATION_WORDS)
 
 
 def detect_chargeback(text: str) -> bool:
     """True when the customer has filed, or says they will file, a chargeback or bank dispute."""
-    return _affirmed(_CHARGEBACK, _NEGATED_OR_ASKED, text)
+    return _affirmed(_CHARGEBACK, _NEGATED_OR_ASKED, text, _CHARGEBACK_WORDS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contracts.decision import Action, Decision, DecisionFlag as F, FollowUpKind
 from contracts.inbound import InboundMessage
-from routing.dedupe import redelivery_key
+from routing.dedupe import identity_keys, redelivery_key
 from routing.policy import TenantPolicy
 from routing.similarity import fingerprint
 from routing.state import MemoryState, OpenItem, Seen
@@ -19,7 +19,7 @@ def record(state: MemoryState, message: InboundMessage, decision: Decision, poli
     state.remember(key, Seen(message_id=message.id, at=message.received_at, work_item_id=work_item))
     if decision.action == Action.drop:
         return
-    identity = message.sender.identity_keys(message.channel)
+    identity = identity_keys(message)
     state.link(identity, decision.customer)
     horizon = message.received_at - policy.flood.window.as_timedelta()
     state.note_message(decision.customer, message.received_at, horizon)

@@ -39,16 +39,25 @@ def applies(rule: RequiredInfoRule, category: str | None, text: str, patterns: t
 
 def missing_fields(rule: RequiredInfoRule, message: InboundMessage, text: str, references: set[str]) -> list[str]:
     """The rule's fields the message does not provide."""
-    present = {
-        "order_number": bool(references),
-        "account_email": bool(_EMAIL.search(text)) or message.sender.email is not None,
-        "business_name": bool(_BUSINESS.search(text)),
-        "transaction_date": bool(stated_dates(text)) or bool(_RELATIVE_DATE.search(text)),
-        "amount": bool(_AMOUNT.search(text)),
-        "explanation": len(text.split()) >= _EXPLANATION_WORDS,
-        "photo": any((a.content_type or "").startswith("image/") or a.kind == "image" for a in message.attachments),
-    }
-    return [f for f in rule.fields if not present[f]]
+    return [f for f in rule.fields if not _present(f, message, text, references)]
+
+
+def _present(field: str, message: InboundMessage, text: str, references: set[str]) -> bool:
+    if field == "order_number":
+        return bool(references)
+    if field == "account_email":
+        return bool(_EMAIL.search(text)) or message.sender.email is not None
+    if field == "business_name":
+        return bool(_BUSINESS.search(text))
+    if field == "transaction_date":
+        return bool(stated_dates(text)) or bool(_RELATIVE_DATE.search(text))
+    if field == "amount":
+        return bool(_AMOUNT.search(text))
+    if field == "explanation":
+        return len(text.split()) >= _EXPLANATION_WORDS
+    if field == "photo":
+        return any((a.content_type or "").startswith("image/") or a.kind == "image" for a in message.attachments)
+    raise KeyError(field)
 
 
 def outside_window(text: str, received: datetime, window: timedelta) -> date | None:

@@ -16,7 +16,28 @@ _STOPWORDS = frozenset(
 
 def fingerprint(text: str) -> frozenset[str]:
     """Content words (crudely stemmed) of a message; stopwords and one-letter tokens dropped."""
-    return frozenset(_stem(w) for w in _WORD.findall(text.lower()) if len(w) > 1 and w not in _STOPWORDS)
+    global _last
+    last = _last
+    if last[0] == text:  # decide() and then record() ask about the same text
+        return last[1]
+    cache = _CONTENT
+    if len(cache) >= _CONTENT_LIMIT:
+        cache.clear()
+    found: set[str] = set()
+    for w in _WORD.findall(text.lower()):
+        content = cache.get(w)
+        if content is None:
+            content = cache[w] = _stem(w) if len(w) > 1 and w not in _STOPWORDS else ""
+        if content:
+            found.add(content)
+    result = frozenset(found)
+    _last = (text, result)
+    return result
+
+
+_CONTENT: dict[str, str] = {}  # word -> its stem, "" when it carries no content
+_CONTENT_LIMIT = 50_000
+_last: tuple[str | None, frozenset[str]] = (None, frozenset())
 
 
 def similarity(a: frozenset[str], b: frozenset[str]) -> float:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from contracts.channels import ChannelKind
 from contracts.decision import SlaTargets
@@ -46,12 +46,15 @@ def compute_sla(
     if primary is None:
         raise ValueError(f"SLA rule {rule.name!r} sets no target; give first_response or resolution")
 
-    opening = calendar.next_opening(received_at)
+    # Instants are epoch microseconds here; each is made a zoned datetime once (the same one the calendar
+    # methods would give), and the calendar remembers the last one, so the checks on it stay cheap.
+    received = calendar.probe(received_at)
+    opening = calendar.next_opening_micros(received_at)
 
-    def start_of(target: SlaTarget) -> datetime:
+    def start_of(target: SlaTarget) -> tuple[int, datetime]:
         if target.clock == "business" or rule.start == "next_opening":
             return opening
-        return received_at.astimezone(calendar.tz)
+        return received
 
     def deadlines(target: SlaTarget | None) -> tuple[datetime | None, datetime | None]:
         if target is None:
@@ -65,7 +68,7 @@ def compute_sla(
         timezone=calendar.timezone,
         clock=primary.clock,
         calendar=calendar.name,
-        started_at=start_of(primary),
+        started_at=start_of(primary)[1],
         first_response_due=first_due,
         first_response_warn_at=first_warn,
         resolution_due=resolution_due,
@@ -77,21 +80,21 @@ def compute_sla(
 
 
 def _deadline(
-    target: SlaTarget, calendar: BusinessCalendar, start: datetime, share: float
+    target: SlaTarget, calendar: BusinessCalendar, start: tuple[int, datetime], share: float
 ) -> tuple[datetime, datetime]:
-    """(due, warn_at) for one target counted from `start`."""
+    """(due, warn_at) for one target counted from `start` (epoch microseconds, zoned datetime)."""
     within = target.within
+    start_us, start_at = start
     if target.clock == "business":
-        if within.unit == "bd":
-            length = calendar.standard_day * within.amount
-            due = calendar.add_business_days(start, within.amount)
-        else:
-            length = within.as_timedelta()
-            due = calendar.add_business_time(start, length)
-        return due, calendar.add_business_time(start, length * share)
+        day = start_at.date()
+        length = calendar.standard_day * within.amount if within.unit == "bd" else within.as_timedelta()
+        due = calendar.at_micros(calendar.add_business_micros(start_us, day, length))
+        return due, calendar.at_micros(calendar.add_business_micros(start_us, day, length * share))
     length = within.as_timedelta()
-    due = _open_or_next(_later(start, length, calendar), calendar)
-    return due, min(_later(start, length * share, calendar), due)
+    # on epoch microseconds: adding to a zoned datetime is wall-clock arithmetic, an hour off across a DST change
+    warn = calendar.at_micros(start_us + (length * share) // _TICK)
+    due = _open_or_next(calendar.at_micros(start_us + length // _TICK), calendar)
+    return due, min(warn, due)
 
 
 def _open_or_next(due: datetime, calendar: BusinessCalendar) -> datetime:
@@ -102,11 +105,6 @@ def _open_or_next(due: datetime, calendar: BusinessCalendar) -> datetime:
 
 
 _TICK = timedelta(microseconds=1)
-
-
-def _later(start: datetime, length: timedelta, calendar: BusinessCalendar) -> datetime:
-    # in UTC: adding to a zoned datetime is wall-clock arithmetic and would be an hour off across a DST change
-    return (start.astimezone(UTC) + length).astimezone(calendar.tz)
 
 
 def is_outside_hours(calendar: BusinessCalendar, at: datetime) -> bool:

@@ -33,21 +33,57 @@ _FOLD = {
 
 def normalise(text: str) -> str:
     """Lower-case, unify quotes and drop URLs/e-mail addresses (they carry no category signal)."""
-    return _URL.sub(" ", text.translate(_QUOTES).lower())
+    if text.isascii():  # the only ASCII character _QUOTES maps is the backtick
+        low = (text.replace("`", "'") if "`" in text else text).lower()
+    else:
+        low = text.translate(_QUOTES).lower()
+    # a URL needs "://" or "www.", an address "@": skip the (costly) pattern when none is there
+    return _URL.sub(" ", low) if "@" in low or "://" in low or "www." in low else low
 
 
 def words(norm: str) -> list[str]:
     """Tokens of already-normalised text with contractions and spellings folded."""
     out: list[str] = []
     for w in _WORD.findall(norm):
-        folded = _FOLD.get(w)
-        if folded is None:
-            out.append(w.removesuffix("'s") if w.endswith("'s") else w)
-        elif " " in folded:
-            out.extend(folded.split())
-        else:
-            out.append(folded)
+        out.extend(_fold(w))
     return out
+
+
+def _fold(w: str) -> tuple[str, ...]:
+    folded = _FOLD.get(w)
+    if folded is None:
+        return (w.removesuffix("'s") if w.endswith("'s") else w,)
+    return tuple(folded.split())
+
+
+class Tokens(NamedTuple):
+    """One text read once: its normalised form, folded words and their stems."""
+
+    norm: str
+    words: list[str]
+    stems: list[str]
+
+
+_READ_CACHE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}  # raw token -> (words, stems)
+_READ_CACHE_LIMIT = 50_000
+
+
+def read(raw: str) -> Tokens:
+    """`normalise`, `words` and `stems` of `raw` in one pass (token folds and stems memoised)."""
+    norm = normalise(raw)
+    plain: list[str] = []
+    stemmed: list[str] = []
+    cache = _READ_CACHE
+    for w in _WORD.findall(norm):
+        entry = cache.get(w)
+        if entry is None:
+            if len(cache) >= _READ_CACHE_LIMIT:
+                cache.clear()
+            folded = _fold(w)
+            entry = cache[w] = (folded, tuple(stem(f) for f in folded))
+        plain += entry[0]
+        stemmed += entry[1]
+    return Tokens(norm, plain, stemmed)
 
 
 # Words whose crude stem would collide with an unrelated cue ("listing" vs "list", "goods" vs "good").
@@ -98,11 +134,12 @@ class Hit(NamedTuple):
 
 
 class PhraseIndex:
-    """Phrases compiled to stem tuples, looked up by their first stem: linear in the text length."""
+    """Phrases compiled to stem tuples, looked up by their first one or two stems: linear in the text length."""
 
     def __init__(self, table: Mapping[str, Mapping[str, float]]) -> None:
-        # first stem -> tail length -> tail stems -> cues
-        self._by_first: dict[str, dict[int, dict[tuple[str, ...], list[Cue]]]] = {}
+        self._single: dict[str, list[Cue]] = {}  # one-stem phrases by their stem
+        # first two stems -> tail length -> the stems after the second -> cues
+        self._by_pair: dict[tuple[str, str], dict[int, dict[tuple[str, ...], list[Cue]]]] = {}
         for category, phrases in table.items():
             for phrase, weight in phrases.items():
                 key = stems(normalise(phrase))
@@ -110,18 +147,31 @@ class PhraseIndex:
                     raise ValueError(f"empty lexicon phrase for {category}: {phrase!r}")
                 tail = tuple(key[1:])
                 cue = Cue(phrase, category, weight, tail)
-                self._by_first.setdefault(key[0], {}).setdefault(len(tail), {}).setdefault(tail, []).append(cue)
+                if not tail:
+                    self._single.setdefault(key[0], []).append(cue)
+                else:
+                    by_len = self._by_pair.setdefault((key[0], key[1]), {})
+                    by_len.setdefault(len(tail), {}).setdefault(tail[1:], []).append(cue)
 
     def scan(self, toks: list[str]) -> list[Hit]:
         """Every phrase occurrence; the caller decides how overlapping phrases combine."""
+        return [Hit(cue, start, end) for start, end, cue in sorted(self.matches(toks), key=_start)]
+
+    def matches(self, toks: list[str]) -> list[tuple[int, int, Cue]]:
+        """`scan` as plain (start, end, cue) tuples: one-stem cues first; cues found at one position by one
+        phrase stay in lexicon order."""
+        single, by_pair = self._single, self._by_pair
+        found = [(i, i + 1, cue) for i, tok in enumerate(toks) if tok in single for cue in single[tok]]
+        starts = [i for i, pair in enumerate(zip(toks, toks[1:])) if pair in by_pair]
+        if not starts:
+            return found
         n = len(toks)
-        hits: list[Hit] = []
-        for i, tok in enumerate(toks):
-            by_len = self._by_first.get(tok)
-            if not by_len:
-                continue
-            for k, tails in by_len.items():
+        for i in starts:
+            for k, tails in by_pair[toks[i], toks[i + 1]].items():
                 if i + k < n:
-                    for cue in tails.get(tuple(toks[i + 1 : i + 1 + k]), ()):
-                        hits.append(Hit(cue, i, i + k + 1))
-        return hits
+                    found += [(i, i + k + 1, cue) for cue in tails.get(tuple(toks[i + 2 : i + 1 + k]), ())]
+        return found
+
+
+def _start(match: tuple[int, int, Cue]) -> int:
+    return match[0]

@@ -11,6 +11,7 @@ from pydantic_core import core_schema
 
 _PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|bd)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_LENGTHS: dict[tuple[float, str], timedelta] = {}  # timedeltas are immutable: one per distinct duration
 
 
 class Duration:
@@ -41,9 +42,15 @@ class Duration:
 
     def as_timedelta(self) -> timedelta:
         """The length on a calendar clock; business days must be resolved by a calendar instead."""
-        if self.unit == "bd":
-            raise ValueError("business days have no fixed length; resolve them on the tenant calendar")
-        return timedelta(seconds=self.amount * _UNIT_SECONDS[self.unit])
+        key = (self.amount, self.unit)
+        length = _LENGTHS.get(key)
+        if length is None:
+            if self.unit == "bd":
+                raise ValueError("business days have no fixed length; resolve them on the tenant calendar")
+            if len(_LENGTHS) >= 4096:
+                _LENGTHS.clear()
+            length = _LENGTHS[key] = timedelta(seconds=self.amount * _UNIT_SECONDS[self.unit])
+        return length
 
     def scaled(self, share: float) -> Duration:
         return Duration(self.amount * share, self.unit)
