@@ -20,7 +20,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import aiokafka
-from redis.asyncio import Redis
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "bench")]  # build_stream and the test builders behind it
@@ -31,7 +30,7 @@ from pipeline_load import Child, Observer, Record, drain, paced_load, percentile
 from contracts.topics import ALL_TOPICS, DEAD_LETTER, INBOUND, QUARANTINE, REJECTED, ROUTED, TopicSpec  # noqa: E402
 from workers.runtime.codec import encode, inbound_key  # noqa: E402
 from workers.stack.broker import EmbeddedBroker  # noqa: E402
-from workers.stack.redis_server import ensure_redis  # noqa: E402
+from workers.stack.redis_server import delete_prefix, ensure_redis  # noqa: E402
 from workers.stack.topics import ensure_topics  # noqa: E402
 
 PASSTHROUGH = TopicSpec(name="omniroute-bench.passthrough.v1", key="as inbound", value="bytes",
@@ -224,17 +223,6 @@ def print_conditions(a: argparse.Namespace, redis_url: str) -> None:
           "each broker phase uses a fresh broker (its memory engine never frees memory)")
 
 
-async def cleanup(redis_url: str, prefix: str) -> int:
-    redis = Redis.from_url(redis_url)
-    try:
-        keys = [key async for key in redis.scan_iter(match=f"{prefix}:*", count=1000)]
-        for i in range(0, len(keys), 1000):
-            await redis.delete(*keys[i:i + 1000])
-        return len(keys)
-    finally:
-        await redis.aclose()
-
-
 async def main() -> None:
     a = parse_args()
     run_dir = Path(tempfile.mkdtemp(prefix="omniroute-bench-"))
@@ -255,7 +243,7 @@ async def main() -> None:
             await bench.memory()
         failed = False
     finally:
-        removed = await cleanup(redis.url, prefix)
+        removed = await delete_prefix(redis.url, prefix)
         await redis.stop()
         if failed:
             print(f"child and broker logs kept in {run_dir}")

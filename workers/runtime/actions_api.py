@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-import orjson
 from aiohttp import web
 from aiokafka import AIOKafkaProducer
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from contracts.topics import AGENT_ACTIONS
 from contracts.workitem import AgentAction, AgentActionKind
-from workers.runtime.auth import json_response, refuse_unauthorised
+from workers.runtime.auth import invalid, json_response, tenant_and_object
 from workers.runtime.codec import encode
 
 
@@ -46,24 +45,14 @@ def add_action_routes(app: web.Application, producer: AIOKafkaProducer, tenants:
     """Add the actions endpoint; it answers 202 only once the broker acknowledged the action."""
 
     async def post_action(request: web.Request) -> web.Response:
-        refused = refuse_unauthorised(request, api_token)
-        if refused is not None:
-            return refused
-        tenant, item_id = request.match_info["tenant"], request.match_info["item_id"]
-        if tenant not in tenants:
-            return json_response(404, {"error": f"unknown tenant {tenant!r}", "known": sorted(tenants)})
-        try:
-            data = orjson.loads(await request.read())
-        except orjson.JSONDecodeError as exc:
-            return json_response(400, {"error": f"body is not JSON: {exc}"})
-        if not isinstance(data, dict):
-            return json_response(422, {"error": "body must be a JSON object", "fields": []})
+        checked = await tenant_and_object(request, tenants, api_token)
+        if isinstance(checked, web.Response):
+            return checked
+        (tenant, data), item_id = checked, request.match_info["item_id"]
         try:
             body = ActionRequest.model_validate(data)
         except ValidationError as exc:
-            fields = [{"field": ".".join(map(str, e["loc"])) or "body", "error": e["msg"]}
-                      for e in exc.errors(include_url=False)]
-            return json_response(422, {"error": "not a valid action", "fields": fields})
+            return invalid("action", exc)
         action = AgentAction(kind=body.kind, work_item_id=item_id, tenant=tenant, agent_id=body.agent_id,
                              at=datetime.now(timezone.utc), text=body.text, escalate_to=body.escalate_to)
         meta = await producer.send_and_wait(AGENT_ACTIONS.name, value=encode(action), key=action_key(action))

@@ -26,7 +26,7 @@ from workers.settings import Settings
 from workers.stack import statefile
 from workers.stack.broker import EmbeddedBroker
 from workers.stack.kafka_compat import apply_tansu_leave_group_fix
-from workers.stack.redis_server import ensure_redis, redact
+from workers.stack.redis_server import delete_prefix, ensure_redis, redact
 from workers.stack.topics import ensure_topics
 
 SAMPLES = Settings().policy_dir.parent / "samples"
@@ -71,7 +71,7 @@ async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: 
             # The embedded broker starts empty, so state and queues an earlier dev stack left in Redis are stale:
             # restoring them would seek past the new log's first records.
             prefix = f"{settings.redis_prefix}-dev"
-            cleared = await _clear(redis_handle.url, prefix)
+            cleared = await delete_prefix(redis_handle.url, prefix)
             if cleared:
                 echo(f"redis: cleared {cleared} keys under '{prefix}:' left by an earlier dev stack")
         reports = await ensure_topics(bootstrap, ALL_TOPICS)
@@ -130,17 +130,6 @@ async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: 
         if failures:
             raise failures[0]
     echo("stopped")
-
-
-async def _clear(url: str, prefix: str) -> int:
-    client = Redis.from_url(url)
-    try:
-        keys = [key async for key in client.scan_iter(match=f"{prefix}:*", count=1000)]
-        for start in range(0, len(keys), 1000):
-            await client.unlink(*keys[start:start + 1000])
-        return len(keys)
-    finally:
-        await client.aclose()
 
 
 async def _finish(task: asyncio.Task, stop: asyncio.Event) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-import orjson
 from aiohttp import web
 from aiokafka import AIOKafkaProducer
 from pydantic import ValidationError
@@ -13,7 +12,7 @@ from pydantic import ValidationError
 from contracts.channels import ChannelKind
 from contracts.inbound import InboundMessage
 from contracts.topics import INBOUND
-from workers.runtime.auth import json_response, refuse_unauthorised
+from workers.runtime.auth import invalid, json_response, tenant_and_object
 from workers.runtime.actions_api import add_action_routes
 from workers.runtime.codec import encode, inbound_key
 
@@ -34,25 +33,16 @@ def build_ingress(producer: AIOKafkaProducer, tenants: set[str], api_token: str 
         return json_response(200 if ready else 503, {"status": "ready" if ready else "starting"})
 
     async def post_message(request: web.Request) -> web.Response:
-        refused = refuse_unauthorised(request, api_token)
-        if refused is not None:
-            return refused
-        tenant = request.match_info["tenant"]
-        if tenant not in tenants:
-            return json_response(404, {"error": f"unknown tenant {tenant!r}", "known": sorted(tenants)})
-        try:
-            data = orjson.loads(await request.read())
-        except orjson.JSONDecodeError as exc:
-            return json_response(400, {"error": f"body is not JSON: {exc}"})
-        if not isinstance(data, dict):
-            return json_response(422, {"error": "body must be a JSON object", "fields": []})
+        checked = await tenant_and_object(request, tenants, api_token)
+        if isinstance(checked, web.Response):
+            return checked
+        tenant, data = checked
         data = {"channel": ChannelKind.api.value, "received_at": datetime.now(timezone.utc).isoformat(),
                 **data, "tenant": tenant}
         try:
             message = InboundMessage.model_validate(data)
         except ValidationError as exc:
-            fields = [{"field": ".".join(map(str, e["loc"])), "error": e["msg"]} for e in exc.errors(include_url=False)]
-            return json_response(422, {"error": "not a valid InboundMessage", "fields": fields})
+            return invalid("InboundMessage", exc)
         meta = await producer.send_and_wait(INBOUND.name, value=encode(message), key=inbound_key(message))
         return json_response(202, {"id": message.id, "topic": meta.topic, "partition": meta.partition, "offset": meta.offset})
 

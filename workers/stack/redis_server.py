@@ -121,3 +121,15 @@ async def start_redis(run_dir: Path, server_bin: Path, *, start_timeout: float =
             raise
         return RedisHandle(url=url, started=True, pid=proc.pid, log_path=log_path, _proc=proc)
     raise AssertionError("unreachable")
+
+
+async def delete_prefix(url: str, prefix: str) -> int:
+    """Delete every key under `prefix:` (in chunks, without blocking the server); returns how many went."""
+    client = aioredis.Redis.from_url(url)
+    try:
+        keys = [key async for key in client.scan_iter(match=f"{prefix}:*", count=1000)]
+        for start in range(0, len(keys), 1000):
+            await client.unlink(*keys[start:start + 1000])
+        return len(keys)
+    finally:
+        await client.aclose()
