@@ -147,13 +147,17 @@ async def test_native_inputs_reach_the_queues_once_even_after_a_crash(bootstrap:
         assert again.repeat_count == 1  # redeliveries were dropped, not counted as repeats
         await running.graceful()
     finally:
-        if not running.task.done():
-            await running.crash()
-        await producer.stop()
-        keys = [k async for k in redis.scan_iter(f"{prefix}*")]
-        if keys:
-            await redis.delete(*keys)
-        await redis.aclose()
+        await _teardown(running, producer, redis, prefix)
+
+
+async def _teardown(running: Running, producer: AIOKafkaProducer, redis: Redis, prefix: str) -> None:
+    if not running.task.done():
+        await running.crash()
+    await producer.stop()
+    keys = [k async for k in redis.scan_iter(f"{prefix}*")]
+    if keys:
+        await redis.delete(*keys)
+    await redis.aclose()
 
 
 async def _settled(worker: RouteWorker, records: int) -> bool:
@@ -182,10 +186,4 @@ async def test_poison_input_is_dead_lettered_and_the_worker_goes_on(bootstrap: s
         assert worker.stats.dead_lettered >= 2 and worker.stats.by_action.get("route", 0) >= 1
         await running.graceful()
     finally:
-        if not running.task.done():
-            await running.crash()
-        await producer.stop()
-        keys = [k async for k in redis.scan_iter(f"{prefix}*")]
-        if keys:
-            await redis.delete(*keys)
-        await redis.aclose()
+        await _teardown(running, producer, redis, prefix)
