@@ -1,0 +1,41 @@
+"""Keeps a worker's long-lived routing state out of the cyclic garbage collector's repeated scans."""
+
+from __future__ import annotations
+
+import gc
+import logging
+import time
+
+log = logging.getLogger("omniroute.heap")
+
+
+class HeapFreezer:
+    """Collect the young heap and freeze the survivors after each checkpoint; thaw and collect fully now and then.
+
+    Routing state (customers, open items, seen ids) lives for days and has no reference cycles, yet CPython's
+    full collections walk all of it again and again as it grows: measured at ~20-40% of the route worker's CPU
+    with 100k+ objects of state. Frozen objects are skipped by collections but still freed by reference
+    counting, so the only cost is that a cycle which dies after being frozen waits for the next thaw.
+    """
+
+    def __init__(self, thaw_every_s: float = 600.0, clock=time.monotonic) -> None:
+        self.thaw_every_s = thaw_every_s
+        self._clock = clock
+        self._thawed_at = clock()
+
+    def settle(self) -> None:
+        """Call at a quiet point (after a checkpoint): everything alive now is presumed long-lived."""
+        if self._clock() - self._thawed_at >= self.thaw_every_s:
+            began = time.perf_counter()
+            gc.unfreeze()
+            found = gc.collect()
+            self._thawed_at = self._clock()
+            log.debug("full collection over the thawed heap: %d unreachable, %.0f ms", found,
+                      (time.perf_counter() - began) * 1000)
+        else:
+            gc.collect()  # walks only what is not frozen: what the batches since the last freeze left behind
+        gc.freeze()
+
+    @staticmethod
+    def frozen_objects() -> int:
+        return gc.get_freeze_count()
