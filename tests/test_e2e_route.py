@@ -187,3 +187,42 @@ async def test_poison_input_is_dead_lettered_and_the_worker_goes_on(bootstrap: s
         await running.graceful()
     finally:
         await _teardown(running, producer, redis, prefix)
+
+
+async def test_a_failed_queue_write_commits_nothing_and_a_restart_writes_it(
+        bootstrap: str, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outputs are written while the next batch is decided; a failure there must still stop the commit."""
+    producer = new_producer(bootstrap)
+    await producer.start()
+    redis = Redis.from_url(redis_url)
+    failing, clean = (Running(bootstrap, redis_url, f"omniroute-test-{uuid.uuid4().hex[:8]}") for _ in range(2))
+    try:
+        await publish(producer, [*native("alkonect", ChannelKind.email, "*.eml"),
+                                 *native("conek", ChannelKind.whatsapp, "*.json")])
+
+        async def redis_is_down(self, items):
+            raise ConnectionError("redis is down (test)")
+
+        with monkeypatch.context() as patched:
+            patched.setattr(RedisWorkQueue, "upsert_many", redis_is_down)
+            await failing.start()
+            with pytest.raises(ConnectionError):
+                await asyncio.wait_for(failing.task, 30)
+        assert failing.worker.stats.records == 0  # no batch counted as written
+        assert await redis.keys(f"{failing.config.redis_prefix}:route-state*") == []  # no state saved, no commit
+
+        worker = await failing.start()  # Redis is back: everything is decided and written again
+        reference = await clean.start()  # a worker that never failed, on the same records
+
+        async def same_queues():
+            a = {i.id for i in await RedisWorkQueue(redis, prefix=failing.config.redis_prefix).list_open()}
+            b = {i.id for i in await RedisWorkQueue(redis, prefix=clean.config.redis_prefix).list_open()}
+            return a if a and a == b and worker.stats.records == reference.stats.records else None
+
+        assert len(await wait_for(same_queues)) >= 5
+        await failing.graceful()
+    finally:
+        if not failing.task.done():
+            await failing.crash()
+        await redis.delete(*[k async for k in redis.scan_iter(f"{failing.config.redis_prefix}*")], "-")
+        await _teardown(clean, producer, redis, clean.config.redis_prefix)

@@ -18,6 +18,7 @@ from routing.policy import TenantPolicy
 from routing.state import MemoryState
 from routing.state_snapshot import prune
 from routing.work_items import merged_item
+from workers.runtime.heap import HeapFreezer
 from workers.runtime.route_processor import Outcome, RouteProcessor
 from workers.runtime.state_store import PartitionStateStore
 
@@ -34,6 +35,7 @@ class RouteWorkerConfig:
     session_timeout_ms: int = 10_000  # the embedded broker holds JoinGroup for half of this
     snapshot_every_s: float = 1.0  # at least; stretched so that snapshots take at most ~1/snapshot_share of the time
     snapshot_share: float = 0.05
+    yield_every: int = 100  # records decided between chances for the previous batch's writes to progress
     client_id: str = "omniroute-route"
     redis_prefix: str = "omniroute"
 
@@ -65,6 +67,10 @@ class RouteWorker:
         self.ready = asyncio.Event()
         self._last_snapshot = time.monotonic()
         self._snapshot_interval = config.snapshot_every_s
+        self.heap = HeapFreezer()
+        self._writing: asyncio.Task | None = None  # the previous batch's acks and queue writes
+        # _handle yields mid-batch; a rebalance must not checkpoint a half-decided batch in the meantime
+        self._batch_lock = asyncio.Lock()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set; state is snapshotted and offsets committed before returning."""
@@ -89,27 +95,50 @@ class RouteWorker:
                 if self.consumer.assignment():
                     self.ready.set()
                 if batch:
-                    await self._handle(batch)
+                    async with self._batch_lock:
+                        await self._handle(batch)
                 if time.monotonic() - self._last_snapshot >= self._snapshot_interval:
                     await self._checkpoint()
+                    self.heap.settle()
             await self._checkpoint()
         finally:
+            if self._writing is not None and not self._writing.done():
+                self._writing.cancel()  # only when stopping on a failure: nothing after it was committed
             await self.consumer.stop()
             await self.producer.stop()
             await self.redis.aclose()
 
     async def _handle(self, batch: dict[TopicPartition, list]) -> None:
+        """Decide a batch while the previous batch's outputs are still being acknowledged and written.
+
+        Deciding is CPU work in this process; acknowledgements and queue writes are work for the broker and
+        Redis. Overlapping them (one batch in flight, outputs strictly in batch order) keeps both busy. The loop
+        yields every `yield_every` records so the in-flight batch's replies are handled while this one is decided.
+        """
         outcomes: list[Outcome] = []
+        every = self.config.yield_every
         for tp, records in batch.items():
             part = self.partitions.setdefault(tp, _Partition(MemoryState()))
             for rec in records:
                 outcomes.append(self.processor.process(part.state, rec.key, rec.value, (tp.topic, tp.partition, rec.offset)))
                 part.next_offset, part.dirty = rec.offset + 1, True
+                if len(outcomes) % every == 0:
+                    await asyncio.sleep(0)
         sends = [await self.producer.send(topic, value=value, key=key)
                  for o in outcomes for topic, key, value in o.produce]
+        await self._outputs_written()
+        self._writing = asyncio.create_task(self._write(outcomes, sends))
+
+    async def _write(self, outcomes: list[Outcome], sends: list[asyncio.Future]) -> None:
         await asyncio.gather(*sends)  # acknowledged by the broker before anything is committed
         await self._apply_work_items(outcomes)
         self._count(outcomes)
+
+    async def _outputs_written(self) -> None:
+        """Wait for the batch in flight; re-raises its failure (the worker stops, nothing is committed)."""
+        writing, self._writing = self._writing, None
+        if writing is not None:
+            await writing
 
     async def _apply_work_items(self, outcomes: list[Outcome]) -> None:
         opened = [o.opened for o in outcomes if o.opened is not None]
@@ -131,6 +160,7 @@ class RouteWorker:
 
     async def _checkpoint(self) -> None:
         """Snapshot dirty partitions with their next offsets, then commit those offsets to Kafka."""
+        await self._outputs_written()  # the state saved below already reflects them
         began = self._last_snapshot = time.monotonic()
         dirty = {tp: p for tp, p in self.partitions.items() if p.dirty and p.next_offset is not None}
         if not dirty:
@@ -169,7 +199,8 @@ class _Rebalance(ConsumerRebalanceListener):
     async def on_partitions_revoked(self, revoked) -> None:
         w = self.worker
         if revoked and w.partitions:
-            await w._checkpoint()
+            async with w._batch_lock:
+                await w._checkpoint()
         for tp in revoked:
             w.partitions.pop(tp, None)
 
