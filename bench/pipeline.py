@@ -54,6 +54,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--max-batch", type=int, default=2000)
     p.add_argument("--session-timeout-ms", type=int, default=6000, help="Tansu holds JoinGroup for half of it")
     p.add_argument("--timeout", type=float, default=180, help="per worker run, seconds")
+    p.add_argument("--route-replicas", default="1,2",
+                   help="route worker process counts to measure (one consumer group, partitions shared out)")
     p.add_argument("--redis-url", default=None, help="default: 127.0.0.1:6379 if it answers, else a throwaway one")
     for phase in ("throughput", "route", "latency", "memory"):
         p.add_argument(f"--skip-{phase}", action="store_true")
@@ -122,19 +124,54 @@ class Bench:
                 print(f"(a) {VARIANTS[decode]}: {self.rate(r)}{ratio}{cpu_note(r)}")
             if a.skip_route:
                 return
-            cfg = {**self.cfg(bootstrap, broker, "bench-route-tp", n), "prefix": f"{self.prefix}:tp"}
-            r = await self.worker_run("route-throughput", "route", cfg)
-            print(f"(b) route worker end to end (decode, decide, record, produce, Redis, commit): "
-                  f"{self.rate(r)}{cpu_note(r)}")
-            if "by_action" in r:
-                print(f"    decisions: {dict(sorted(r['by_action'].items()))}, dead-lettered {r['dead_lettered']}, "
-                      f"batches {r['batches']}")
-            if raw_rate and "rate" in r and "error" not in r:
-                print(f"ratio route/raw: {r['rate'] / raw_rate:.3f}")
-            else:
-                print("ratio route/raw: n/a (a run failed)")
+            for replicas in sorted({int(x) for x in a.route_replicas.split(",") if x.strip()}):
+                r = await (self.route_one(bootstrap, broker, n) if replicas == 1
+                           else self.route_replicas(bootstrap, broker, n, replicas))
+                what = "route worker" if replicas == 1 else f"route worker x{replicas} processes (one group)"
+                print(f"(b) {what} end to end (decode, decide, record, produce, Redis, commit): "
+                      f"{self.rate(r)}{cpu_note(r)}")
+                if "by_action" in r:
+                    print(f"    decisions: {dict(sorted(r['by_action'].items()))}, dead-lettered {r['dead_lettered']}, "
+                          f"batches {r['batches']}" + (f", partitions per process {r['split']}" if "split" in r else ""))
+                label = "ratio route/raw" + ("" if replicas == 1 else f" with {replicas} route processes")
+                if raw_rate and "rate" in r and "error" not in r:
+                    print(f"{label}: {r['rate'] / raw_rate:.3f}")
+                else:
+                    print(f"{label}: n/a (a run failed)")
         finally:
             await broker.stop()
+
+    async def route_one(self, bootstrap: str, broker: EmbeddedBroker, n: int) -> dict:
+        cfg = {**self.cfg(bootstrap, broker, "bench-route-tp", n), "prefix": f"{self.prefix}:tp"}
+        return await self.worker_run("route-throughput", "route", cfg)
+
+    async def route_replicas(self, bootstrap: str, broker: EmbeddedBroker, n: int, replicas: int) -> dict:
+        """N route processes in one consumer group, started together; stopped once they decided n records."""
+        cfg = {**self.cfg(bootstrap, broker, f"bench-route-x{replicas}", 0), "prefix": f"{self.prefix}:x{replicas}",
+               "progress_s": 0.25}
+        children = [Child(self.run_dir, f"route-x{replicas}-{i}", "route", cfg) for i in range(replicas)]
+        try:
+            deadline = time.monotonic() + self.args.timeout
+            while (time.monotonic() < deadline and sum(c.progress() for c in children) < n
+                   and all(c.proc.poll() is None for c in children)):
+                await asyncio.sleep(0.1)
+            results = [await c.stop() for c in children]
+        finally:
+            for c in children:
+                await c.stop()
+        failed = [r for r in results if "error" in r or "rate" not in r]
+        if failed:
+            return {"error": failed[0].get("error", "no result"), "count": sum(r.get("count", 0) for r in results)}
+        measured = sum(r["measured"] for r in results)
+        wall = max(r["t_end"] for r in results) - min(r["t0"] for r in results)
+        by_action: dict[str, int] = {}
+        for r in results:
+            for act, v in r["by_action"].items():
+                by_action[act] = by_action.get(act, 0) + v
+        return {"rate": measured / wall, "measured": measured, "wall_s": wall, "by_action": by_action,
+                "cpu_us_per_msg": sum(r["cpu_us_per_msg"] * r["measured"] for r in results) / measured,
+                "dead_lettered": sum(r["dead_lettered"] for r in results),
+                "batches": sum(r["batches"] for r in results), "split": "+".join(str(r["partitions"]) for r in results)}
 
     @staticmethod
     def rate(r: dict) -> str:

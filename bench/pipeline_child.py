@@ -46,11 +46,12 @@ def proc_cpu_s(pid: int | None) -> float | None:
 class Meter:
     """Rate and CPU from the end of the first batch (joins and warm-up excluded) to the last record."""
 
-    def __init__(self, target: int, broker_pid: int | None) -> None:
-        self.target, self.broker_pid = target, broker_pid
+    def __init__(self, target: int, broker_pid: int | None, progress_s: float = 5.0) -> None:
+        self.target, self.broker_pid, self.progress_s = target, broker_pid, progress_s
         self.count = 0
         self.start: tuple[float, int, float, float | None] | None = None
         self._progress_at = time.monotonic()
+        self._last_at = 0.0  # when the count last moved (replicas are measured up to their last record)
 
     @property
     def done(self) -> bool:
@@ -58,10 +59,12 @@ class Meter:
 
     def update(self, count: int) -> None:
         now = time.monotonic()
+        if count != self.count:
+            self._last_at = now
         self.count = count
         if self.start is None and count:
             self.start = (now, count, cpu_s(), proc_cpu_s(self.broker_pid))
-        if now - self._progress_at >= 5:
+        if now - self._progress_at >= self.progress_s:
             self._progress_at = now
             emit("PROGRESS", {"count": count})
 
@@ -70,8 +73,10 @@ class Meter:
         if self.start is None or self.count <= self.start[1]:
             return out
         t0, n0, c0, b0 = self.start
-        n, wall, cpu = self.count - n0, time.monotonic() - t0, cpu_s() - c0
-        out.update(rate=n / wall, measured=n, wall_s=wall, cpu_us_per_msg=cpu / n * 1e6, worker_cores=cpu / wall)
+        end = time.monotonic() if self.done else self._last_at
+        n, wall, cpu = self.count - n0, end - t0, cpu_s() - c0
+        out.update(rate=n / wall, measured=n, wall_s=wall, cpu_us_per_msg=cpu / n * 1e6, worker_cores=cpu / wall,
+                   t0=t0, t_end=end)
         b1 = proc_cpu_s(self.broker_pid)
         if b0 is not None and b1 is not None:
             out.update(broker_cpu_us_per_msg=(b1 - b0) / n * 1e6, broker_cores=(b1 - b0) / wall)
@@ -152,7 +157,7 @@ async def route(cfg: dict) -> None:
     worker = RouteWorker(config, load_policies(ROOT / "deploy" / "policies"))
     stop, worker_stop = stop_event(), asyncio.Event()
     task = asyncio.create_task(worker.run(worker_stop))
-    meter, ready = Meter(cfg["n"], cfg["broker_pid"]), False
+    meter, ready = Meter(cfg["n"], cfg["broker_pid"], cfg.get("progress_s", 5.0)), False
     while not task.done() and not stop.is_set() and not meter.done:
         if not ready and worker.ready.is_set():
             ready = True
@@ -161,7 +166,7 @@ async def route(cfg: dict) -> None:
         await asyncio.sleep(0.01)
     s = worker.stats
     result = meter.result(by_action=s.by_action, dead_lettered=s.dead_lettered, batches=s.batches,
-                          opened=s.opened, merged=s.merged)
+                          opened=s.opened, merged=s.merged, partitions=len(worker.partitions))
     worker_stop.set()
     await asyncio.wait_for(task, 60)  # final checkpoint; re-raises whatever stopped the worker
     emit("RESULT", result)

@@ -47,6 +47,10 @@ class Child:
         await stop_process(self.proc, sig=signal.SIGTERM, timeout=timeout)
         return self.result()
 
+    def progress(self) -> int:
+        """Records the child has reported so far."""
+        return self.result().get("count", 0)
+
     def result(self) -> dict:
         lines = self.log.read_text(errors="replace").splitlines() if self.log.exists() else []
         for tag in ("RESULT ", "PROGRESS "):
