@@ -50,6 +50,7 @@ def record(state: MemoryState, message: InboundMessage, decision: Decision, poli
         item.priority = decision.priority
         if F.repeated_request in decision.flags:
             item.repeat_count += 1
+        state.item_changed(item)
         state.attach(item, set(decision.references), message.conversation_key)
         if message.reply.message_id:
             state.attach(item, set(), message.reply.message_id)

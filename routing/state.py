@@ -40,9 +40,21 @@ class Seen:
     work_item_id: str | None
 
 
+TABLES = ("seen", "items", "customer_of", "items_of_customer", "item_of_reference", "item_of_conversation",
+          "recent", "strikes", "suspended_until")
+
+
+def _no_changes() -> dict[str, set[str]]:
+    return {table: set() for table in TABLES}
+
+
 @dataclass
 class MemoryState:
-    """Routing state of one tenant (or one partition of it) held in memory; the runtime persists it."""
+    """Routing state of one tenant (or one partition of it) held in memory; the runtime persists it.
+
+    Every write notes the (table, key) it touched in `changed`, so the runtime can persist only what moved since
+    its last checkpoint (`take_changes`); a key noted but no longer in its table was deleted.
+    """
 
     seen: dict[str, Seen] = field(default_factory=dict)
     items: dict[str, OpenItem] = field(default_factory=dict)
@@ -53,6 +65,7 @@ class MemoryState:
     recent: dict[str, deque[datetime]] = field(default_factory=dict)  # customer -> message times
     strikes: dict[str, int] = field(default_factory=dict)
     suspended_until: dict[str, datetime | None] = field(default_factory=dict)  # None = until lifted
+    changed: dict[str, set[str]] = field(default_factory=_no_changes, repr=False, compare=False)
 
     # -- reads ---------------------------------------------------------------------------------------------
     def seen_before(self, key: str) -> Seen | None:
@@ -91,48 +104,96 @@ class MemoryState:
     # -- writes --------------------------------------------------------------------------------------------
     def remember(self, key: str, seen: Seen) -> None:
         self.seen[key] = seen
+        self.changed["seen"].add(key)
 
     def link(self, identity_keys: list[str], customer: str) -> None:
         for key in identity_keys:
-            self.customer_of.setdefault(key, customer)
+            if key not in self.customer_of:
+                self.customer_of[key] = customer
+                self.changed["customer_of"].add(key)
 
     def note_message(self, customer: str, at: datetime, horizon: datetime) -> None:
         times = self.recent.setdefault(customer, deque())
         times.append(at)
         while times and times[0] <= horizon:
             times.popleft()
+        self.changed["recent"].add(customer)
 
     def open(self, item: OpenItem) -> None:
         self.items[item.id] = item
         self.items_of_customer.setdefault(item.customer, []).append(item.id)
         self.item_of_conversation[item.conversation_key] = item.id
-        for ref in item.references:
-            self.item_of_reference.setdefault(ref, item.id)
+        self.changed["items"].add(item.id)
+        self.changed["items_of_customer"].add(item.customer)
+        self.changed["item_of_conversation"].add(item.conversation_key)
+        self._index_references(item, item.references)
 
     def attach(self, item: OpenItem, reference_keys: set[str], conversation_key: str) -> None:
-        for ref in reference_keys:
-            self.item_of_reference.setdefault(ref, item.id)
-        self.item_of_conversation.setdefault(conversation_key, item.id)
+        self._index_references(item, reference_keys)
+        if conversation_key not in self.item_of_conversation:
+            self.item_of_conversation[conversation_key] = item.id
+            self.changed["item_of_conversation"].add(conversation_key)
+
+    def item_changed(self, item: OpenItem) -> None:
+        """Say that fields of an open item were changed in place."""
+        self.changed["items"].add(item.id)
 
     def close(self, item_id: str) -> None:
         """An item was resolved: it no longer absorbs repeats."""
         item = self.items.pop(item_id, None)
         if item is None:
             return
+        self.changed["items"].add(item_id)
         ids = self.items_of_customer.get(item.customer, [])
         if item_id in ids:
             ids.remove(item_id)
-        for table in (self.item_of_reference, self.item_of_conversation):
+            self.changed["items_of_customer"].add(item.customer)
+        for name, table in (("item_of_reference", self.item_of_reference),
+                            ("item_of_conversation", self.item_of_conversation)):
             for key in [k for k, v in table.items() if v == item_id]:
                 del table[key]
+                self.changed[name].add(key)
+
+    def forget_seen(self, key: str) -> None:
+        del self.seen[key]
+        self.changed["seen"].add(key)
+
+    def forget_recent(self, customer: str) -> None:
+        del self.recent[customer]
+        self.changed["recent"].add(customer)
 
     def add_strike(self, customer: str) -> int:
         self.strikes[customer] = self.strikes.get(customer, 0) + 1
+        self.changed["strikes"].add(customer)
         return self.strikes[customer]
 
     def suspend(self, customer: str, until: datetime | None) -> None:
         self.suspended_until[customer] = until
+        self.changed["suspended_until"].add(customer)
 
     def lift_suspension(self, customer: str) -> None:
         self.suspended_until.pop(customer, None)
         self.strikes.pop(customer, None)
+        self.changed["suspended_until"].add(customer)
+        self.changed["strikes"].add(customer)
+
+    def _index_references(self, item: OpenItem, references: set[str]) -> None:
+        for ref in references:
+            if ref not in self.item_of_reference:
+                self.item_of_reference[ref] = item.id
+                self.changed["item_of_reference"].add(ref)
+
+    # -- change tracking -----------------------------------------------------------------------------------
+    def take_changes(self) -> dict[str, set[str]]:
+        """The (table -> keys) written since the last call, and a fresh, empty record of changes."""
+        taken, self.changed = self.changed, _no_changes()
+        return taken
+
+    def give_back(self, changes: dict[str, set[str]]) -> None:
+        """Changes taken but not persisted (the write failed): persist them with the next ones."""
+        for table, keys in changes.items():
+            self.changed[table] |= keys
+
+    def mark_all_changed(self) -> None:
+        for table in TABLES:
+            self.changed[table] |= set(getattr(self, table))

@@ -4,60 +4,87 @@ from __future__ import annotations
 
 from collections import deque
 from datetime import datetime
+from collections.abc import Callable
 from typing import Any
 
 from contracts.channels import ChannelKind
 from contracts.decision import Priority, SlaTargets
-from routing.state import MemoryState, OpenItem, Seen
+from routing.state import TABLES, MemoryState, OpenItem, Seen
 
 SNAPSHOT_VERSION = 1
 
 
+def _same(value: Any) -> Any:
+    return value
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _from_iso(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _seen_in(data: list) -> Seen:
+    message_id, at, work_item_id = data
+    return Seen(message_id=message_id, at=datetime.fromisoformat(at), work_item_id=work_item_id)
+
+
+# Per table: one entry's value to JSON-able data and back. A snapshot is {table: {key: encoded value}}, and the
+# runtime persists changed entries one by one with the same encodings.
+ENCODERS: dict[str, Callable[[Any], Any]] = {
+    "seen": lambda s: [s.message_id, s.at.isoformat(), s.work_item_id],
+    "items": lambda i: _item_out(i),
+    "customer_of": _same,
+    "items_of_customer": _same,
+    "item_of_reference": _same,
+    "item_of_conversation": _same,
+    "recent": lambda times: [t.isoformat() for t in times],
+    "strikes": _same,
+    "suspended_until": _iso,
+}
+DECODERS: dict[str, Callable[[Any], Any]] = {
+    "seen": _seen_in,
+    "items": lambda data: _item_in(data),
+    "customer_of": _same,
+    "items_of_customer": list,
+    "item_of_reference": _same,
+    "item_of_conversation": _same,
+    "recent": lambda times: deque(datetime.fromisoformat(t) for t in times),
+    "strikes": _same,
+    "suspended_until": _from_iso,
+}
+assert set(ENCODERS) == set(DECODERS) == set(TABLES)
+
+
 def snapshot(state: MemoryState) -> dict[str, Any]:
     """Everything in the state as JSON-able data."""
-    return {
-        "v": SNAPSHOT_VERSION,
-        "seen": {k: [s.message_id, s.at.isoformat(), s.work_item_id] for k, s in state.seen.items()},
-        "items": {k: _item_out(i) for k, i in state.items.items()},
-        "customer_of": state.customer_of,
-        "items_of_customer": state.items_of_customer,
-        "item_of_reference": state.item_of_reference,
-        "item_of_conversation": state.item_of_conversation,
-        "recent": {k: [t.isoformat() for t in v] for k, v in state.recent.items()},
-        "strikes": state.strikes,
-        "suspended_until": {k: (v.isoformat() if v else None) for k, v in state.suspended_until.items()},
-    }
+    out: dict[str, Any] = {"v": SNAPSHOT_VERSION}
+    for table in TABLES:
+        encode = ENCODERS[table]
+        out[table] = {k: encode(v) for k, v in getattr(state, table).items()}
+    return out
 
 
 def restore(data: dict[str, Any]) -> MemoryState:
     """The state a snapshot describes; raises ValueError for a snapshot of another version."""
     if data.get("v") != SNAPSHOT_VERSION:
         raise ValueError(f"routing state snapshot version {data.get('v')!r} is not {SNAPSHOT_VERSION}")
-    at = datetime.fromisoformat
-    return MemoryState(
-        seen={k: Seen(message_id=m, at=at(t), work_item_id=w) for k, (m, t, w) in data["seen"].items()},
-        items={k: _item_in(v) for k, v in data["items"].items()},
-        customer_of=dict(data["customer_of"]),
-        items_of_customer={k: list(v) for k, v in data["items_of_customer"].items()},
-        item_of_reference=dict(data["item_of_reference"]),
-        item_of_conversation=dict(data["item_of_conversation"]),
-        recent={k: deque(at(t) for t in v) for k, v in data["recent"].items()},
-        strikes=dict(data["strikes"]),
-        suspended_until={k: (at(v) if v else None) for k, v in data["suspended_until"].items()},
-    )
+    return MemoryState(**{table: {k: DECODERS[table](v) for k, v in data[table].items()} for table in TABLES})
 
 
 def prune(state: MemoryState, now: datetime, *, keep_seen_since: datetime, keep_items_since: datetime) -> int:
     """Forget redeliveries and idle items older than the horizons; returns how many entries went."""
     old_seen = [k for k, s in state.seen.items() if s.at < keep_seen_since]
     for key in old_seen:
-        del state.seen[key]
+        state.forget_seen(key)
     idle = [i.id for i in state.items.values() if i.last_seen < keep_items_since]
     for item_id in idle:
         state.close(item_id)
     stale_recent = [c for c, times in state.recent.items() if not times or times[-1] < keep_items_since]
     for customer in stale_recent:
-        del state.recent[customer]
+        state.forget_recent(customer)
     expired = [c for c, until in state.suspended_until.items() if until is not None and until <= now]
     for customer in expired:
         state.lift_suspension(customer)

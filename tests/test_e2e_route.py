@@ -50,11 +50,11 @@ async def bootstrap(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[s
 class Running:
     def __init__(self, bootstrap: str, redis_url: str, prefix: str) -> None:
         self.config = RouteWorkerConfig(bootstrap=bootstrap, redis_url=redis_url, group=f"route-{prefix}",
-                                        redis_prefix=prefix, session_timeout_ms=6000, snapshot_every_s=0.2)
+                                        redis_prefix=prefix, session_timeout_ms=6000, checkpoint_every_s=0.2)
 
     async def start(self, *, checkpoint_every_s: float = 0.2) -> RouteWorker:
         self.stop = asyncio.Event()
-        self.config.snapshot_every_s = checkpoint_every_s
+        self.config.checkpoint_every_s = checkpoint_every_s
         self.worker = RouteWorker(self.config, POLICIES)
         self.task = asyncio.create_task(self.worker.run(self.stop))
         await asyncio.wait_for(self.worker.ready.wait(), 30)

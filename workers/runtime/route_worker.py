@@ -33,8 +33,8 @@ class RouteWorkerConfig:
     fetch_max_wait_ms: int = 100  # the embedded broker does not answer a waiting fetch early
     max_batch: int = 2000
     session_timeout_ms: int = 10_000  # the embedded broker holds JoinGroup for half of this
-    snapshot_every_s: float = 1.0  # at least; stretched so that snapshots take at most ~1/snapshot_share of the time
-    snapshot_share: float = 0.05
+    checkpoint_every_s: float = 1.0  # state changes saved and offsets committed; a crash replays at most this much
+    prune_every_s: float = 300.0  # forgetting old entries walks the whole state, so it runs seldom
     yield_every: int = 100  # records decided between chances for the previous batch's writes to progress
     client_id: str = "omniroute-route"
     redis_prefix: str = "omniroute"
@@ -65,8 +65,7 @@ class RouteWorker:
         self.partitions: dict[TopicPartition, _Partition] = {}
         self.stats = RouteStats()
         self.ready = asyncio.Event()
-        self._last_snapshot = time.monotonic()
-        self._snapshot_interval = config.snapshot_every_s
+        self._last_checkpoint = self._last_prune = time.monotonic()
         self.heap = HeapFreezer()
         self._writing: asyncio.Task | None = None  # the previous batch's acks and queue writes
         # _handle yields mid-batch; a rebalance must not checkpoint a half-decided batch in the meantime
@@ -97,7 +96,7 @@ class RouteWorker:
                 if batch:
                     async with self._batch_lock:
                         await self._handle(batch)
-                if time.monotonic() - self._last_snapshot >= self._snapshot_interval:
+                if time.monotonic() - self._last_checkpoint >= c.checkpoint_every_s:
                     await self._checkpoint()
                     self.heap.settle()
             await self._checkpoint()
@@ -112,20 +111,22 @@ class RouteWorker:
         """Decide a batch while the previous batch's outputs are still being acknowledged and written.
 
         Deciding is CPU work in this process; acknowledgements and queue writes are work for the broker and
-        Redis. Overlapping them (one batch in flight, outputs strictly in batch order) keeps both busy. The loop
-        yields every `yield_every` records so the in-flight batch's replies are handled while this one is decided.
+        Redis. Overlapping them (one batch in flight, outputs strictly in batch order) keeps both busy. Decisions
+        are handed to the producer as they are made, and the loop yields every `yield_every` records so they
+        leave (and the in-flight batch's replies are handled) while the rest of the batch is decided.
         """
         outcomes: list[Outcome] = []
-        every = self.config.yield_every
+        sends: list[asyncio.Future] = []
+        every, send = self.config.yield_every, self.producer.send
         for tp, records in batch.items():
             part = self.partitions.setdefault(tp, _Partition(MemoryState()))
             for rec in records:
-                outcomes.append(self.processor.process(part.state, rec.key, rec.value, (tp.topic, tp.partition, rec.offset)))
+                outcome = self.processor.process(part.state, rec.key, rec.value, (tp.topic, tp.partition, rec.offset))
+                outcomes.append(outcome)
+                sends += [await send(topic, value=value, key=key) for topic, key, value in outcome.produce]
                 part.next_offset, part.dirty = rec.offset + 1, True
                 if len(outcomes) % every == 0:
-                    await asyncio.sleep(0)
-        sends = [await self.producer.send(topic, value=value, key=key)
-                 for o in outcomes for topic, key, value in o.produce]
+                    await asyncio.sleep(0)  # lets the producer ship what is decided so far
         await self._outputs_written()
         self._writing = asyncio.create_task(self._write(outcomes, sends))
 
@@ -159,23 +160,23 @@ class RouteWorker:
             await self.queue.upsert_many(list(updated.values()))
 
     async def _checkpoint(self) -> None:
-        """Snapshot dirty partitions with their next offsets, then commit those offsets to Kafka."""
+        """Save what changed in dirty partitions with their next offsets, then commit those offsets to Kafka."""
         await self._outputs_written()  # the state saved below already reflects them
-        began = self._last_snapshot = time.monotonic()
+        self._last_checkpoint = time.monotonic()
+        if self._last_checkpoint - self._last_prune >= self.config.prune_every_s:
+            self._last_prune = self._last_checkpoint
+            now = datetime.now(timezone.utc)
+            for p in self.partitions.values():
+                if prune(p.state, now, keep_seen_since=now - timedelta(days=8),
+                         keep_items_since=now - timedelta(days=30)):
+                    p.dirty = True
         dirty = {tp: p for tp, p in self.partitions.items() if p.dirty and p.next_offset is not None}
         if not dirty:
             return
-        now = datetime.now(timezone.utc)
-        for p in dirty.values():
-            prune(p.state, now, keep_seen_since=now - timedelta(days=8), keep_items_since=now - timedelta(days=30))
         await self.store.save_many({(tp.topic, tp.partition): (p.state, p.next_offset) for tp, p in dirty.items()})
         await self.consumer.commit({tp: p.next_offset for tp, p in dirty.items()})
         for p in dirty.values():
             p.dirty = False
-        # Snapshots cost in proportion to the state, so large states are saved less often (a crash then replays
-        # more, with the same results).
-        took = time.monotonic() - began
-        self._snapshot_interval = max(self.config.snapshot_every_s, took / self.config.snapshot_share)
 
     def _count(self, outcomes: list[Outcome]) -> None:
         s = self.stats

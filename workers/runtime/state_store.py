@@ -1,4 +1,4 @@
-"""Per-partition routing state in Redis, stored together with the offset it reflects."""
+"""Per-partition routing state in Redis: one hash per state table, written incrementally with the offset it reflects."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import orjson
 from redis.asyncio import Redis
 
-from routing.state import MemoryState
-from routing.state_snapshot import restore, snapshot
+from routing.state import TABLES, MemoryState
+from routing.state_snapshot import ENCODERS, SNAPSHOT_VERSION, restore
 
 
 @dataclass(frozen=True)
@@ -19,24 +19,78 @@ class Restored:
 
 
 class PartitionStateStore:
-    """The state of a partition and the next offset to read, written in one SET so they never disagree."""
+    """Checkpoints write only the entries changed since the last one, plus the next offset, in one MULTI/EXEC.
+
+    So a checkpoint costs in proportion to the traffic since the previous one, not to the size of the state
+    (whole-state snapshots paused the worker for 0.2-0.4 s at 10k messages of state, growing without bound).
+    Redis applies the transaction entirely or not at all, so the tables and the offset never disagree.
+    """
 
     def __init__(self, redis: Redis, *, group: str, prefix: str = "omniroute") -> None:
         self.redis, self.group, self.prefix = redis, group, prefix
 
-    def _key(self, topic: str, partition: int) -> str:
+    def _base(self, topic: str, partition: int) -> str:
         return f"{self.prefix}:route-state:{self.group}:{topic}:{partition}"
 
+    def _offset_key(self, topic: str, partition: int) -> str:
+        return f"{self._base(topic, partition)}:v{SNAPSHOT_VERSION}:offset"
+
+    def _table_key(self, topic: str, partition: int, table: str) -> str:
+        return f"{self._base(topic, partition)}:v{SNAPSHOT_VERSION}:{table}"
+
     async def load(self, topic: str, partition: int) -> Restored | None:
-        raw = await self.redis.get(self._key(topic, partition))
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.get(self._offset_key(topic, partition))
+            for table in TABLES:
+                pipe.hgetall(self._table_key(topic, partition, table))
+            offset, *tables = await pipe.execute()
+        if offset is None:
+            return await self._load_whole_snapshot(topic, partition)
+        data = {"v": SNAPSHOT_VERSION, **{
+            table: {key.decode(): orjson.loads(value) for key, value in rows.items()}
+            for table, rows in zip(TABLES, tables)}}
+        return Restored(state=restore(data), next_offset=int(offset))
+
+    async def _load_whole_snapshot(self, topic: str, partition: int) -> Restored | None:
+        """State saved by earlier versions as one compressed blob; saved again table by table at the next checkpoint."""
+        raw = await self.redis.get(self._base(topic, partition))
         if raw is None:
             return None
         data = orjson.loads(zlib.decompress(raw))
-        return Restored(state=restore(data["state"]), next_offset=int(data["next_offset"]))
+        state = restore(data["state"])
+        state.mark_all_changed()
+        return Restored(state=state, next_offset=int(data["next_offset"]))
 
-    async def save_many(self, entries: dict[tuple[str, int], tuple[MemoryState, int]]) -> None:
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for (topic, partition), (state, next_offset) in entries.items():
-                blob = orjson.dumps({"next_offset": next_offset, "state": snapshot(state)})
-                pipe.set(self._key(topic, partition), zlib.compress(blob, 1))
-            await pipe.execute()
+    async def save_many(self, entries: dict[tuple[str, int], tuple[MemoryState, int]]) -> int:
+        """Persist what changed in each state and its next offset, atomically; returns the entries written."""
+        taken = {where: state.take_changes() for where, (state, _) in entries.items()}
+        written = 0
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                for (topic, partition), (state, next_offset) in entries.items():
+                    written += self._queue_changes(pipe, topic, partition, state, taken[(topic, partition)])
+                    pipe.set(self._offset_key(topic, partition), next_offset)
+                    pipe.delete(self._base(topic, partition))  # a whole snapshot of earlier versions, if any
+                await pipe.execute()
+        except BaseException:
+            for where, (state, _) in entries.items():
+                state.give_back(taken[where])
+            raise
+        return written
+
+    def _queue_changes(self, pipe, topic: str, partition: int, state: MemoryState,
+                       changes: dict[str, set[str]]) -> int:
+        written = 0
+        for table, keys in changes.items():
+            if not keys:
+                continue
+            rows, encode = getattr(state, table), ENCODERS[table]
+            present = {k: orjson.dumps(encode(rows[k])) for k in keys if k in rows}
+            gone = [k for k in keys if k not in rows]
+            key = self._table_key(topic, partition, table)
+            if present:
+                pipe.hset(key, mapping=present)
+            if gone:
+                pipe.hdel(key, *gone)
+            written += len(keys)
+        return written
