@@ -56,6 +56,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--timeout", type=float, default=180, help="per worker run, seconds")
     p.add_argument("--route-replicas", default="1,2",
                    help="route worker process counts to measure (one consumer group, partitions shared out)")
+    p.add_argument("--latency-route-replicas", type=int, default=2,
+                   help="route worker processes in the latency run (one cannot keep up with 2,000 msg/s here)")
     p.add_argument("--redis-url", default=None, help="default: 127.0.0.1:6379 if it answers, else a throwaway one")
     for phase in ("throughput", "route", "latency", "memory"):
         p.add_argument(f"--skip-{phase}", action="store_true")
@@ -194,16 +196,19 @@ class Bench:
                                 by_header=mode != "route")
             stop_observing = asyncio.Event()
             watching = asyncio.create_task(observer.run(stop_observing))
-            child = Child(self.run_dir, f"latency-{mode}", mode if mode == "route" else "passthrough",
-                          {**self.cfg(bootstrap, broker, f"bench-lat-{mode}", 0), **cfg})
+            count = a.latency_route_replicas if mode == "route" else 1
+            children = [Child(self.run_dir, f"latency-{mode}-{i}", mode if mode == "route" else "passthrough",
+                              {**self.cfg(bootstrap, broker, f"bench-lat-{mode}", 0), **cfg}) for i in range(count)]
             try:
-                await child.ready(timeout=60)
+                for child in children:
+                    await child.ready(timeout=60)
                 began, ended = await paced_load(bootstrap, records, a.rate, observer)
                 await drain(observer, len(records) if mode != "route" else None)
-                result = await child.stop()
+                result = combined([await child.stop() for child in children])
             finally:
                 stop_observing.set()
-                await child.stop()
+                for child in children:
+                    await child.stop()
                 await asyncio.wait_for(watching, 10)
             self.print_latency(mode, observer, began, ended, len(records), result)
         finally:
@@ -214,7 +219,8 @@ class Bench:
         offered = published / (ended - began)
         kept = [lat * 1000 for sent, lat in obs.latencies if sent >= began + self.args.warmup_seconds]
         what = ("raw aiokafka hop (passthrough)" if mode != "route"
-                else "route worker, publish -> decision on routed/rejected/quarantine")
+                else f"route worker x{self.args.latency_route_replicas} processes, publish -> decision on "
+                     "routed/rejected/quarantine")
         if not kept:
             print(f"latency {what}: no samples ({result.get('error', '')})")
             return
@@ -246,6 +252,23 @@ class Bench:
               f"decide+record {k(r['decide_record_rate'])} msg/s]")
         print(f"    state snapshot (orjson + zlib level 1, as written to Redis): "
               f"{r['snapshot_zlib_bytes'] / items * 100_000 / 2**20:.1f} MiB per 100k open conversations")
+
+
+def combined(results: list[dict]) -> dict:
+    """Several children's results as one: counts summed, cores summed; the first error wins."""
+    if len(results) == 1:
+        return results[0]
+    out: dict = {"by_action": {}, "dead_lettered": 0, "worker_cores": 0.0}
+    for r in results:
+        if "error" in r:
+            return r
+        for act, v in r.get("by_action", {}).items():
+            out["by_action"][act] = out["by_action"].get(act, 0) + v
+        out["dead_lettered"] += r.get("dead_lettered", 0)
+        out["worker_cores"] += r.get("worker_cores", 0.0)
+        if "broker_cores" in r:
+            out["broker_cores"] = r["broker_cores"]
+    return out
 
 
 def print_conditions(a: argparse.Namespace, redis_url: str) -> None:
