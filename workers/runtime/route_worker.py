@@ -20,7 +20,7 @@ from routing.state_snapshot import prune
 from routing.work_items import merged_item
 from workers.runtime.heap import HeapFreezer
 from workers.runtime.route_processor import Outcome, RouteProcessor
-from workers.runtime.state_store import PartitionStateStore
+from workers.runtime.state_store import PartitionStateStore, PreparedCheckpoint
 
 log = logging.getLogger("omniroute.route")
 
@@ -68,6 +68,7 @@ class RouteWorker:
         self._last_checkpoint = self._last_prune = time.monotonic()
         self.heap = HeapFreezer()
         self._writing: asyncio.Task | None = None  # the previous batch's acks and queue writes
+        self._checkpointing: asyncio.Task | None = None  # the previous checkpoint's Redis write and commit
         # _handle yields mid-batch; a rebalance must not checkpoint a half-decided batch in the meantime
         self._batch_lock = asyncio.Lock()
 
@@ -99,10 +100,11 @@ class RouteWorker:
                 if time.monotonic() - self._last_checkpoint >= c.checkpoint_every_s:
                     await self._checkpoint()
                     self.heap.settle()
-            await self._checkpoint()
+            await self._checkpoint(wait=True)
         finally:
-            if self._writing is not None and not self._writing.done():
-                self._writing.cancel()  # only when stopping on a failure: nothing after it was committed
+            for task in (self._writing, self._checkpointing):
+                if task is not None and not task.done():
+                    task.cancel()  # only when stopping on a failure: nothing after it was committed
             await self.consumer.stop()
             await self.producer.stop()
             await self.redis.aclose()
@@ -159,9 +161,14 @@ class RouteWorker:
         if updated:
             await self.queue.upsert_many(list(updated.values()))
 
-    async def _checkpoint(self) -> None:
-        """Save what changed in dirty partitions with their next offsets, then commit those offsets to Kafka."""
-        await self._outputs_written()  # the state saved below already reflects them
+    async def _checkpoint(self, *, wait: bool = False) -> None:
+        """Save what changed in dirty partitions with their next offsets, then commit those offsets to Kafka.
+
+        The changes are taken and encoded here, at a batch boundary; writing them to Redis and committing happen
+        in the background (after the last batch's outputs are written) while the next batches are decided.
+        One checkpoint is in flight at most. `wait` returns only once everything is written and committed.
+        """
+        await self._checkpoint_done()
         self._last_checkpoint = time.monotonic()
         if self._last_checkpoint - self._last_prune >= self.config.prune_every_s:
             self._last_prune = self._last_checkpoint
@@ -171,12 +178,28 @@ class RouteWorker:
                          keep_items_since=now - timedelta(days=30)):
                     p.dirty = True
         dirty = {tp: p for tp, p in self.partitions.items() if p.dirty and p.next_offset is not None}
-        if not dirty:
-            return
-        await self.store.save_many({(tp.topic, tp.partition): (p.state, p.next_offset) for tp, p in dirty.items()})
-        await self.consumer.commit({tp: p.next_offset for tp, p in dirty.items()})
-        for p in dirty.values():
-            p.dirty = False
+        if dirty:
+            prepared = self.store.prepare({(tp.topic, tp.partition): (p.state, p.next_offset) for tp, p in dirty.items()})
+            offsets = {tp: p.next_offset for tp, p in dirty.items()}
+            for p in dirty.values():
+                p.dirty = False
+            self._checkpointing = asyncio.create_task(self._persist(self._writing, prepared, offsets))
+        if wait:
+            await self._outputs_written()
+            await self._checkpoint_done()
+
+    async def _persist(self, outputs: asyncio.Task | None, prepared: PreparedCheckpoint,
+                       offsets: dict[TopicPartition, int]) -> None:
+        if outputs is not None:
+            await outputs  # the state saved below already reflects them
+        await prepared.write()
+        await self.consumer.commit(offsets)
+
+    async def _checkpoint_done(self) -> None:
+        """Wait for the checkpoint in flight; re-raises its failure (the worker stops)."""
+        checkpointing, self._checkpointing = self._checkpointing, None
+        if checkpointing is not None:
+            await checkpointing
 
     def _count(self, outcomes: list[Outcome]) -> None:
         s = self.stats
@@ -201,7 +224,7 @@ class _Rebalance(ConsumerRebalanceListener):
         w = self.worker
         if revoked and w.partitions:
             async with w._batch_lock:
-                await w._checkpoint()
+                await w._checkpoint(wait=True)
         for tp in revoked:
             w.partitions.pop(tp, None)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import orjson
@@ -63,34 +64,59 @@ class PartitionStateStore:
 
     async def save_many(self, entries: dict[tuple[str, int], tuple[MemoryState, int]]) -> int:
         """Persist what changed in each state and its next offset, atomically; returns the entries written."""
+        prepared = self.prepare(entries)
+        await prepared.write()
+        return prepared.entries
+
+    def prepare(self, entries: dict[tuple[str, int], tuple[MemoryState, int]]) -> PreparedCheckpoint:
+        """Take and encode the changes now (a consistent cut); the states may move on before the write."""
         taken = {where: state.take_changes() for where, (state, _) in entries.items()}
-        written = 0
-        try:
-            async with self.redis.pipeline(transaction=True) as pipe:
-                for (topic, partition), (state, next_offset) in entries.items():
-                    written += self._queue_changes(pipe, topic, partition, state, taken[(topic, partition)])
-                    pipe.set(self._offset_key(topic, partition), next_offset)
-                    pipe.delete(self._base(topic, partition))  # a whole snapshot of earlier versions, if any
-                await pipe.execute()
-        except BaseException:
+        commands: list[tuple] = []
+        count = 0
+        for (topic, partition), (state, next_offset) in entries.items():
+            count += self._encode_changes(commands, topic, partition, state, taken[(topic, partition)])
+            commands.append(("SET", self._offset_key(topic, partition), next_offset))
+            commands.append(("DEL", self._base(topic, partition)))  # a whole snapshot of earlier versions, if any
+
+        def give_back() -> None:
             for where, (state, _) in entries.items():
                 state.give_back(taken[where])
-            raise
-        return written
 
-    def _queue_changes(self, pipe, topic: str, partition: int, state: MemoryState,
-                       changes: dict[str, set[str]]) -> int:
-        written = 0
+        return PreparedCheckpoint(self.redis, commands, count, give_back)
+
+    def _encode_changes(self, commands: list[tuple], topic: str, partition: int, state: MemoryState,
+                        changes: dict[str, set[str]]) -> int:
+        count = 0
         for table, keys in changes.items():
             if not keys:
                 continue
             rows, encode = getattr(state, table), ENCODERS[table]
-            present = {k: orjson.dumps(encode(rows[k])) for k in keys if k in rows}
-            gone = [k for k in keys if k not in rows]
             key = self._table_key(topic, partition, table)
+            present = [x for k in keys if k in rows for x in (k, orjson.dumps(encode(rows[k])))]
+            gone = [k for k in keys if k not in rows]
             if present:
-                pipe.hset(key, mapping=present)
+                commands.append(("HSET", key, *present))
             if gone:
-                pipe.hdel(key, *gone)
-            written += len(keys)
-        return written
+                commands.append(("HDEL", key, *gone))
+            count += len(keys)
+        return count
+
+
+@dataclass
+class PreparedCheckpoint:
+    """Encoded changes and offsets of a checkpoint, written in one MULTI/EXEC."""
+
+    redis: Redis
+    commands: list[tuple]
+    entries: int
+    give_back: Callable[[], None]  # on a failed write: the changes go into the next checkpoint
+
+    async def write(self) -> None:
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                for command in self.commands:
+                    pipe.execute_command(*command)
+                await pipe.execute()
+        except BaseException:
+            self.give_back()
+            raise
