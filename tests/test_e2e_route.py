@@ -200,11 +200,11 @@ async def test_a_failed_queue_write_commits_nothing_and_a_restart_writes_it(
         await publish(producer, [*native("alkonect", ChannelKind.email, "*.eml"),
                                  *native("conek", ChannelKind.whatsapp, "*.json")])
 
-        async def redis_is_down(self, items):
+        async def redis_is_down(self, entries):
             raise ConnectionError("redis is down (test)")
 
         with monkeypatch.context() as patched:
-            patched.setattr(RedisWorkQueue, "upsert_many", redis_is_down)
+            patched.setattr(RedisWorkQueue, "_store", redis_is_down)
             await failing.start()
             with pytest.raises(ConnectionError):
                 await asyncio.wait_for(failing.task, 30)

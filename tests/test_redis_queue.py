@@ -311,3 +311,71 @@ def test_escalated_items_can_be_claimed_in_their_new_queue(run) -> None:
     first, second = run(body)
     assert first is not None and first.id == "e" and first.assignee == "lead-1"
     assert second is None
+
+
+def test_create_many_leaves_existing_items_as_they_are(run) -> None:
+    escalated = make_item("x", queue="supervisors", state=WorkItemState.escalated)
+
+    async def body(q: RedisWorkQueue, client):
+        await q.upsert_many([escalated])
+        existed = await q.create_many([make_item("x"), make_item("y")])  # a replayed route decision, and a new one
+        return existed, await q.get_many(["x", "y"])
+
+    existed, got = run(body)
+    assert existed == {"x"}
+    assert got["x"].queue == "supervisors" and got["x"].state == WorkItemState.escalated
+    assert got["y"].queue == "billing"
+
+
+def test_replace_many_is_a_compare_and_set_on_the_revision(run) -> None:
+    async def body(q: RedisWorkQueue, client):
+        await q.upsert_many([make_item("r")])
+        (item, rev), = (await q.get_many_versioned(["r"])).values()
+        await q.upsert_many([item])  # the same write again: no new revision
+        same_rev = (await q.get_many_versioned(["r"]))["r"][1]
+        first = await q.replace_many([(item.model_copy(update={"repeat_count": 1}), rev)])
+        stale = await q.replace_many([(item.model_copy(update={"repeat_count": 9}), rev)])
+        return rev, same_rev, first, stale, (await q.get_many_versioned(["r"]))["r"]
+
+    rev, same_rev, first, stale, (final, final_rev) = run(body)
+    assert same_rev == rev and first == set() and stale == {"r"}
+    assert final.repeat_count == 1 and final_rev == rev + 1
+
+
+def test_a_merge_racing_an_escalation_keeps_both(run) -> None:
+    """The route worker read the item, the SLA worker escalated it, then the merge was written: nothing lost."""
+    from routing_helpers import Stream, msg
+
+    from routing.work_items import opened_item
+    from workers.runtime.route_processor import Outcome
+    from workers.runtime.route_worker import RouteWorker, RouteWorkerConfig
+    from workers.runtime.sla_escalation import escalate_item
+
+    s = Stream("alkonect")
+    first = msg("alkonect", "email", "Where is my order ALK-120044?", sender="a@x.com", provider_id="m1")
+    again = msg("alkonect", "email", "Still waiting for order ALK-120044", sender="a@x.com", provider_id="m2",
+                at="2026-11-24T12:00:00")
+    routed, merged = s(first), s(again)
+    assert merged.action.value == "merge"
+
+    async def body(q: RedisWorkQueue, client):
+        await q.create_many([opened_item(first, routed)])
+        worker = RouteWorker(RouteWorkerConfig(bootstrap="unused", redis_url="unused"), {})
+        worker.queue = q
+        read = q.get_many_versioned
+        escalated = []
+
+        async def read_then_escalate(ids):
+            found = await read(ids)
+            if not escalated:  # the SLA worker gets in between this read and the merge's write
+                escalated.append(ids)
+                await escalate_item(q, routed.work_item_id, "supervisors", "ev-1", "breach")
+            return found
+
+        q.get_many_versioned = read_then_escalate
+        await worker._apply_work_items([Outcome(merged=(merged, s.state.items.get(merged.work_item_id)))])
+        return await q.get(routed.work_item_id)
+
+    item = run(body)
+    assert item.queue == "supervisors" and item.state == WorkItemState.escalated  # the escalation stayed
+    assert item.message_ids == [first.id, again.id]  # and the merge landed

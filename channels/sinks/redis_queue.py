@@ -66,13 +66,31 @@ class RedisWorkQueue:
 
     async def upsert_many(self, items: Sequence[WorkItem]) -> None:
         """Store or refresh items in one atomic call; claims and resolutions made in Redis are kept."""
-        if not items:
-            return
+        await self._store([(item, "") for item in items])
+
+    async def create_many(self, items: Sequence[WorkItem]) -> set[str]:
+        """Store items that do not exist yet; returns the ids that did (those are left as they are).
+
+        A replayed `route` decision must not undo what happened to its item since (merges, an escalation).
+        """
+        return await self._store([(item, "new") for item in items])
+
+    async def replace_many(self, versions: Sequence[tuple[WorkItem, int]]) -> set[str]:
+        """Write each item only if its revision is still the one it was read at; returns the ids that moved on.
+
+        Callers re-read those and apply their change again (optimistic concurrency between the route worker's
+        merges and the SLA worker's escalations, which both rewrite an item).
+        """
+        return await self._store([(item, str(revision)) for item, revision in versions])
+
+    async def _store(self, entries: Sequence[tuple[WorkItem, str]]) -> set[str]:
+        if not entries:
+            return set()
         args: list[str | float] = [self._prefix, self._ttl]
-        for item in items:
+        for item, expect in entries:
             args += [item.id, item.tenant, item.queue, repr(due_score(item)), item.model_dump_json(),
-                     item.state.value, item.assignee or ""]
-        await self._upsert(args=args)
+                     item.state.value, item.assignee or "", expect]
+        return {_text(i) for i in await self._upsert(args=args)}
 
     async def claim(self, tenant: str, queue: str, agent_id: str) -> WorkItem | None:
         """Take the open item due first in the queue; None when nothing is claimable."""
@@ -95,16 +113,20 @@ class RedisWorkQueue:
         return bool(await self._resolve(args=[self._prefix, item_id, agent_id, self._ttl]))
 
     async def get(self, item_id: str) -> WorkItem | None:
-        json, state, assignee = await self._redis.hmget(self.item_key(item_id), "json", "state", "assignee")
-        return _hydrate(json, state, assignee) if json else None
+        found = await self.get_many_versioned([item_id])
+        return found[item_id][0] if found else None
 
     async def get_many(self, item_ids: Sequence[str]) -> dict[str, WorkItem]:
         """The stored items among `item_ids`, in one round trip; unknown ids are left out."""
+        return {i: item for i, (item, _) in (await self.get_many_versioned(item_ids)).items()}
+
+    async def get_many_versioned(self, item_ids: Sequence[str]) -> dict[str, tuple[WorkItem, int]]:
+        """The stored items with their revisions (for `replace_many`); unknown ids are left out."""
         pipe = self._redis.pipeline(transaction=False)
         for item_id in item_ids:
-            pipe.hmget(self.item_key(item_id), "json", "state", "assignee")
+            pipe.hmget(self.item_key(item_id), "json", "state", "assignee", "rev")
         rows = await pipe.execute()
-        return {i: _hydrate(*row) for i, row in zip(item_ids, rows) if row[0]}
+        return {i: (_hydrate(*row[:3]), int(row[3] or 0)) for i, row in zip(item_ids, rows) if row[0]}
 
     async def list_open(self, tenant: str | None = None, queue: str | None = None,
                         limit: int = 1000) -> list[WorkItem]:

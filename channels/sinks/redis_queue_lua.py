@@ -28,37 +28,50 @@ local function unindex(id, t, q)
 end
 """
 
-# ARGV: prefix, resolved_ttl, then per item: id, tenant, queue, due, json, state, assignee.
+# ARGV: prefix, resolved_ttl, then per item: id, tenant, queue, due, json, state, assignee, expect.
+# expect: '' writes unconditionally, 'new' only if the item does not exist, a number only if the item's revision
+# is that number (compare-and-set against a concurrent writer). Every write raises the revision by one.
+# Returns the ids not written because of `expect`.
 UPSERT = _LUA_PRELUDE + """
 local ttl = tonumber(ARGV[2])
-for i = 3, #ARGV, 7 do
+local skipped = {}
+for i = 3, #ARGV, 8 do
   local id, t, q, due, json = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-  local state, assignee = ARGV[i + 5], ARGV[i + 6]
+  local state, assignee, expect = ARGV[i + 5], ARGV[i + 6], ARGV[i + 7]
   local key = item_key(id)
-  local old = redis.call('HMGET', key, 'tenant', 'queue', 'state', 'assignee')
-  -- agents' claims and resolutions win over whatever routing sends again
-  if old[3] == 'claimed' or old[3] == 'resolved' then
-    state = old[3]
-    assignee = old[4] or ''
-  end
-  if old[1] and (old[1] ~= t or old[2] ~= q) then unindex(id, old[1], old[2]) end
-  redis.call('HSET', key, 'json', json, 'tenant', t, 'queue', q, 'due', due, 'state', state, 'assignee', assignee)
-  if state == 'resolved' then
-    unindex(id, t, q)
-    if redis.call('TTL', key) < 0 then redis.call('EXPIRE', key, ttl) end
+  local old = redis.call('HMGET', key, 'tenant', 'queue', 'state', 'assignee', 'rev', 'json', 'due')
+  local rev = tonumber(old[5]) or (old[1] and 0 or -1)
+  if (expect == 'new' and old[1]) or (expect ~= '' and expect ~= 'new' and tonumber(expect) ~= rev) then
+    table.insert(skipped, id)
   else
-    redis.call('ZADD', queue_key(t, q), due, id)
-    redis.call('ZADD', tenant_key(t), due, id)
-    if state == 'open' or state == 'escalated' then
-      redis.call('ZADD', ready_key(t, q), due, id)
-    else
-      redis.call('ZREM', ready_key(t, q), id)
+    -- agents' claims and resolutions win over whatever routing sends again
+    if old[3] == 'claimed' or old[3] == 'resolved' then
+      state = old[3]
+      assignee = old[4] or ''
     end
-    redis.call('SADD', P .. 'queues:' .. esc(t), q)
-    redis.call('SADD', P .. 'tenants', t)
+    if old[1] and (old[1] ~= t or old[2] ~= q) then unindex(id, old[1], old[2]) end
+    -- the same write again (a replay) leaves the revision alone
+    local same = old[6] == json and old[1] == t and old[2] == q and old[7] == due and old[3] == state
+      and (old[4] or '') == assignee
+    redis.call('HSET', key, 'json', json, 'tenant', t, 'queue', q, 'due', due, 'state', state, 'assignee', assignee,
+               'rev', same and rev or math.max(rev, 0) + 1)
+    if state == 'resolved' then
+      unindex(id, t, q)
+      if redis.call('TTL', key) < 0 then redis.call('EXPIRE', key, ttl) end
+    else
+      redis.call('ZADD', queue_key(t, q), due, id)
+      redis.call('ZADD', tenant_key(t), due, id)
+      if state == 'open' or state == 'escalated' then
+        redis.call('ZADD', ready_key(t, q), due, id)
+      else
+        redis.call('ZREM', ready_key(t, q), id)
+      end
+      redis.call('SADD', P .. 'queues:' .. esc(t), q)
+      redis.call('SADD', P .. 'tenants', t)
+    end
   end
 end
-return 1
+return skipped
 """
 
 # ARGV: prefix, tenant, queue, agent. Returns {id, json} or nil.

@@ -23,6 +23,7 @@ from workers.runtime.route_processor import Outcome, RouteProcessor
 from workers.runtime.state_store import PartitionStateStore, PreparedCheckpoint
 
 log = logging.getLogger("omniroute.route")
+MERGE_ATTEMPTS = 5  # optimistic rounds against concurrent escalations before the worker gives up (and restarts)
 
 
 @dataclass
@@ -145,21 +146,20 @@ class RouteWorker:
 
     async def _apply_work_items(self, outcomes: list[Outcome]) -> None:
         opened = [o.opened for o in outcomes if o.opened is not None]
-        if opened:
-            await self.queue.upsert_many(opened)
+        await self.queue.create_many(opened)  # a replayed `route` leaves the item as merges and escalations left it
         merges = [o.merged for o in outcomes if o.merged is not None]
-        if not merges:
-            return
-        stored = await self.queue.get_many(list(dict.fromkeys(d.work_item_id for d, _ in merges)))
-        if opened:  # an item opened earlier in this very batch is not in Redis yet
-            stored.update({i.id: i for i in opened if i.id not in stored})
-        updated: dict[str, WorkItem] = {}
-        for decision, state_item in merges:  # in order: several merges into one item build on each other
-            base = updated.get(decision.work_item_id) or stored.get(decision.work_item_id)
-            if base is not None:
-                updated[decision.work_item_id] = merged_item(base, decision, state_item)
-        if updated:
-            await self.queue.upsert_many(list(updated.values()))
+        for _ in range(MERGE_ATTEMPTS):
+            if not merges:
+                return
+            stored = await self.queue.get_many_versioned(list(dict.fromkeys(d.work_item_id for d, _ in merges)))
+            updated: dict[str, WorkItem] = {}
+            for decision, state_item in merges:  # in order: several merges into one item build on each other
+                base = updated.get(decision.work_item_id) or stored.get(decision.work_item_id, (None, 0))[0]
+                if base is not None:
+                    updated[decision.work_item_id] = merged_item(base, decision, state_item)
+            moved_on = await self.queue.replace_many([(item, stored[i][1]) for i, item in updated.items()])
+            merges = [m for m in merges if m[0].work_item_id in moved_on]  # changed meanwhile: merge again
+        raise RuntimeError(f"work items kept changing while merging into them: {sorted({d.work_item_id for d, _ in merges})}")
 
     async def _checkpoint(self, *, wait: bool = False) -> None:
         """Save what changed in dirty partitions with their next offsets, then commit those offsets to Kafka.

@@ -8,6 +8,7 @@ from contracts.workitem import WorkItem, WorkItemState
 
 ESCALATION_RULE = "sla.escalation"
 _BY_RANK = sorted(Priority, key=lambda p: p.rank)
+ATTEMPTS = 5  # optimistic rounds against concurrent merges
 
 
 def raised(priority: Priority) -> Priority:
@@ -25,22 +26,28 @@ async def escalate_item(queue: RedisWorkQueue, item_id: str, to: str, event_id: 
     The event id is recorded as a trace step on the item, which is what makes a re-fired escalation (after a crash
     between the move and the Kafka acknowledgement) a no-op instead of a second priority raise. An agent's claim is
     given back first, so the escalation queue's agents see the item rather than a claim they cannot take over.
+    The write is a compare-and-set on the item's revision: a merge written meanwhile is read again, not lost.
     """
-    item = await queue.get(item_id)
-    if item is None or item.state == WorkItemState.resolved:
-        return None
-    if already_applied(item, event_id):
-        return item
-    if item.state == WorkItemState.claimed and item.assignee:
-        await queue.release(item_id, item.assignee)
-    moved = item.model_copy(update={
-        "queue": to,
-        "state": WorkItemState.escalated,
-        "assignee": None,
-        "priority": raised(item.priority),
-        "trace": [*item.trace,
-                  TraceStep(rule=ESCALATION_RULE, outcome=f"{reason}: {item.queue} -> {to}", detail=event_id)],
-        "flags": list(dict.fromkeys([*item.flags, "escalated"])),
-    })
-    await queue.upsert_many([moved])
-    return moved
+    for _ in range(ATTEMPTS):
+        found = await queue.get_many_versioned([item_id])
+        if not found:
+            return None
+        item, revision = found[item_id]
+        if item.state == WorkItemState.resolved:
+            return None
+        if already_applied(item, event_id):
+            return item
+        if item.state == WorkItemState.claimed and item.assignee:
+            await queue.release(item_id, item.assignee)
+        moved = item.model_copy(update={
+            "queue": to,
+            "state": WorkItemState.escalated,
+            "assignee": None,
+            "priority": raised(item.priority),
+            "trace": [*item.trace,
+                      TraceStep(rule=ESCALATION_RULE, outcome=f"{reason}: {item.queue} -> {to}", detail=event_id)],
+            "flags": list(dict.fromkeys([*item.flags, "escalated"])),
+        })
+        if not await queue.replace_many([(moved, revision)]):
+            return moved
+    raise RuntimeError(f"work item {item_id} kept changing while escalating it")
