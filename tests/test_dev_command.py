@@ -119,3 +119,79 @@ def test_dev_refuses_a_second_stack(tmp_path: Path) -> None:
     out = subprocess.run([EXE, "dev"], env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 1
     assert "already running" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_two_route_worker_replicas_share_the_partitions_and_route_each_message_once(
+        tmp_path: Path, redis_url: str) -> None:
+    """`omniroute worker route` twice in one group: 8 partitions split between them, every item once."""
+    import asyncio
+
+    from workers.stack.broker import EmbeddedBroker
+
+    broker = EmbeddedBroker(tmp_path / "broker")  # its own: the topics carry the production names
+    kafka_bootstrap = asyncio.run(broker.start())
+    try:
+        _two_replicas(tmp_path, redis_url, kafka_bootstrap)
+    finally:
+        asyncio.run(broker.stop())
+
+
+def _two_replicas(tmp_path: Path, redis_url: str, kafka_bootstrap: str) -> None:
+    import asyncio
+
+    from channels.sinks.redis_queue import RedisWorkQueue
+    from contracts.channels import ChannelKind
+    from test_e2e_route import native
+    from workers.runtime.publisher import new_producer, publish
+
+    prefix = f"omniroute-test-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "REDIS_URL": redis_url,
+           "OMNIROUTE_REDIS_PREFIX": prefix, "OMNIROUTE_STATE_FILE": str(tmp_path / "none.json")}
+    procs = [subprocess.Popen([EXE, "worker", "route"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    seen: list[list[str]] = [[], []]
+    try:
+        for proc, lines in zip(procs, seen):
+            _wait_line(proc, "route worker: ready", 60, lines)
+
+        async def publish_and_read():
+            from redis.asyncio import Redis as AsyncRedis
+            producer = new_producer(kafka_bootstrap)
+            await producer.start()
+            try:
+                await publish(producer, [*native("alkonect", ChannelKind.email, "*.eml"),
+                                         *native("conek", ChannelKind.whatsapp, "*.json")])
+            finally:
+                await producer.stop()
+            client = AsyncRedis.from_url(redis_url)
+            try:
+                queue = RedisWorkQueue(client, prefix=prefix)
+                for _ in range(100):
+                    items = await queue.list_open()
+                    if len(items) >= 5:
+                        return items
+                    await asyncio.sleep(0.3)
+                return await queue.list_open()
+            finally:
+                await client.aclose()
+
+        items = asyncio.run(publish_and_read())
+        for proc in procs:
+            proc.send_signal(signal.SIGINT)
+        outputs = [lines + [proc.communicate(timeout=60)[0]] for proc, lines in zip(procs, seen)]
+        assert [p.returncode for p in procs] == [0, 0], outputs
+        assert all("route worker: stopped" in "".join(out) for out in outputs)
+        assert len(items) == 5 and len({i.id for i in items}) == 5  # alkonect 2 + conek 3, each once
+        assigned = [_partitions_said("".join(out)) for out in outputs]
+        assert sorted(p for ps in assigned for p in ps) == list(range(8)) and all(assigned), assigned
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+        Redis.from_url(redis_url).delete(*(Redis.from_url(redis_url).keys(f"{prefix}*") or ["-"]))
+
+
+def _partitions_said(output: str) -> list[int]:
+    """The partitions of the last 'partitions N,N' a worker printed."""
+    said = [line.rsplit("partitions ", 1)[1].strip() for line in output.splitlines() if "partitions " in line]
+    return [int(p) for p in said[-1].split(",")] if said and said[-1] != "none" else []

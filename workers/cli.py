@@ -114,6 +114,29 @@ def dev(
 
 
 @app.command()
+def worker(
+    kind: Annotated[str, typer.Argument(help="route or sla")],
+) -> None:
+    """Run one worker process: a replica in its consumer group (Kafka shares the partitions out among replicas).
+
+    Uses KAFKA_BOOTSTRAP_SERVERS and REDIS_URL when both are set, else joins the running dev stack. Ctrl-C (or
+    SIGTERM) stops it after a final checkpoint and commit.
+    """
+    import asyncio
+
+    from workers.worker_command import WorkerError, run_worker
+    from workers.stack.redis_server import RedisUnavailable
+
+    logging_setup()
+    try:
+        asyncio.run(run_worker(kind, Settings(), echo=lambda line: typer.echo(line)))
+    except (WorkerError, PolicyError, RedisUnavailable) as exc:
+        _fail(str(exc).splitlines()[0], code=1)
+    except OSError as exc:
+        _fail(f"the {kind} worker stopped: cannot reach Kafka or Redis ({exc})", code=1)
+
+
+@app.command()
 def queues(
     tenant: Annotated[Optional[str], typer.Option(help="only this tenant")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON rows instead of a table")] = False,

@@ -1,0 +1,104 @@
+"""`omniroute worker route|sla`: one worker process, a replica among others in its consumer group."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from contracts.topics import ALL_TOPICS
+from workers.policy_files import load_policies
+from workers.runtime.clock import SystemClock
+from workers.runtime.route_worker import RouteWorker, RouteWorkerConfig
+from workers.runtime.sla_worker import SlaWorker, SlaWorkerConfig
+from workers.settings import Settings
+from workers.stack import statefile
+from workers.stack.kafka_compat import apply_tansu_leave_group_fix
+from workers.stack.redis_server import redact
+from workers.stack.topics import ensure_topics
+
+KINDS = ("route", "sla")
+PROGRESS_EVERY_S = 10.0
+
+
+class WorkerError(Exception):
+    """The worker cannot start; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Target:
+    bootstrap: str
+    redis_url: str
+    redis_prefix: str
+    source: str  # where the addresses came from, for the first log line
+
+
+def find_target(settings: Settings) -> Target:
+    """KAFKA_BOOTSTRAP_SERVERS + REDIS_URL when both are set, else the running dev stack's (to add a replica)."""
+    if settings.kafka_bootstrap_servers and settings.redis_url:
+        return Target(settings.kafka_bootstrap_servers, settings.redis_url, settings.redis_prefix,
+                      "KAFKA_BOOTSTRAP_SERVERS and REDIS_URL")
+    running = statefile.read_live(settings.state_file)
+    if running is not None:
+        return Target(running.bootstrap, running.redis_url, running.redis_prefix or settings.redis_prefix,
+                      f"the dev stack of pid {running.supervisor_pid}")
+    missing = [name for name, value in (("KAFKA_BOOTSTRAP_SERVERS", settings.kafka_bootstrap_servers),
+                                        ("REDIS_URL", settings.redis_url)) if not value]
+    raise WorkerError(f"no running dev stack found and {' and '.join(missing)} not set; start `omniroute dev` "
+                      "or point the worker at Kafka and Redis")
+
+
+async def run_worker(kind: str, settings: Settings, echo: Callable[[str], None]) -> None:
+    if kind not in KINDS:
+        raise WorkerError(f"unknown worker kind {kind!r}; choose one of: {', '.join(KINDS)}")
+    target = find_target(settings)
+    apply_tansu_leave_group_fix()  # needed on the embedded broker; on Apache Kafka generations start at 1 anyway
+    reports = await ensure_topics(target.bootstrap, ALL_TOPICS)
+    mismatched = [r for r in reports if r.status == "mismatch"]
+    if mismatched:
+        raise WorkerError("topic partition counts differ from the specs: " + "; ".join(
+            f"{r.name} has {r.actual_partitions}, contracts/topics.py says {r.expected_partitions}" for r in mismatched))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    common = dict(bootstrap=target.bootstrap, redis_url=target.redis_url, redis_prefix=target.redis_prefix,
+                  fetch_max_wait_ms=settings.fetch_max_wait_ms)
+    if kind == "route":
+        worker: RouteWorker | SlaWorker = RouteWorker(RouteWorkerConfig(**common), load_policies(settings.policy_dir))
+    else:
+        worker = SlaWorker(SlaWorkerConfig(**common), SystemClock())
+    echo(f"{kind} worker: kafka {target.bootstrap}, redis {redact(target.redis_url)} prefix '{target.redis_prefix}' "
+         f"(from {target.source}); group {worker.config.group}")
+    task = asyncio.create_task(worker.run(stop), name=f"{kind}-worker")
+    await _report(kind, worker, task, stop, echo)
+    echo(f"{kind} worker: stopping (final checkpoint and commit)")
+    await asyncio.wait_for(task, 60)  # re-raises what stopped the worker
+    echo(f"{kind} worker: stopped")
+
+
+async def _report(kind: str, worker: RouteWorker | SlaWorker, task: asyncio.Task, stop: asyncio.Event,
+                  echo: Callable[[str], None]) -> None:
+    """Say when partitions are assigned or move (replicas joining or leaving) and how many records were handled."""
+    said_partitions, last_count, last_at = None, 0, time.monotonic()
+    while not stop.is_set() and not task.done():
+        await asyncio.wait([task, asyncio.create_task(stop.wait())], timeout=0.5,
+                           return_when=asyncio.FIRST_COMPLETED)
+        if not worker.ready.is_set():
+            continue
+        partitions = _partitions(worker)
+        if partitions != said_partitions:
+            echo(f"{kind} worker: {'ready, ' if said_partitions is None else ''}partitions {partitions}")
+            said_partitions = partitions
+        count = worker.stats.records
+        if count != last_count and time.monotonic() - last_at >= PROGRESS_EVERY_S:
+            echo(f"{kind} worker: {count:,} records handled")
+            last_count, last_at = count, time.monotonic()
+
+
+def _partitions(worker: RouteWorker | SlaWorker) -> str:
+    consumer = getattr(worker, "consumer", None)
+    assigned = sorted(tp.partition for tp in consumer.assignment()) if consumer is not None else []
+    return ",".join(map(str, assigned)) or "none"
