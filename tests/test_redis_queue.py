@@ -379,3 +379,24 @@ def test_a_merge_racing_an_escalation_keeps_both(run) -> None:
     item = run(body)
     assert item.queue == "supervisors" and item.state == WorkItemState.escalated  # the escalation stayed
     assert item.message_ids == [first.id, again.id]  # and the merge landed
+
+
+def test_waiting_for_the_customer_takes_an_item_off_the_claimable_set_until_they_write(run) -> None:
+    async def body(q: RedisWorkQueue, client):
+        await q.upsert_many([make_item("o"), make_item("c", queue="tech")])
+        await q.claim_item("c", "agent-1")
+        waited = [await q.wait_customer("o"), await q.wait_customer("c"), await q.wait_customer("o")]
+        during = await q.get_many(["o", "c"])
+        claim_during = await q.claim("acme", "billing", "agent-2")
+        ended = [await q.end_wait("o"), await q.end_wait("c"), await q.end_wait("o")]
+        after = await q.get_many(["o", "c"])
+        claim_after = await q.claim("acme", "billing", "agent-2")
+        return waited, during, claim_during, ended, after, claim_after
+
+    waited, during, claim_during, ended, after, claim_after = run(body)
+    assert waited == [True, True, False] and ended == [True, True, False]
+    assert {i.state for i in during.values()} == {WorkItemState.waiting_customer}
+    assert during["c"].assignee == "agent-1" and claim_during is None
+    assert after["o"].state == WorkItemState.open
+    assert (after["c"].state, after["c"].assignee) == (WorkItemState.claimed, "agent-1")  # back with its agent
+    assert claim_after is not None and claim_after.id == "o"

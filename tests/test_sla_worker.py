@@ -182,6 +182,8 @@ async def test_warn_breach_escalate_reply_resolve_pause_and_resume(env: Env) -> 
     assert c.id not in {i.id for i in await env.queue.list_open("izonie")}
     assert (await env.queue.get(c.id)).state == WorkItemState.resolved
     await until(lambda: _state(env, d, "paused"), what="d paused")
+    await until(lambda: _queue_state(env, d, WorkItemState.waiting_customer), what="d waiting in its queue")
+    assert await env.queue.claim_item(d.id, "someone") is None  # a waiting item is not up for claiming
 
     clock.at = sla.first_response_warn_at + timedelta(minutes=1)
     await until(lambda: env.of(a), what="warning")
@@ -207,6 +209,7 @@ async def test_warn_breach_escalate_reply_resolve_pause_and_resume(env: Env) -> 
                           work_item_id=d.id, repeat_count=1, decided_at=resumed_at)
     await env.producer.send_and_wait(ROUTED.name, value=encode(merge), key=f"izonie:{d.customer}".encode())
     await until(lambda: _state(env, d, "running"), what="d resumed")
+    await until(lambda: _queue_state(env, d, WorkItemState.open), what="d open again in its queue")
     new_due = resumed_at + (d.sla.first_response_due - t0)
     assert [(i, k) for i, _, k, _ in await env.store.next_deadlines(50) if i == d.id] == [
         (d.id, "warning"), (d.id, "breach")]
@@ -221,6 +224,11 @@ async def test_warn_breach_escalate_reply_resolve_pause_and_resume(env: Env) -> 
     ids = [eid for eid, _ in env.events if eid.split(":")[1] in {a.id, b.id, c.id, d.id}]
     assert len(ids) == len(set(ids)) == 8  # nothing fired twice
     stop.set()
+
+
+async def _queue_state(env: Env, item: WorkItem, state: WorkItemState) -> bool:
+    stored = await env.queue.get(item.id)
+    return stored is not None and stored.state == state
 
 
 async def _state(env: Env, item: WorkItem, state: str) -> bool:

@@ -46,6 +46,8 @@ class RedisWorkQueue:
         self._claim_item = redis.register_script(lua.CLAIM_ITEM)
         self._release = redis.register_script(lua.RELEASE)
         self._resolve = redis.register_script(lua.RESOLVE)
+        self._wait_customer = redis.register_script(lua.WAIT_CUSTOMER)
+        self._end_wait = redis.register_script(lua.END_WAIT)
 
     # key names (the Lua prelude builds the same ones)
     def item_key(self, item_id: str) -> str:
@@ -111,6 +113,14 @@ class RedisWorkQueue:
     async def resolve(self, item_id: str, agent_id: str) -> bool:
         """Mark resolved, drop from the queues and expire the item later; refuses others' claims."""
         return bool(await self._resolve(args=[self._prefix, item_id, agent_id, self._ttl]))
+
+    async def wait_customer(self, item_id: str) -> bool:
+        """The item waits for the customer: listed as `waiting_customer`, not claimable; False if not open."""
+        return bool(await self._wait_customer(args=[self._prefix, item_id]))
+
+    async def end_wait(self, item_id: str) -> bool:
+        """The customer wrote again: the item goes back to the state it had; False if it was not waiting."""
+        return bool(await self._end_wait(args=[self._prefix, item_id]))
 
     async def get(self, item_id: str) -> WorkItem | None:
         found = await self.get_many_versioned([item_id])

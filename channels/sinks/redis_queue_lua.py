@@ -100,6 +100,32 @@ redis.call('HSET', key, 'state', 'claimed', 'assignee', ARGV[3])
 return h[1]
 """
 
+# ARGV: prefix, item id. Returns 1 when the item now waits for the customer (kept by its assignee, if any, but
+# off the claimable set). The state it had is kept to come back to; the revision moves (merges re-read it).
+WAIT_CUSTOMER = _LUA_PRELUDE + """
+local key = item_key(ARGV[2])
+local h = redis.call('HMGET', key, 'tenant', 'queue', 'state')
+if not h[1] or h[3] == 'resolved' or h[3] == 'waiting_customer' then return 0 end
+redis.call('HSET', key, 'state', 'waiting_customer', 'wait_from', h[3])
+redis.call('HINCRBY', key, 'rev', 1)
+redis.call('ZREM', ready_key(h[1], h[2]), ARGV[2])
+return 1
+"""
+
+# ARGV: prefix, item id. Returns 1 when a waiting item is worked on again, in the state it had before.
+END_WAIT = _LUA_PRELUDE + """
+local key = item_key(ARGV[2])
+local h = redis.call('HMGET', key, 'tenant', 'queue', 'state', 'wait_from', 'due', 'assignee')
+if h[3] ~= 'waiting_customer' then return 0 end
+local state = h[4] or 'open'
+if state == 'claimed' and (not h[6] or h[6] == '') then state = 'open' end
+redis.call('HSET', key, 'state', state)
+redis.call('HDEL', key, 'wait_from')
+redis.call('HINCRBY', key, 'rev', 1)
+if state == 'open' or state == 'escalated' then redis.call('ZADD', ready_key(h[1], h[2]), h[5], ARGV[2]) end
+return 1
+"""
+
 # ARGV: prefix, item id, agent. Returns 1 when the agent's claim was given back.
 RELEASE = _LUA_PRELUDE + """
 local key = item_key(ARGV[2])

@@ -133,8 +133,9 @@ class SlaWorker:
             decision = decode_decision(rec.value)
             if isinstance(decision, RouteDecision):
                 await self.store.start(decision.work_item_id, decision.tenant, decision.sla, source, rec.offset)
-            elif isinstance(decision, MergeDecision):
+            elif isinstance(decision, MergeDecision):  # the customer wrote again
                 await self.store.resume(decision.work_item_id, self.clock.now(), source, rec.offset)
+                await self.queue.end_wait(decision.work_item_id)
             return
         action = AgentAction.model_validate_json(rec.value)
         await self._act(action, source, rec.offset)
@@ -161,6 +162,8 @@ class SlaWorker:
         event_id = f"{queue_lua.escape(item.tenant)}:{queue_lua.escape(item.id)}:escalated:{source}:{offset}"
         await self.store.act(item.id, action.kind, self.clock.now(), source=source, offset=offset,
                              event_id=event_id, escalate_to=action.escalate_to)
+        if action.kind == AgentActionKind.wait_customer:
+            await self.queue.wait_customer(item.id)
 
     async def _drain(self) -> None:
         """Publish the outbox: escalation moves first, then the events (acks=all), then forget them."""
