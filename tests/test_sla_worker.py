@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import pytest_asyncio
@@ -99,10 +100,10 @@ class Env:
                     event_id = dict(r.headers)[EVENT_ID_HEADER].decode()
                     self.events.append((event_id, SlaEvent.model_validate_json(r.value)))
 
-    def worker(self, clock: ManualClock) -> tuple[SlaWorker, asyncio.Event]:
+    def worker(self, clock: ManualClock, policies: dict | None = None) -> tuple[SlaWorker, asyncio.Event]:
         config = SlaWorkerConfig(bootstrap=self.bootstrap, redis_url=self.redis_url, group=f"sla-{self.prefix}",
                                  redis_prefix=self.prefix, session_timeout_ms=6000, tick_every_s=0.1)
-        return SlaWorker(config, clock), asyncio.Event()
+        return SlaWorker(config, clock, policies=policies), asyncio.Event()
 
     async def run(self, worker: SlaWorker, stop: asyncio.Event) -> asyncio.Task:
         task = asyncio.create_task(worker.run(stop))
@@ -375,3 +376,32 @@ async def test_store_skips_redeliveries_and_a_late_reply_is_not_met(redis_url: s
         if keys:
             await redis.delete(*keys)
         await redis.aclose()
+
+
+async def test_a_business_hours_clock_resumes_with_the_open_time_it_had_left(env: Env) -> None:
+    """Live chat (Mon-Sat 08:00-20:00 Lagos, 5 business minutes): paused with 4 minutes left, resumed at 19:58."""
+    lagos = ZoneInfo("Africa/Lagos")
+    message = msg("izonie", "chat", "Where is my order IZ-10005?", sender=f"biz-{env.prefix}", at="2026-11-24T10:00:00")
+    decision = decide(message, MemoryState(), message.received_at, policy("izonie"))
+    assert isinstance(decision, RouteDecision) and decision.sla and decision.sla.clock == "business"
+    assert decision.sla.first_response_due == datetime(2026, 11, 24, 10, 5, tzinfo=lagos)
+    item = opened_item(message, decision)
+    await env.queue.upsert_many([item])
+    clock = ManualClock(datetime(2026, 11, 24, 10, 0, 30, tzinfo=lagos))
+    worker, stop = env.worker(clock, policies={"izonie": policy("izonie")})
+    await env.run(worker, stop)
+    await env.producer.send_and_wait(ROUTED.name, value=encode(decision), key=b"izonie:biz")
+    await until(lambda: _state(env, item, "running"), what="clock started")
+    clock.at = datetime(2026, 11, 24, 10, 1, tzinfo=lagos)
+    await env.act(item, AgentActionKind.wait_customer, clock.at)
+    await until(lambda: _state(env, item, "paused"), what="paused")
+    clock.at = datetime(2026, 11, 24, 19, 58, tzinfo=lagos)  # two open minutes left today
+    merge = MergeDecision(message_id=f"m2-{env.prefix}", tenant="izonie", channel=item.channel,
+                          customer=item.customer, work_item_id=item.id, repeat_count=1, decided_at=clock.at)
+    await env.producer.send_and_wait(ROUTED.name, value=encode(merge), key=b"izonie:biz")
+    await until(lambda: _state(env, item, "running"), what="resumed")
+    deadlines = {(k, c): at for i, c, k, at in await env.store.next_deadlines(200) if i == item.id}
+    # 4 open minutes were left: 2 tonight, 2 on Wednesday from 08:00; the warning (1 minute left) tonight
+    assert deadlines[("breach", "first_response")] == datetime(2026, 11, 25, 8, 2, tzinfo=lagos)
+    assert deadlines[("warning", "first_response")] == datetime(2026, 11, 24, 19, 59, tzinfo=lagos)
+    stop.set()

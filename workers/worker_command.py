@@ -66,10 +66,11 @@ async def run_worker(kind: str, settings: Settings, echo: Callable[[str], None])
         loop.add_signal_handler(sig, stop.set)
     common = dict(bootstrap=target.bootstrap, redis_url=target.redis_url, redis_prefix=target.redis_prefix,
                   fetch_max_wait_ms=settings.fetch_max_wait_ms)
+    policies = load_policies(settings.policy_dir)
     if kind == "route":
-        worker: RouteWorker | SlaWorker = RouteWorker(RouteWorkerConfig(**common), load_policies(settings.policy_dir))
+        worker: RouteWorker | SlaWorker = RouteWorker(RouteWorkerConfig(**common), policies)
     else:
-        worker = SlaWorker(SlaWorkerConfig(**common), SystemClock())
+        worker = SlaWorker(SlaWorkerConfig(**common), SystemClock(), policies=policies)
     echo(f"{kind} worker: kafka {target.bootstrap}, redis {redact(target.redis_url)} prefix '{target.redis_prefix}' "
          f"(from {target.source}); group {worker.config.group}")
     task = asyncio.create_task(worker.run(stop), name=f"{kind}-worker")

@@ -90,7 +90,8 @@ async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: 
         stack.push_async_callback(_finish, worker_task, stop)  # before the broker and Redis go away
         sla = SlaWorker(SlaWorkerConfig(bootstrap=bootstrap, redis_url=redis_handle.url, redis_prefix=prefix,
                                         fetch_max_wait_ms=settings.fetch_max_wait_ms), SystemClock(),
-                        on_event=(lambda event: echo(demo.describe_event(event))) if play_demo else None)
+                        on_event=(lambda event: echo(demo.describe_event(event))) if play_demo else None,
+                        policies=policies)
         sla_task = asyncio.create_task(sla.run(stop), name="sla-worker")
         stack.push_async_callback(_finish, sla_task, stop)
         token = settings.api_token.get_secret_value() if settings.api_token else None

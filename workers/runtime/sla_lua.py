@@ -75,18 +75,23 @@ end
 return started
 """
 
-# ARGV: prefix, id, src, offset, now. The customer answered: paused clocks run again with the time they had left.
+# ARGV: prefix, id, src, offset, now, then optionally per clock: kind, due, warn (computed by the caller in
+# business time). The customer answered: paused clocks run again with the time they had left (calendar time
+# unless the caller gave the clock's new due and warn times).
 RESUME = _PRELUDE + """
 local id, now = ARGV[2], tonumber(ARGV[5])
 local key = item_key(id)
 if redis.call('EXISTS', key) == 0 or seen(key, ARGV[3], ARGV[4]) then return 0 end
+local given = {}
+for i = 6, #ARGV, 3 do given[ARGV[i]] = {ARGV[i + 1], ARGV[i + 2]} end
 local resumed = 0
 for _, k in ipairs(CLOCKS) do
   local h = redis.call('HMGET', key, k .. ':state', k .. ':remaining', k .. ':warn_remaining')
   if h[1] == 'paused' then
-    local warn = ''
+    local due, warn = num(now + tonumber(h[2])), ''
     if h[3] and h[3] ~= '' then warn = num(now + tonumber(h[3])) end
-    redis.call('HSET', key, k .. ':state', 'running', k .. ':due', num(now + tonumber(h[2])), k .. ':warn', warn)
+    if given[k] then due, warn = given[k][1], given[k][2] end
+    redis.call('HSET', key, k .. ':state', 'running', k .. ':due', due, k .. ':warn', warn)
     redis.call('HDEL', key, k .. ':remaining', k .. ':warn_remaining', k .. ':paused_at')
     index_running(key, id, k)
     resumed = resumed + 1

@@ -40,6 +40,15 @@ class OutboxEntry:
         return cls(id=data["id"], seq=int(data["seq"]), event=event, cause=data["cause"])
 
 
+@dataclass(frozen=True)
+class PausedClock:
+    kind: str
+    clock: str  # business | calendar
+    paused_at: datetime
+    due: datetime  # as it was when paused
+    warn: datetime | None  # None when already warned or without a warning
+
+
 def clocks_of(sla: SlaTargets) -> list[tuple[SlaClockKind, str, datetime, datetime | None]]:
     """(kind, clock type, due, warn) for each deadline the targets set."""
     out = []
@@ -85,9 +94,30 @@ class SlaStore:
             args += [kind.value, clock, _epoch(due), _epoch(warn) if warn else ""]
         return int(await self._start(args=args))
 
-    async def resume(self, item_id: str, now: datetime, source: str = "", offset: int = 0) -> int:
-        """Run paused clocks again with the time they had left; returns how many resumed."""
-        return int(await self._resume(args=[self._prefix, item_id, source, str(offset), _epoch(now)]))
+    async def resume(self, item_id: str, now: datetime, source: str = "", offset: int = 0,
+                     given: dict[str, tuple[datetime, datetime | None]] | None = None) -> int:
+        """Run paused clocks again with the time they had left; returns how many resumed.
+
+        `given`: clock kind -> (due, warn) computed by the caller (business time); other clocks get calendar time.
+        """
+        args = [self._prefix, item_id, source, str(offset), _epoch(now)]
+        for kind, (due, warn) in (given or {}).items():
+            args += [kind, _epoch(due), _epoch(warn) if warn else ""]
+        return int(await self._resume(args=args))
+
+    async def paused_clocks(self, item_id: str) -> list[PausedClock]:
+        """The item's paused clocks as they were when paused."""
+        fields = await self.clock_fields(item_id)
+        out = []
+        for kind in SlaClockKind:
+            k = kind.value
+            if fields.get(f"{k}:state") != "paused":
+                continue
+            warn = fields.get(f"{k}:warn")
+            out.append(PausedClock(kind=k, clock=fields.get(f"{k}:clock", "calendar"),
+                                   paused_at=_when(fields[f"{k}:paused_at"]), due=_when(fields[f"{k}:due"]),
+                                   warn=_when(warn) if warn and fields.get(f"{k}:warned") != "1" else None))
+        return out
 
     async def act(self, item_id: str, kind: AgentActionKind, now: datetime, *, source: str = "", offset: int = 0,
                   event_id: str = "", escalate_to: str | None = None) -> int:

@@ -10,9 +10,9 @@ Redeliveries of input records are skipped by the per-item source offsets the scr
 tick the same index safely (a deadline is claimed once); two replicas draining the outbox at the same moment can
 publish an event twice, still under one id.
 
-Limits: a paused clock (waiting for the customer) keeps the calendar time it had left and resumes from "now";
-pausing in business time would need the tenant calendar here. Warnings and breaches carry the scheduled time as
-`at`; stop and pause times are this worker's clock when it handles the action (the injected Clock, so a demo can
+A paused clock (waiting for the customer) resumes with the time it had left: open time on the tenant's
+calendar for business-hours clocks (when the worker has the policies), elapsed time otherwise. Warnings and
+breaches carry the scheduled time as `at`; stop and pause times are this worker's clock when it handles the action (the injected Clock, so a demo can
 run SLA time faster).
 """
 
@@ -37,6 +37,8 @@ from workers.runtime.clock import SystemClock
 from workers.runtime.codec import decode_decision, encode
 from workers.runtime.route_processor import dead_letter
 from workers.runtime.sla_escalation import escalate_item
+from routing.policy import TenantPolicy
+from workers.runtime.sla_business_time import calendar_of, resumed_deadlines
 from workers.runtime.sla_store import SlaStore
 
 log = logging.getLogger("omniroute.sla")
@@ -65,8 +67,10 @@ class SlaStats:
 
 class SlaWorker:
     def __init__(self, config: SlaWorkerConfig, clock: Clock | None = None,
-                 on_event: Callable[[SlaEvent], None] | None = None) -> None:
+                 on_event: Callable[[SlaEvent], None] | None = None,
+                 policies: dict[str, TenantPolicy] | None = None) -> None:
         self.config = config
+        self.policies = policies or {}  # tenant calendars, for business-hours clocks paused and resumed
         self.clock = clock or SystemClock()
         self.on_event = on_event
         self.stats = SlaStats()
@@ -134,11 +138,22 @@ class SlaWorker:
             if isinstance(decision, RouteDecision):
                 await self.store.start(decision.work_item_id, decision.tenant, decision.sla, source, rec.offset)
             elif isinstance(decision, MergeDecision):  # the customer wrote again
-                await self.store.resume(decision.work_item_id, self.clock.now(), source, rec.offset)
+                await self._resume(decision.work_item_id, source, rec.offset)
                 await self.queue.end_wait(decision.work_item_id)
             return
         action = AgentAction.model_validate_json(rec.value)
         await self._act(action, source, rec.offset)
+
+    async def _resume(self, item_id: str, source: str, offset: int) -> None:
+        """Paused clocks run again: business-hours clocks with the open time they had left, others calendar time."""
+        now, given = self.clock.now(), {}
+        if self.policies:
+            paused = await self.store.paused_clocks(item_id)
+            if any(p.clock == "business" for p in paused):
+                calendar = calendar_of(await self.queue.get(item_id), self.policies)
+                if calendar is not None:
+                    given = resumed_deadlines(paused, calendar, now)
+        await self.store.resume(item_id, now, source, offset, given)
 
     async def _act(self, action: AgentAction, source: str, offset: int) -> None:
         item = await self.queue.get(action.work_item_id)
