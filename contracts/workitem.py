@@ -80,6 +80,7 @@ class SlaEvent(BaseModel):
     """Something happened to an SLA clock."""
 
     schema_version: Literal[1] = 1
+    event_id: str | None = None  # the same on every publication of this event (also the `event-id` header): dedupe on it
     kind: SlaEventKind
     work_item_id: str
     tenant: str

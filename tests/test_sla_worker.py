@@ -98,7 +98,9 @@ class Env:
             for records in batch.values():
                 for r in records:
                     event_id = dict(r.headers)[EVENT_ID_HEADER].decode()
-                    self.events.append((event_id, SlaEvent.model_validate_json(r.value)))
+                    event = SlaEvent.model_validate_json(r.value)
+                    assert event.event_id == event_id  # the payload carries the id too
+                    self.events.append((event_id, event))
 
     def worker(self, clock: ManualClock, policies: dict | None = None) -> tuple[SlaWorker, asyncio.Event]:
         config = SlaWorkerConfig(bootstrap=self.bootstrap, redis_url=self.redis_url, group=f"sla-{self.prefix}",

@@ -34,9 +34,9 @@ class OutboxEntry:
     @classmethod
     def from_json(cls, raw: bytes) -> OutboxEntry:
         data = orjson.loads(raw)
-        event = SlaEvent(kind=SlaEventKind(data["kind"]), work_item_id=data["item"], tenant=data["tenant"],
-                         clock=SlaClockKind(data["clock"]), at=_when(data["at"]), due_at=_when(data["due"]),
-                         escalate_to=data["escalate_to"] or None)
+        event = SlaEvent(event_id=data["id"], kind=SlaEventKind(data["kind"]), work_item_id=data["item"],
+                         tenant=data["tenant"], clock=SlaClockKind(data["clock"]), at=_when(data["at"]),
+                         due_at=_when(data["due"]), escalate_to=data["escalate_to"] or None)
         return cls(id=data["id"], seq=int(data["seq"]), event=event, cause=data["cause"])
 
 
