@@ -226,3 +226,51 @@ async def test_a_failed_queue_write_commits_nothing_and_a_restart_writes_it(
             await failing.crash()
         await redis.delete(*[k async for k in redis.scan_iter(f"{failing.config.redis_prefix}*")], "-")
         await _teardown(clean, producer, redis, clean.config.redis_prefix)
+
+
+async def test_a_cross_channel_repeat_is_merged_when_publishers_key_by_linked_customer(
+        bootstrap: str, redis_url: str) -> None:
+    """An email, then a chat whose visitor gives the same address: keyed by customer they meet on one partition."""
+    from aiokafka.partitioner import DefaultPartitioner
+
+    from routing_helpers import msg
+    from workers.runtime.customer_keys import CustomerKeys
+
+    prefix = f"omniroute-test-{uuid.uuid4().hex[:8]}"
+    redis = Redis.from_url(redis_url)
+    producer = new_producer(bootstrap)
+    await producer.start()
+    running = Running(bootstrap, redis_url, prefix)
+    partition = DefaultPartitioner()
+
+    def pair(who: str) -> list:
+        email = f"{who}-{prefix}@x.com"
+        visitor = next(f"v-{who}-{n}" for n in range(100)  # a visitor id whose own key lands on another partition
+                       if partition(f"alkonect:chat:v-{who}-{n}".encode(), list(range(8)), list(range(8)))
+                       != partition(f"alkonect:email:{email}".encode(), list(range(8)), list(range(8))))
+        return [msg("alkonect", "email", "I cannot log in to my account since yesterday", sender=email,
+                    provider_id=f"e-{who}-{prefix}"),
+                msg("alkonect", "chat", "still cannot log in to my account", sender=visitor, email=email,
+                    provider_id=f"c-{who}-{prefix}", at="2026-11-24T10:30:00")]
+
+    linked, plain = pair("linked"), pair("plain")
+    try:
+        await running.start()
+        await publish(producer, linked, CustomerKeys(redis, prefix=prefix))
+        await publish(producer, plain)  # keyed by each sender's own identity: two partitions, two states
+
+        async def settled():
+            items = await RedisWorkQueue(redis, prefix=prefix).list_open()
+            mine = {m.id for m in [*linked, *plain]}
+            ours = [i for i in items if mine & set(i.message_ids)]
+            return ours if sum(len(i.message_ids) for i in ours) == 4 else None
+
+        ours = await wait_for(settled)
+        by_first = {i.message_ids[0]: i for i in ours}
+        merged = by_first[linked[0].id]
+        assert merged.message_ids == [linked[0].id, linked[1].id] and merged.repeat_count == 1
+        assert {c.value for c in merged.channels_seen} == {"email", "chat"}
+        assert plain[1].id in by_first and plain[0].id in by_first  # apart: the limit the index removes
+        await running.graceful()
+    finally:
+        await _teardown(running, producer, redis, prefix)

@@ -20,6 +20,7 @@ from workers.queues_view import format_queue_table
 from workers.runtime.actions_api import action_key
 from workers.runtime.clock import SystemClock
 from workers.runtime.codec import encode
+from workers.runtime.customer_keys import CustomerKeys
 from workers.runtime.publisher import publish
 from workers.runtime.sla_store import SlaStore
 
@@ -72,7 +73,7 @@ async def with_live_clocks(items: list[WorkItem], store: SlaStore) -> list[WorkI
 
 async def play(producer: AIOKafkaProducer, queue: RedisWorkQueue, samples: Path, stop: asyncio.Event,
                echo: Callable[[str], None], *, clock: Clock | None = None, sla_store: SlaStore | None = None,
-               pace_s: float = 0.7, refresh_s: float = 5.0) -> None:
+               customers: CustomerKeys | None = None, pace_s: float = 0.7, refresh_s: float = 5.0) -> None:
     """Publish the scripted traffic one message at a time, answer one item, then keep showing the queues.
 
     Countdowns are in SLA time (`clock`, sped up in the demo); SLA events are printed by the SLA worker.
@@ -81,7 +82,7 @@ async def play(producer: AIOKafkaProducer, queue: RedisWorkQueue, samples: Path,
     for label, message in scripted_day(samples, datetime.now(timezone.utc)):
         if stop.is_set():
             return
-        await publish(producer, [message])
+        await publish(producer, [message], customers)
         echo(f"demo: published {label} ({message.kind.value}, from {message.sender.platform_id})")
         await asyncio.sleep(pace_s)
     replied = False

@@ -18,6 +18,7 @@ from workers.runtime import demo
 from workers.runtime.auth import TOKEN_VARIABLE
 from workers.runtime.ingress import build_ingress
 from workers.runtime.clock import ScaledClock, SystemClock
+from workers.runtime.customer_keys import CustomerKeys
 from workers.runtime.publisher import new_producer
 from workers.runtime.route_worker import RouteWorker, RouteWorkerConfig
 from workers.runtime.sla_store import SlaStore
@@ -95,7 +96,10 @@ async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: 
         sla_task = asyncio.create_task(sla.run(stop), name="sla-worker")
         stack.push_async_callback(_finish, sla_task, stop)
         token = settings.api_token.get_secret_value() if settings.api_token else None
-        runner = web.AppRunner(build_ingress(producer, set(policies), token, worker.ready.is_set))
+        client = Redis.from_url(redis_handle.url)
+        stack.push_async_callback(client.aclose)
+        customers = CustomerKeys(client, prefix=prefix)
+        runner = web.AppRunner(build_ingress(producer, set(policies), token, worker.ready.is_set, customers))
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
         await web.TCPSite(runner, settings.http_host, http_port).start()
@@ -117,11 +121,9 @@ async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: 
              "`omniroute queues` lists open work, `omniroute act` acts on it; Ctrl-C stops everything")
         tasks = [worker_task, sla_task]
         if play_demo:
-            client = Redis.from_url(redis_handle.url)
-            stack.push_async_callback(client.aclose)
             queue = RedisWorkQueue(client, prefix=prefix)
             play = demo.play(producer, queue, SAMPLES, stop, echo, clock=sla.clock,
-                             sla_store=SlaStore(client, prefix=prefix))
+                             sla_store=SlaStore(client, prefix=prefix), customers=customers)
             tasks.append(asyncio.create_task(play, name="demo"))
         await asyncio.wait([asyncio.create_task(stop.wait()), *tasks], return_when=asyncio.FIRST_COMPLETED)
         stop.set()

@@ -15,13 +15,14 @@ from contracts.topics import INBOUND
 from workers.runtime.auth import invalid, json_response, tenant_and_object
 from workers.runtime.actions_api import add_action_routes
 from workers.runtime.codec import encode, inbound_key
+from workers.runtime.customer_keys import CustomerKeys
 
 MAX_BODY = 5 * 1024 * 1024
 
 
 
 def build_ingress(producer: AIOKafkaProducer, tenants: set[str], api_token: str | None,
-                  is_ready: Callable[[], bool]) -> web.Application:
+                  is_ready: Callable[[], bool], customers: CustomerKeys | None = None) -> web.Application:
     """The aiohttp application; nothing is acknowledged before Kafka acknowledged the write."""
     app = web.Application(client_max_size=MAX_BODY)
 
@@ -43,7 +44,8 @@ def build_ingress(producer: AIOKafkaProducer, tenants: set[str], api_token: str 
             message = InboundMessage.model_validate(data)
         except ValidationError as exc:
             return invalid("InboundMessage", exc)
-        meta = await producer.send_and_wait(INBOUND.name, value=encode(message), key=inbound_key(message))
+        key = (await customers.keys_for([message]))[0] if customers else inbound_key(message)
+        meta = await producer.send_and_wait(INBOUND.name, value=encode(message), key=key)
         return json_response(202, {"id": message.id, "topic": meta.topic, "partition": meta.partition, "offset": meta.offset})
 
     app.router.add_get("/healthz", healthz)

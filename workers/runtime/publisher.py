@@ -9,11 +9,18 @@ from aiokafka import AIOKafkaProducer
 from contracts.inbound import InboundMessage
 from contracts.topics import INBOUND
 from workers.runtime.codec import encode, inbound_key
+from workers.runtime.customer_keys import CustomerKeys
 
 
-async def publish(producer: AIOKafkaProducer, messages: Sequence[InboundMessage]) -> int:
-    """Send in order and wait for every acknowledgement; returns how many were written."""
-    futures = [await producer.send(INBOUND.name, value=encode(m), key=inbound_key(m)) for m in messages]
+async def publish(producer: AIOKafkaProducer, messages: Sequence[InboundMessage],
+                  customers: CustomerKeys | None = None) -> int:
+    """Send in order and wait for every acknowledgement; returns how many were written.
+
+    With `customers`, records are keyed by the linked customer (cross-channel repeats share a partition);
+    without, by the sender's own first identity.
+    """
+    keys = await customers.keys_for(messages) if customers else [inbound_key(m) for m in messages]
+    futures = [await producer.send(INBOUND.name, value=encode(m), key=k) for m, k in zip(messages, keys)]
     for future in futures:
         await future
     return len(futures)
