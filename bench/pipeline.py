@@ -250,8 +250,8 @@ class Bench:
               f"[{items:,} open items from {r['messages']:,} messages of distinct customers; "
               f"RSS {r['rss_before'] / 2**20:.0f} -> {r['rss_after'] / 2**20:.0f} MiB; "
               f"decide+record {k(r['decide_record_rate'])} msg/s]")
-        print(f"    state snapshot (orjson + zlib level 1, as written to Redis): "
-              f"{r['snapshot_zlib_bytes'] / items * 100_000 / 2**20:.1f} MiB per 100k open conversations")
+        print(f"    routing state in Redis (hash entries: key + orjson value, before Redis's own overhead): "
+              f"{r['state_bytes'] / items * 100_000 / 2**20:.1f} MiB per 100k open conversations")
 
 
 def combined(results: list[dict]) -> dict:
