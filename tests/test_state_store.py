@@ -98,24 +98,3 @@ def test_a_whole_snapshot_of_an_earlier_version_is_loaded_and_rewritten(redis_ur
         assert again is not None and snapshot(again.state) == snapshot(s.state)
 
     _run(redis_url, body)
-
-
-def test_staged_changes_put_back_after_a_failed_write_never_overwrite_newer_ones() -> None:
-    from routing_helpers import Stream, msg
-
-    from workers.runtime.state_store import StagedChanges
-
-    s = Stream("alkonect")
-    staged = StagedChanges()
-    s(msg("alkonect", "email", "Where is my order ALK-120044?", sender="a@x.com", provider_id="m1"))
-    staged.take_from(s.state)
-    taken = staged.take()  # a checkpoint took these, then its write failed...
-    s(msg("alkonect", "email", "still nothing on ALK-120044", sender="a@x.com", provider_id="m2",
-          at="2026-11-24T12:00:00"))
-    staged.take_from(s.state)  # ...while the next batch changed the same customer again
-    newer = {t: dict(rows) for t, rows in staged.tables.items()}
-    staged.put_back(taken)
-    for table, rows in taken.items():
-        for key, value in rows.items():
-            assert staged.tables[table][key] == newer.get(table, {}).get(key, value)
-    assert staged.tables["recent"] == newer["recent"] and len(staged.tables["seen"]) == 2

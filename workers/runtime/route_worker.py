@@ -20,7 +20,7 @@ from routing.state_snapshot import prune
 from routing.work_items import merged_item
 from workers.runtime.heap import HeapFreezer
 from workers.runtime.route_processor import Outcome, RouteProcessor
-from workers.runtime.state_store import PartitionStateStore, PreparedCheckpoint, StagedChanges
+from workers.runtime.state_store import PartitionStateStore, PreparedCheckpoint
 
 log = logging.getLogger("omniroute.route")
 MERGE_ATTEMPTS = 5  # optimistic rounds against concurrent escalations before the worker gives up (and restarts)
@@ -46,7 +46,6 @@ class _Partition:
     state: MemoryState
     next_offset: int | None = None  # offset after the last processed record
     dirty: bool = False
-    staged: StagedChanges = field(default_factory=StagedChanges)  # encoded changes since the last checkpoint
 
 
 @dataclass
@@ -99,7 +98,8 @@ class RouteWorker:
                 if batch:
                     async with self._batch_lock:
                         await self._handle(batch)
-                if time.monotonic() - self._last_checkpoint >= c.checkpoint_every_s and await self._checkpoint():
+                if time.monotonic() - self._last_checkpoint >= c.checkpoint_every_s:
+                    await self._checkpoint()
                     self.heap.settle()
             await self._checkpoint(wait=True)
         finally:
@@ -130,7 +130,6 @@ class RouteWorker:
                 part.next_offset, part.dirty = rec.offset + 1, True
                 if len(outcomes) % every == 0:
                     await asyncio.sleep(0)  # lets the producer ship what is decided so far
-            part.staged.take_from(part.state)
         await self._outputs_written()
         self._writing = asyncio.create_task(self._write(outcomes, sends))
 
@@ -162,17 +161,13 @@ class RouteWorker:
             merges = [m for m in merges if m[0].work_item_id in moved_on]  # changed meanwhile: merge again
         raise RuntimeError(f"work items kept changing while merging into them: {sorted({d.work_item_id for d, _ in merges})}")
 
-    async def _checkpoint(self, *, wait: bool = False) -> bool:
+    async def _checkpoint(self, *, wait: bool = False) -> None:
         """Save what changed in dirty partitions with their next offsets, then commit those offsets to Kafka.
 
-        The changes were encoded batch by batch (`StagedChanges`); here, at a batch boundary, they are cut, and
-        writing them to Redis and committing happen in the background (after the last batch's outputs are
-        written) while the next batches are decided. One checkpoint is in flight at most; while it is, later
-        ones wait for a batch boundary after it (False: not taken yet). `wait` returns only once everything is
-        written and committed.
+        The changes are taken and encoded here, at a batch boundary; writing them to Redis and committing happen
+        in the background (after the last batch's outputs are written) while the next batches are decided.
+        One checkpoint is in flight at most. `wait` returns only once everything is written and committed.
         """
-        if not wait and self._checkpointing is not None and not self._checkpointing.done():
-            return False  # the previous checkpoint is still being written: try again after the next batch
         await self._checkpoint_done()
         self._last_checkpoint = time.monotonic()
         if self._last_checkpoint - self._last_prune >= self.config.prune_every_s:
@@ -182,10 +177,9 @@ class RouteWorker:
                 if prune(p.state, now, keep_seen_since=now - timedelta(days=8),
                          keep_items_since=now - timedelta(days=30)):
                     p.dirty = True
-                    p.staged.take_from(p.state)
         dirty = {tp: p for tp, p in self.partitions.items() if p.dirty and p.next_offset is not None}
         if dirty:
-            prepared = self.store.prepare({(tp.topic, tp.partition): (p.staged, p.next_offset) for tp, p in dirty.items()})
+            prepared = self.store.prepare({(tp.topic, tp.partition): (p.state, p.next_offset) for tp, p in dirty.items()})
             offsets = {tp: p.next_offset for tp, p in dirty.items()}
             for p in dirty.values():
                 p.dirty = False
@@ -193,7 +187,6 @@ class RouteWorker:
         if wait:
             await self._outputs_written()
             await self._checkpoint_done()
-        return True
 
     async def _persist(self, outputs: asyncio.Task | None, prepared: PreparedCheckpoint,
                        offsets: dict[TopicPartition, int]) -> None:

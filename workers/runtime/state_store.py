@@ -64,76 +64,42 @@ class PartitionStateStore:
 
     async def save_many(self, entries: dict[tuple[str, int], tuple[MemoryState, int]]) -> int:
         """Persist what changed in each state and its next offset, atomically; returns the entries written."""
-        taken = {where: state.take_changes() for where, (state, _) in entries.items()}
-        staged = {where: (StagedChanges(), offset) for where, (_, offset) in entries.items()}
-        for where, (state, _) in entries.items():
-            staged[where][0].add(state, taken[where])
-        prepared = self.prepare(staged)
-        try:
-            await prepared.write()
-        except BaseException:
-            for where, (state, _) in entries.items():
-                state.give_back(taken[where])
-            raise
+        prepared = self.prepare(entries)
+        await prepared.write()
         return prepared.entries
 
-    def prepare(self, entries: dict[tuple[str, int], tuple[StagedChanges, int]]) -> PreparedCheckpoint:
-        """The staged changes and next offset of each partition as one transaction; the stages start empty again."""
+    def prepare(self, entries: dict[tuple[str, int], tuple[MemoryState, int]]) -> PreparedCheckpoint:
+        """Take and encode the changes now (a consistent cut); the states may move on before the write."""
+        taken = {where: state.take_changes() for where, (state, _) in entries.items()}
         commands: list[tuple] = []
         count = 0
-        taken = {where: staged.take() for where, (staged, _) in entries.items()}
-        for (topic, partition), (_, next_offset) in entries.items():
-            for table, rows in taken[(topic, partition)].items():
-                key = self._table_key(topic, partition, table)
-                present = [x for k, v in rows.items() if v is not None for x in (k, v)]
-                gone = [k for k, v in rows.items() if v is None]
-                if present:
-                    commands.append(("HSET", key, *present))
-                if gone:
-                    commands.append(("HDEL", key, *gone))
-                count += len(rows)
+        for (topic, partition), (state, next_offset) in entries.items():
+            count += self._encode_changes(commands, topic, partition, state, taken[(topic, partition)])
             commands.append(("SET", self._offset_key(topic, partition), next_offset))
             commands.append(("DEL", self._base(topic, partition)))  # a whole snapshot of earlier versions, if any
 
         def give_back() -> None:
-            for where, (staged, _) in entries.items():
-                staged.put_back(taken[where])
+            for where, (state, _) in entries.items():
+                state.give_back(taken[where])
 
         return PreparedCheckpoint(self.redis, commands, count, give_back)
 
-
-class StagedChanges:
-    """One partition's state changes since its last checkpoint, already encoded (the newest value per key).
-
-    The route worker stages after every batch, so encoding is spread over the batches instead of pausing the
-    worker at each checkpoint; a key written in several batches is encoded each time, which is rare.
-    """
-
-    def __init__(self) -> None:
-        self.tables: dict[str, dict[str, bytes | None]] = {}  # table -> key -> encoded value, None = deleted
-
-    def take_from(self, state: MemoryState) -> None:
-        self.add(state, state.take_changes())
-
-    def add(self, state: MemoryState, changes: dict[str, set[str]]) -> None:
+    def _encode_changes(self, commands: list[tuple], topic: str, partition: int, state: MemoryState,
+                        changes: dict[str, set[str]]) -> int:
+        count = 0
         for table, keys in changes.items():
             if not keys:
                 continue
             rows, encode = getattr(state, table), ENCODERS[table]
-            out = self.tables.setdefault(table, {})
-            for k in keys:
-                out[k] = orjson.dumps(encode(rows[k])) if k in rows else None
-
-    def take(self) -> dict[str, dict[str, bytes | None]]:
-        taken, self.tables = self.tables, {}
-        return taken
-
-    def put_back(self, taken: dict[str, dict[str, bytes | None]]) -> None:
-        """After a failed write: those changes go out with the next checkpoint, unless a newer value is staged."""
-        for table, rows in taken.items():
-            out = self.tables.setdefault(table, {})
-            for k, v in rows.items():
-                out.setdefault(k, v)
+            key = self._table_key(topic, partition, table)
+            present = [x for k in keys if k in rows for x in (k, orjson.dumps(encode(rows[k])))]
+            gone = [k for k in keys if k not in rows]
+            if present:
+                commands.append(("HSET", key, *present))
+            if gone:
+                commands.append(("HDEL", key, *gone))
+            count += len(keys)
+        return count
 
 
 @dataclass
