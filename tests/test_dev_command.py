@@ -13,7 +13,6 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-import pytest
 from redis import Redis
 
 from conftest import ROOT

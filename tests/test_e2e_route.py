@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import orjson
 import pytest
@@ -16,7 +15,7 @@ from redis.asyncio import Redis
 from channels.sinks.redis_queue import RedisWorkQueue
 from conftest import ROOT
 from contracts.channels import ChannelKind
-from contracts.topics import ALL_TOPICS, DEAD_LETTER, INBOUND, QUARANTINE, REJECTED, ROUTED
+from contracts.topics import ALL_TOPICS, DEAD_LETTER, INBOUND
 from workers.channel_registry import NORMALIZERS
 from workers.policy_files import load_policies
 from workers.runtime.publisher import new_producer, publish

@@ -17,7 +17,7 @@ from workers.settings import Settings
 from workers.stack import statefile
 from workers.stack.kafka_compat import apply_tansu_leave_group_fix
 from workers.stack.redis_server import redact
-from workers.stack.topics import ensure_topics
+from workers.stack.topics import ensure_topics, mismatch_error
 
 KINDS = ("route", "sla")
 PROGRESS_EVERY_S = 10.0
@@ -56,10 +56,9 @@ async def run_worker(kind: str, settings: Settings, echo: Callable[[str], None])
     target = find_target(settings)
     apply_tansu_leave_group_fix()  # needed on the embedded broker; on Apache Kafka generations start at 1 anyway
     reports = await ensure_topics(target.bootstrap, ALL_TOPICS)
-    mismatched = [r for r in reports if r.status == "mismatch"]
-    if mismatched:
-        raise WorkerError("topic partition counts differ from the specs: " + "; ".join(
-            f"{r.name} has {r.actual_partitions}, contracts/topics.py says {r.expected_partitions}" for r in mismatched))
+    mismatch = mismatch_error(reports)
+    if mismatch:
+        raise WorkerError(mismatch)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

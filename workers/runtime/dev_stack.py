@@ -28,7 +28,7 @@ from workers.stack import statefile
 from workers.stack.broker import EmbeddedBroker
 from workers.stack.kafka_compat import apply_tansu_leave_group_fix
 from workers.stack.redis_server import delete_prefix, ensure_redis, redact
-from workers.stack.topics import ensure_topics
+from workers.stack.topics import ensure_topics, mismatch_error
 
 SAMPLES = Settings().policy_dir.parent / "samples"
 DEMO_SLA_SPEED = 3600.0  # one SLA hour per real second: the demo's first warnings and breaches within a minute
@@ -76,11 +76,9 @@ async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: 
             if cleared:
                 echo(f"redis: cleared {cleared} keys under '{prefix}:' left by an earlier dev stack")
         reports = await ensure_topics(bootstrap, ALL_TOPICS)
-        mismatched = [r for r in reports if r.status == "mismatch"]
-        if mismatched:
-            raise StackError("topic partition counts differ from the specs: " + "; ".join(
-                f"{r.name} has {r.actual_partitions}, contracts/topics.py says {r.expected_partitions}" for r in mismatched)
-                + " — recreate the topics or change the specs")
+        mismatch = mismatch_error(reports)
+        if mismatch:
+            raise StackError(mismatch)
         echo("topics: " + ", ".join(f"{r.name}[{r.actual_partitions}] {r.status}" for r in reports))
         producer = new_producer(bootstrap)
         await producer.start()

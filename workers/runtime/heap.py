@@ -37,7 +37,3 @@ class HeapFreezer:
             # second of traffic. Cycles that reached the oldest generation meanwhile wait for the next thaw.
             gc.collect(1)
         gc.freeze()
-
-    @staticmethod
-    def frozen_objects() -> int:
-        return gc.get_freeze_count()

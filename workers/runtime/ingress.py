@@ -14,8 +14,9 @@ from contracts.inbound import InboundMessage
 from contracts.topics import INBOUND
 from workers.runtime.auth import invalid, json_response, tenant_and_object
 from workers.runtime.actions_api import add_action_routes
-from workers.runtime.codec import encode, inbound_key
+from workers.runtime.codec import encode
 from workers.runtime.customer_keys import CustomerKeys
+from workers.runtime.publisher import inbound_keys
 
 MAX_BODY = 5 * 1024 * 1024
 
@@ -44,7 +45,7 @@ def build_ingress(producer: AIOKafkaProducer, tenants: set[str], api_token: str 
             message = InboundMessage.model_validate(data)
         except ValidationError as exc:
             return invalid("InboundMessage", exc)
-        key = (await customers.keys_for([message]))[0] if customers else inbound_key(message)
+        key, = await inbound_keys([message], customers)
         meta = await producer.send_and_wait(INBOUND.name, value=encode(message), key=key)
         return json_response(202, {"id": message.id, "topic": meta.topic, "partition": meta.partition, "offset": meta.offset})
 

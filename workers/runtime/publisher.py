@@ -19,11 +19,16 @@ async def publish(producer: AIOKafkaProducer, messages: Sequence[InboundMessage]
     With `customers`, records are keyed by the linked customer (cross-channel repeats share a partition);
     without, by the sender's own first identity.
     """
-    keys = await customers.keys_for(messages) if customers else [inbound_key(m) for m in messages]
+    keys = await inbound_keys(messages, customers)
     futures = [await producer.send(INBOUND.name, value=encode(m), key=k) for m, k in zip(messages, keys)]
     for future in futures:
         await future
     return len(futures)
+
+
+async def inbound_keys(messages: Sequence[InboundMessage], customers: CustomerKeys | None = None) -> list[bytes]:
+    """Record keys: by the linked customer when there is an index, else by each sender's own first identity."""
+    return await customers.keys_for(messages) if customers else [inbound_key(m) for m in messages]
 
 
 def new_producer(bootstrap: str) -> AIOKafkaProducer:

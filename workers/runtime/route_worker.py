@@ -74,7 +74,7 @@ class RouteWorker:
         self._batch_lock = asyncio.Lock()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Consume until `stop` is set; state is snapshotted and offsets committed before returning."""
+        """Consume until `stop` is set; state is checkpointed and offsets committed before returning."""
         c = self.config
         self.redis = Redis.from_url(c.redis_url)
         self.queue = RedisWorkQueue(self.redis, prefix=c.redis_prefix)

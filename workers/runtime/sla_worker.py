@@ -12,8 +12,8 @@ publish an event twice, still under one id.
 
 A paused clock (waiting for the customer) resumes with the time it had left: open time on the tenant's
 calendar for business-hours clocks (when the worker has the policies), elapsed time otherwise. Warnings and
-breaches carry the scheduled time as `at`; stop and pause times are this worker's clock when it handles the action (the injected Clock, so a demo can
-run SLA time faster).
+breaches carry the scheduled time as `at`; stop and pause times are this worker's clock when it handles the
+action (the injected Clock, so a demo can run SLA time faster).
 """
 
 from __future__ import annotations
@@ -33,11 +33,11 @@ from contracts.decision import MergeDecision, RouteDecision
 from contracts.ports import Clock
 from contracts.topics import AGENT_ACTIONS, DEAD_LETTER, ROUTED, SLA_EVENTS
 from contracts.workitem import AgentAction, AgentActionKind, SlaEvent, WorkItemState
+from routing.policy import TenantPolicy
 from workers.runtime.clock import SystemClock
 from workers.runtime.codec import decode_decision, encode
 from workers.runtime.route_processor import dead_letter
 from workers.runtime.sla_escalation import escalate_item
-from routing.policy import TenantPolicy
 from workers.runtime.sla_business_time import calendar_of, resumed_deadlines
 from workers.runtime.sla_store import SlaStore
 

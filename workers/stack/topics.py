@@ -30,6 +30,16 @@ class TopicReport:
     actual_partitions: int
 
 
+def mismatch_error(reports: Iterable[TopicReport]) -> str | None:
+    """One sentence naming every topic whose partition count differs from its spec, and what to do; None if none."""
+    mismatched = [r for r in reports if r.status == "mismatch"]
+    if not mismatched:
+        return None
+    return ("topic partition counts differ from the specs: " + "; ".join(
+        f"{r.name} has {r.actual_partitions}, contracts/topics.py says {r.expected_partitions}" for r in mismatched)
+        + " — recreate the topics or change the specs")
+
+
 async def ensure_topics(bootstrap: str, specs: Iterable[TopicSpec], *, timeout_ms: int = 10_000) -> list[TopicReport]:
     """Create each missing topic with its spec's partition count; report existing ones and count mismatches.
 
