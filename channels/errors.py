@@ -1,11 +1,7 @@
-"""Errors channel adapters raise for input they cannot accept."""
+"""Errors channel adapters raise for input they cannot accept (re-exported from the project's exception root)."""
 
 from __future__ import annotations
 
+from contracts.errors import PayloadError
 
-class PayloadError(ValueError):
-    """A webhook body that is not what the platform sends: not JSON, or the wrong top-level shape.
-
-    Signature failures are not PayloadErrors; verifiers return False instead. A correctly signed body that
-    raises this should be acknowledged and logged, not retried (a retry brings the same bytes again).
-    """
+__all__ = ["PayloadError"]

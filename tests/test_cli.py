@@ -131,3 +131,25 @@ def test_summary_prints_one_readable_line_per_message() -> None:
     assert len(rows) == 5
     assert rows[1].split()[:4] == ["route", "payment_billing", "billing_disputes", "urgent"]
     assert "[outside_hours, holiday]" in rows[3]
+
+
+@pytest.mark.parametrize(("channel", "content", "needle"), [
+    ("email", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "binary data"),
+    ("email", b"", "empty input"),
+    ("whatsapp", b"\x89PNG\r\n\x1a\n\x00", "not valid JSON"),
+])
+def test_junk_is_the_channels_payload_error_even_with_at(tmp_path: Path, channel: str, content: bytes, needle: str) -> None:
+    path = tmp_path / "input.bin"
+    path.write_bytes(content)
+    result = run("route", "--tenant", "conek", "--channel", channel, "--at", "2026-12-16T10:00:00", str(path))
+    assert result.returncode == 1 and result.stdout == ""
+    assert needle in result.stderr and str(path) in result.stderr
+
+
+def test_an_input_without_customer_messages_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "empty.json"
+    path.write_bytes(b"{}")
+    result = run("route", "--tenant", "conek", "--channel", "whatsapp", str(path),
+                 str(SAMPLES / "conek" / "05-status-only.json"))
+    assert result.returncode == 0 and result.stdout == ""
+    assert result.stderr.count("holds no customer message") == 2

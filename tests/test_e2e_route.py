@@ -12,11 +12,11 @@ import pytest_asyncio
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from redis.asyncio import Redis
 
+from channels import registry
 from channels.sinks.redis_queue import RedisWorkQueue
 from conftest import ROOT
 from contracts.channels import ChannelKind
 from contracts.topics import ALL_TOPICS, DEAD_LETTER, INBOUND
-from workers.channel_registry import NORMALIZERS
 from workers.policy_files import load_policies
 from workers.runtime.publisher import new_producer, publish
 from workers.runtime.route_worker import RouteWorker, RouteWorkerConfig
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 def native(tenant: str, channel: ChannelKind, pattern: str):
     out = []
     for path in sorted((SAMPLES / tenant).glob(pattern)):
-        out.extend(NORMALIZERS[channel](path.read_bytes(), tenant, None))
+        out.extend(registry.normalize(channel, path.read_bytes(), tenant, None))
     return out
 
 

@@ -7,11 +7,12 @@ import urllib.error
 import urllib.request
 from urllib.parse import quote
 
+from contracts.errors import OmnirouteError
 from workers.settings import Settings
 from workers.stack import statefile
 
 
-class ActError(Exception):
+class ActError(OmnirouteError):
     """The action was not accepted; the message is one line for the operator."""
 
 

@@ -12,7 +12,7 @@ import orjson
 import typer
 
 from contracts.channels import ChannelKind
-from workers.dry_run import InputError, as_output, route_files, summary_line
+from workers.dry_run import InputError, NoMessages, as_output, route_files, summary_line
 from workers.policy_files import PolicyError, load_policies, load_policy
 from workers.settings import Settings
 
@@ -48,8 +48,8 @@ def route(
     failed = 0
     out = sys.stdout.buffer
     for result in route_files(files, policy=policy, channel=channel, at=received):
-        if isinstance(result, InputError):
-            failed += 1
+        if isinstance(result, (InputError, NoMessages)):  # a note for an input without messages, not a failure
+            failed += isinstance(result, InputError)
             typer.echo(f"omniroute: {result}", err=True)
             continue
         line = summary_line(result) if summary else orjson.dumps(as_output(result)).decode()

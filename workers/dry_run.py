@@ -8,19 +8,32 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from channels import registry
 from channels.errors import PayloadError
 from contracts.channels import ChannelKind
 from contracts.decision import Decision
+from contracts.errors import OmnirouteError
 from contracts.inbound import InboundMessage
 from routing.decide import decide
 from routing.policy import TenantPolicy
 from routing.record import record
 from routing.state import MemoryState
-from workers.channel_registry import NATIVE_INPUT, NORMALIZERS
 
 
-class InputError(Exception):
+class InputError(OmnirouteError):
     """One input file could not be read or understood; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class NoMessages:
+    """A readable input of the channel's format that holds no customer message (statuses, receipts, unknown events)."""
+
+    path: Path
+    channel: ChannelKind
+
+    def __str__(self) -> str:
+        return (f"{self.path}: holds no customer message (a valid {self.channel.value} input with only statuses, "
+                "receipts or events omniroute does not route)")
 
 
 @dataclass
@@ -32,7 +45,7 @@ class Routed:
 def route_files(
     paths: Iterable[Path], *, policy: TenantPolicy, channel: ChannelKind, at: datetime | None,
     state: MemoryState | None = None,
-) -> Iterator[Routed | InputError]:
+) -> Iterator[Routed | InputError | NoMessages]:
     """Decide every message of every file in order, as one stream sharing one state."""
     state = state if state is not None else MemoryState()
     for path in paths:
@@ -41,6 +54,8 @@ def route_files(
         except InputError as exc:
             yield exc
             continue
+        if not messages:
+            yield NoMessages(path, channel)
         for message in sorted(messages, key=lambda m: m.received_at):
             decision = decide(message, state, message.received_at, policy)
             record(state, message, decision, policy)
@@ -53,10 +68,10 @@ def read_messages(path: Path, *, tenant: str, channel: ChannelKind, at: datetime
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
     try:
-        return NORMALIZERS[channel](raw, tenant, at)
+        return registry.normalize(channel, raw, tenant, at)
     except (PayloadError, ValueError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"{path}: not {NATIVE_INPUT[channel]}: {first}") from None
+        raise InputError(f"{path}: not {registry.native_input(channel)}: {first}") from None
 
 
 def as_output(routed: Routed) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from contracts.errors import OmnirouteError
 from routing.policy import TenantPolicy
 
 
@@ -28,7 +29,7 @@ class PolicyIssue:
         return f"{where}: {self.key or '(top level)'}: {self.problem} — fix: {self.fix}"
 
 
-class PolicyError(Exception):
+class PolicyError(OmnirouteError):
     """A policy file could not be loaded; `issues` says what and where."""
 
     def __init__(self, issues: list[PolicyIssue]) -> None:

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from contracts.errors import OmnirouteError
 from contracts.topics import ALL_TOPICS
 from workers.policy_files import load_policies
 from workers.runtime.clock import SystemClock
@@ -23,7 +24,7 @@ KINDS = ("route", "sla")
 PROGRESS_EVERY_S = 10.0
 
 
-class WorkerError(Exception):
+class WorkerError(OmnirouteError):
     """The worker cannot start; the message says why and what to do."""
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Collection
 from datetime import datetime
 from email.errors import MessageError
@@ -16,6 +17,7 @@ from channels.email.dsn import dsn_facts
 from channels.email.headers import header_text, parse_date, raw_value, received_date
 from channels.email.mime import find_body, parse
 from channels.email.refs import conversation_key, is_forward_subject, reply_refs
+from channels.errors import PayloadError
 from contracts.channels import ChannelKind, EndpointKind
 from contracts.inbound import AdapterFlag, Endpoint, InboundMessage, MessageKind, Sender
 
@@ -25,8 +27,22 @@ _REPORT_KINDS = (MessageKind.bounce, MessageKind.complaint, MessageKind.read_rec
 _PARSER_ERRORS = (MessageError, ValueError, TypeError, IndexError, AttributeError, LookupError, AssertionError)
 
 
-class EmailParseError(ValueError):
-    """The bytes cannot be turned into an InboundMessage (e.g. no date at all and no receive time)."""
+class EmailParseError(PayloadError):
+    """The bytes cannot be turned into an InboundMessage: not a mail at all, or no date and no receive time."""
+
+
+_HEADER_LINE = re.compile(rb"^(?:[!-9;-~]+[ \t]*:|From )")  # a header field name, or an mbox "From " line
+
+
+def _check_is_mail(raw: bytes) -> None:
+    """Refuse input that is plainly not RFC 5322 (empty, binary, no header on the first line) with a clear reason."""
+    head = raw[:8192].lstrip(b"\xef\xbb\xbf").lstrip(b"\r\n\t ")
+    if not head:
+        raise EmailParseError("empty input: an RFC 5322 message starts with header lines such as From: and Date:")
+    if b"\x00" in head:
+        raise EmailParseError("binary data (NUL bytes), not an RFC 5322 message")
+    if not _HEADER_LINE.match(head.split(b"\n", 1)[0]):
+        raise EmailParseError("not an RFC 5322 message: the first line is not a header field (Name: value)")
 
 
 def _sender(msg: Message, recipients: list[Mailbox]) -> tuple[Sender, Mailbox | None]:
@@ -122,6 +138,7 @@ def normalize_email(
     notifier_addresses: Collection[str] = (),
 ) -> InboundMessage:
     """Normalize one RFC 5322 message; `notifier_addresses` are our own notifier senders (or `@domain`)."""
+    _check_is_mail(raw)
     try:
         return _build(parse(raw), raw, tenant, received_at, notifier_addresses)
     except EmailParseError:

@@ -9,13 +9,13 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
 
+from channels import registry
 from channels.sinks.redis_queue import RedisWorkQueue
 from contracts.channels import ChannelKind
 from contracts.inbound import InboundMessage
 from contracts.ports import Clock
 from contracts.topics import AGENT_ACTIONS
 from contracts.workitem import AgentAction, AgentActionKind, SlaEvent, SlaEventKind, WorkItem
-from workers.channel_registry import NORMALIZERS
 from workers.queues_view import format_queue_table
 from workers.runtime.actions_api import action_key
 from workers.runtime.clock import SystemClock
@@ -36,7 +36,7 @@ def scripted_day(samples: Path, now: datetime) -> list[tuple[str, InboundMessage
     out: list[tuple[str, InboundMessage]] = []
     for tenant, channel, pattern in SCRIPT:
         for path in sorted((samples / tenant).glob(pattern)):
-            for message in NORMALIZERS[channel](path.read_bytes(), tenant, None):
+            for message in registry.normalize(channel, path.read_bytes(), tenant, None):
                 out.append((f"{tenant}/{channel.value}/{path.name}", message))
     first = min(m.received_at for _, m in out)
     return [(label, m.model_copy(update={"received_at": now + min(m.received_at - first, timedelta(minutes=1))}))

@@ -12,13 +12,14 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from channels.sinks.redis_queue import RedisWorkQueue
+from contracts.errors import OmnirouteError
 from contracts.topics import ALL_TOPICS
 from workers.policy_files import load_policies
 from workers.runtime import demo
 from workers.runtime.auth import TOKEN_VARIABLE
-from workers.runtime.ingress import build_ingress
 from workers.runtime.clock import ScaledClock, SystemClock
 from workers.runtime.customer_keys import CustomerKeys
+from workers.runtime.ingress import build_ingress
 from workers.runtime.publisher import new_producer
 from workers.runtime.route_worker import RouteWorker, RouteWorkerConfig
 from workers.runtime.sla_store import SlaStore
@@ -34,7 +35,7 @@ SAMPLES = Settings().policy_dir.parent / "samples"
 DEMO_SLA_SPEED = 3600.0  # one SLA hour per real second: the demo's first warnings and breaches within a minute
 
 
-class StackError(Exception):
+class StackError(OmnirouteError):
     """The stack cannot start; the message says why and what to do."""
 
 

@@ -13,10 +13,12 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from contracts.errors import OmnirouteError
+
 _PR_SET_PDEATHSIG = 1
 
 
-class ChildStartError(RuntimeError):
+class ChildStartError(OmnirouteError, RuntimeError):
     """A child exited or stayed silent before printing its ready line."""
 
 

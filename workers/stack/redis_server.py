@@ -15,6 +15,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from contracts.errors import OmnirouteError
 from workers.stack.procs import ChildStartError, free_port, spawn, stop_process, wait_ready
 
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
@@ -22,7 +23,7 @@ PING_TIMEOUT = 2.0
 READY_MARKER = "Ready to accept connections"
 
 
-class RedisUnavailable(RuntimeError):
+class RedisUnavailable(OmnirouteError, RuntimeError):
     """A Redis URL that was given explicitly does not answer."""
 
 

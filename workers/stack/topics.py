@@ -9,6 +9,7 @@ from typing import Literal
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.protocol.metadata import MetadataRequest
 
+from contracts.errors import OmnirouteError
 from contracts.topics import TopicSpec
 
 _NONE = 0
@@ -18,7 +19,7 @@ _TOPIC_ALREADY_EXISTS = 36
 TopicStatus = Literal["created", "exists", "mismatch"]
 
 
-class TopicError(RuntimeError):
+class TopicError(OmnirouteError, RuntimeError):
     """The broker refused to describe or create a topic."""
 
 

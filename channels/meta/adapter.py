@@ -1,0 +1,33 @@
+"""The Messenger and Instagram channel adapter (one Graph webhook, `object: page | instagram`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from channels.meta import config
+from channels.meta.normalize import normalize_meta
+from channels.meta.webhook import hub_handshake, verify_hub_signature
+from contracts.adapters import Handshake, Verification
+from contracts.channels import ChannelKind, EndpointKind
+from contracts.inbound import InboundMessage
+
+
+class MetaAdapter:
+    name = "meta"
+    kinds = (ChannelKind.messenger, ChannelKind.instagram)
+    endpoint_kinds = (EndpointKind.messenger_page_id, EndpointKind.instagram_account_id)
+    native_input = config.NATIVE_INPUT
+    secrets = config.SECRETS
+    webhook = config.WEBHOOK
+
+    def verify(self, raw: bytes, headers: Mapping[str, str], secrets: Mapping[str, str], now: datetime) -> Verification:
+        return verify_hub_signature(raw, headers, secrets.get("app_secret", ""))
+
+    def handshake(self, query: Mapping[str, str], secrets: Mapping[str, str]) -> Handshake | None:
+        return hub_handshake(query, secrets.get("verify_token", ""))
+
+    def normalize(self, raw: bytes, *, tenant: str, channel: ChannelKind | None,
+                  received_at: datetime | None) -> list[InboundMessage]:
+        """`channel` None: the body's `object` decides (the shared webhook); else it must agree with it."""
+        return normalize_meta(raw, tenant=tenant, channel=channel, received_at=received_at)

@@ -1,0 +1,32 @@
+"""The TikTok Business Messaging channel adapter."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from channels.tiktok import config
+from channels.tiktok.normalize import normalize_tiktok
+from channels.tiktok.webhook import verify_signed_timestamp
+from contracts.adapters import Handshake, Verification
+from contracts.channels import ChannelKind, EndpointKind
+from contracts.inbound import InboundMessage
+
+
+class TikTokAdapter:
+    name = "tiktok"
+    kinds = (ChannelKind.tiktok,)
+    endpoint_kinds = (EndpointKind.tiktok_business_id,)
+    native_input = {ChannelKind.tiktok: config.NATIVE_INPUT}
+    secrets = config.SECRETS
+    webhook = config.WEBHOOK
+
+    def verify(self, raw: bytes, headers: Mapping[str, str], secrets: Mapping[str, str], now: datetime) -> Verification:
+        return verify_signed_timestamp(raw, headers, secrets.get("app_secret", ""), now)
+
+    def handshake(self, query: Mapping[str, str], secrets: Mapping[str, str]) -> Handshake | None:
+        return None  # TikTok has no GET subscription check
+
+    def normalize(self, raw: bytes, *, tenant: str, channel: ChannelKind | None,
+                  received_at: datetime | None) -> list[InboundMessage]:
+        return normalize_tiktok(raw, tenant=tenant, received_at=received_at)

@@ -1,0 +1,7 @@
+"""WhatsApp webhook checks: Meta signs and verifies WhatsApp bodies exactly as Messenger ones."""
+
+from __future__ import annotations
+
+from channels.meta.webhook import hub_handshake, verify_hub_signature
+
+__all__ = ["hub_handshake", "verify_hub_signature"]
