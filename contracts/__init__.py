@@ -1,6 +1,11 @@
 """Wire contracts shared by every layer: pydantic models, topic specs and small protocols."""
 
-from contracts.channels import CAPABILITIES, ChannelCapabilities, ChannelKind, EndpointKind
+from contracts.channels import (
+    CAPABILITIES,
+    ChannelCapabilities,
+    ChannelKind,
+    EndpointKind,
+)
 from contracts.decision import (
     Action,
     Decision,
@@ -25,7 +30,15 @@ from contracts.inbound import (
     ReplyRefs,
     Sender,
 )
-from contracts.workitem import AgentAction, AgentActionKind, SlaClock, SlaEvent, SlaEventKind, WorkItem, WorkItemState
+from contracts.workitem import (
+    AgentAction,
+    AgentActionKind,
+    SlaClock,
+    SlaEvent,
+    SlaEventKind,
+    WorkItem,
+    WorkItemState,
+)
 
 __all__ = [
     "CAPABILITIES",

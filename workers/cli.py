@@ -12,6 +12,7 @@ import orjson
 import typer
 
 from contracts.channels import ChannelKind
+from contracts.errors import OmnirouteError
 from workers.dry_run import InputError, NoMessages, as_output, route_files, summary_line
 from workers.policy_files import PolicyError, load_policies, load_policy
 from workers.settings import Settings
@@ -93,16 +94,14 @@ def dev(
     """Start the whole system on this machine: broker, Redis, topics, route worker, HTTP ingress."""
     import asyncio
 
-    from workers.runtime.dev_stack import StackError, run_dev
-    from workers.stack.procs import ChildStartError
-    from workers.stack.redis_server import RedisUnavailable
+    from workers.runtime.dev_stack import run_dev
 
     logging_setup()
     settings = Settings()
     try:
         asyncio.run(run_dev(settings, http_port=http_port or settings.http_port, play_demo=demo,
                             echo=lambda line: typer.echo(line)))
-    except (StackError, PolicyError, ChildStartError, RedisUnavailable, OSError) as exc:
+    except (OmnirouteError, OSError) as exc:
         _fail(str(exc).splitlines()[0] if not isinstance(exc, OSError) else f"cannot start: {exc}", code=1)
     except Exception as exc:  # noqa: BLE001 - one line for the operator, the traceback in a file
         import traceback
@@ -115,22 +114,22 @@ def dev(
 
 @app.command()
 def worker(
-    kind: Annotated[str, typer.Argument(help="route or sla")],
+    kind: Annotated[str, typer.Argument(help="route, sla or ingress")],
 ) -> None:
-    """Run one worker process: a replica in its consumer group (Kafka shares the partitions out among replicas).
+    """Run one process of one role: a route or SLA replica in its consumer group (Kafka shares the partitions
+    out among replicas), or the HTTP ingress (API channel, platform webhooks, agents' actions).
 
     Uses KAFKA_BOOTSTRAP_SERVERS and REDIS_URL when both are set, else joins the running dev stack. Ctrl-C (or
     SIGTERM) stops it after a final checkpoint and commit.
     """
     import asyncio
 
-    from workers.worker_command import WorkerError, run_worker
-    from workers.stack.redis_server import RedisUnavailable
+    from workers.worker_command import run_worker
 
     logging_setup()
     try:
         asyncio.run(run_worker(kind, Settings(), echo=lambda line: typer.echo(line)))
-    except (WorkerError, PolicyError, RedisUnavailable) as exc:
+    except OmnirouteError as exc:
         _fail(str(exc).splitlines()[0], code=1)
     except OSError as exc:
         _fail(f"the {kind} worker stopped: cannot reach Kafka or Redis ({exc})", code=1)

@@ -24,5 +24,6 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8080
     fetch_max_wait_ms: int = 100
+    kafka_ack_timeout_s: float = 5.0  # the ingress answers 503 + Retry-After when Kafka has not acknowledged by then
     state_file: Path = Path.home() / ".cache" / "omniroute" / "dev-stack.json"
     run_dir: Path = Path.home() / ".cache" / "omniroute" / "run"

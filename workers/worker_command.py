@@ -1,4 +1,4 @@
-"""`omniroute worker route|sla`: one worker process, a replica among others in its consumer group."""
+"""`omniroute worker route|sla|ingress`: one process of one role, a replica among others (built by the app factory)."""
 
 from __future__ import annotations
 
@@ -6,21 +6,21 @@ import asyncio
 import signal
 import time
 from collections.abc import Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
 from contracts.errors import OmnirouteError
 from contracts.topics import ALL_TOPICS
-from workers.policy_files import load_policies
-from workers.runtime.clock import SystemClock
-from workers.runtime.route_worker import RouteWorker, RouteWorkerConfig
-from workers.runtime.sla_worker import SlaWorker, SlaWorkerConfig
+from workers.app import App, build_app
+from workers.runtime.route_worker import RouteWorker
+from workers.runtime.sla_worker import SlaWorker
 from workers.settings import Settings
 from workers.stack import statefile
 from workers.stack.kafka_compat import apply_tansu_leave_group_fix
 from workers.stack.redis_server import redact
 from workers.stack.topics import ensure_topics, mismatch_error
 
-KINDS = ("route", "sla")
+KINDS = ("route", "sla", "ingress")
 PROGRESS_EVERY_S = 10.0
 
 
@@ -64,20 +64,32 @@ async def run_worker(kind: str, settings: Settings, echo: Callable[[str], None])
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    common = dict(bootstrap=target.bootstrap, redis_url=target.redis_url, redis_prefix=target.redis_prefix,
-                  fetch_max_wait_ms=settings.fetch_max_wait_ms)
-    policies = load_policies(settings.policy_dir)
-    if kind == "route":
-        worker: RouteWorker | SlaWorker = RouteWorker(RouteWorkerConfig(**common), policies)
-    else:
-        worker = SlaWorker(SlaWorkerConfig(**common), SystemClock(), policies=policies)
-    echo(f"{kind} worker: kafka {target.bootstrap}, redis {redact(target.redis_url)} prefix '{target.redis_prefix}' "
-         f"(from {target.source}); group {worker.config.group}")
+    app = build_app(settings.model_copy(update={"kafka_bootstrap_servers": target.bootstrap,
+                                                "redis_url": target.redis_url, "redis_prefix": target.redis_prefix}))
+    echo(f"{kind}: kafka {target.bootstrap}, redis {redact(target.redis_url)} prefix '{target.redis_prefix}' "
+         f"(from {target.source})")
+    if kind == "ingress":
+        await _serve_ingress(app, stop, echo)
+        return
+    worker: RouteWorker | SlaWorker = app.route_worker() if kind == "route" else app.sla_worker()
+    echo(f"{kind} worker: group {worker.config.group}")
     task = asyncio.create_task(worker.run(stop), name=f"{kind}-worker")
     await _report(kind, worker, task, stop, echo)
     echo(f"{kind} worker: stopping (final checkpoint and commit)")
     await asyncio.wait_for(task, 60)  # re-raises what stopped the worker
     echo(f"{kind} worker: stopped")
+
+
+async def _serve_ingress(app: App, stop: asyncio.Event, echo: Callable[[str], None]) -> None:
+    """The HTTP service alone, for deployment behind a load balancer; ready once it listens."""
+    async with AsyncExitStack() as stack:
+        ingress = await app.start_ingress(stack, is_ready=lambda: True)
+        echo(f"ingress: listening on {ingress.url} ({', '.join(ingress.paths)})")
+        for line in app.webhook_secrets_missing():
+            echo(f"ingress: {line}")
+        await stop.wait()
+        echo("ingress: stopping")
+    echo("ingress: stopped")
 
 
 async def _report(kind: str, worker: RouteWorker | SlaWorker, task: asyncio.Task, stop: asyncio.Event,

@@ -6,8 +6,14 @@ import re
 from email.message import Message
 from urllib.parse import unquote
 
+from channels.email.mime import (
+    REPORT_PARTS,
+    disposition,
+    iter_leaves,
+    part_bytes,
+    raw_filename,
+)
 from channels.filenames import safe_filename
-from channels.email.mime import REPORT_PARTS, disposition, iter_leaves, part_bytes, raw_filename
 from contracts.inbound import Attachment
 
 _CID_REF = re.compile(r"cid:([^\"'\s)>]+)", re.IGNORECASE)

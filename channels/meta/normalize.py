@@ -11,7 +11,14 @@ from typing import Any
 
 from channels.errors import PayloadError
 from channels.meta.events import EventContent, read_event
-from channels.webhook_json import arrival_time, epoch_to_utc, load_object, object_list, sub_object, text_of
+from channels.webhook_json import (
+    arrival_time,
+    epoch_to_utc,
+    load_object,
+    object_list,
+    sub_object,
+    text_of,
+)
 from contracts.channels import ChannelKind, EndpointKind
 from contracts.inbound import AdapterFlag, Endpoint, InboundMessage, MessageKind, Sender
 

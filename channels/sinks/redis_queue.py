@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import heapq
-from itertools import islice
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from itertools import islice
 
 import redis.asyncio as aioredis
 

@@ -12,9 +12,22 @@ from datetime import datetime
 from typing import Any
 
 from channels.errors import PayloadError
-from channels.webhook_json import arrival_time, epoch_to_utc, load_object, sub_object, text_of
+from channels.webhook_json import (
+    arrival_time,
+    epoch_to_utc,
+    load_object,
+    sub_object,
+    text_of,
+)
 from contracts.channels import ChannelKind, EndpointKind
-from contracts.inbound import AdapterFlag, Attachment, Endpoint, InboundMessage, MessageKind, Sender
+from contracts.inbound import (
+    AdapterFlag,
+    Attachment,
+    Endpoint,
+    InboundMessage,
+    MessageKind,
+    Sender,
+)
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,14 @@ from datetime import datetime
 from typing import Any
 
 from channels.errors import PayloadError
-from channels.webhook_json import arrival_time, epoch_to_utc, load_object, object_list, sub_object, text_of
+from channels.webhook_json import (
+    arrival_time,
+    epoch_to_utc,
+    load_object,
+    object_list,
+    sub_object,
+    text_of,
+)
 from channels.whatsapp.content import read_content
 from contracts.channels import ChannelKind, EndpointKind
 from contracts.inbound import AdapterFlag, Endpoint, InboundMessage, MessageKind, Sender

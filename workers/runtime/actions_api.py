@@ -14,7 +14,6 @@ from workers.runtime.auth import invalid, json_response, tenant_and_object
 from workers.runtime.codec import encode
 
 
-
 class ActionRequest(BaseModel):
     """The request body; the tenant, item id and time come from the URL and the server."""
 

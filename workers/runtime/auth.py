@@ -11,8 +11,8 @@ from pydantic import ValidationError
 TOKEN_VARIABLE = "OMNIROUTE_API_TOKEN"
 
 
-def json_response(status: int, body: dict) -> web.Response:
-    return web.Response(status=status, body=orjson.dumps(body), content_type="application/json")
+def json_response(status: int, body: dict, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(status=status, body=orjson.dumps(body), content_type="application/json", headers=headers)
 
 
 def refuse_unauthorised(request: web.Request, api_token: str | None) -> web.Response | None:

@@ -15,7 +15,13 @@ from contracts.channels import ChannelKind
 from contracts.inbound import InboundMessage
 from contracts.ports import Clock
 from contracts.topics import AGENT_ACTIONS
-from contracts.workitem import AgentAction, AgentActionKind, SlaEvent, SlaEventKind, WorkItem
+from contracts.workitem import (
+    AgentAction,
+    AgentActionKind,
+    SlaEvent,
+    SlaEventKind,
+    WorkItem,
+)
 from workers.queues_view import format_queue_table
 from workers.runtime.actions_api import action_key
 from workers.runtime.clock import SystemClock

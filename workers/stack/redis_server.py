@@ -16,7 +16,13 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from contracts.errors import OmnirouteError
-from workers.stack.procs import ChildStartError, free_port, spawn, stop_process, wait_ready
+from workers.stack.procs import (
+    ChildStartError,
+    free_port,
+    spawn,
+    stop_process,
+    wait_ready,
+)
 
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
 PING_TIMEOUT = 2.0

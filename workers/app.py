@@ -1,0 +1,125 @@
+"""The composition root: `build_app(settings, clock)` wires registry, secrets, producers, workers and HTTP service.
+
+`omniroute dev`, `omniroute worker ROLE` and the end-to-end tests all build their parts here, so a process
+runs the same wiring whatever starts it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+
+from aiohttp import web
+from aiokafka import AIOKafkaProducer
+from redis.asyncio import Redis
+
+from channels import registry
+from contracts.adapters import ChannelAdapter
+from contracts.errors import ConfigError
+from contracts.ports import Clock
+from routing.policy import TenantPolicy
+from workers.channel_secrets import ChannelSecrets
+from workers.policy_files import load_policies
+from workers.runtime.clock import SystemClock
+from workers.runtime.customer_keys import CustomerKeys
+from workers.runtime.edge_guard import EdgeGuard
+from workers.runtime.edge_metrics import EdgeMetrics
+from workers.runtime.ingress import build_ingress
+from workers.runtime.publisher import new_producer
+from workers.runtime.route_worker import RouteWorker, RouteWorkerConfig
+from workers.runtime.sla_worker import SlaWorker, SlaWorkerConfig
+from workers.runtime.webhooks import EdgeDeps
+from workers.settings import Settings
+
+
+@dataclass
+class Ingress:
+    """A running HTTP service and what it publishes with."""
+
+    url: str
+    producer: AIOKafkaProducer
+    redis: Redis
+    customers: CustomerKeys
+    metrics: EdgeMetrics
+    paths: list[str]
+
+
+@dataclass
+class App:
+    settings: Settings
+    clock: Clock
+    policies: dict[str, TenantPolicy]
+    adapters: Sequence[ChannelAdapter]
+    secrets: ChannelSecrets
+
+    @property
+    def bootstrap(self) -> str:
+        if not self.settings.kafka_bootstrap_servers:
+            raise ConfigError("no Kafka to use: set KAFKA_BOOTSTRAP_SERVERS (or run `omniroute dev`)")
+        return self.settings.kafka_bootstrap_servers
+
+    @property
+    def redis_url(self) -> str:
+        if not self.settings.redis_url:
+            raise ConfigError("no Redis to use: set REDIS_URL (or run `omniroute dev`)")
+        return self.settings.redis_url
+
+    def _common(self) -> dict:
+        return dict(bootstrap=self.bootstrap, redis_url=self.redis_url, redis_prefix=self.settings.redis_prefix,
+                    fetch_max_wait_ms=self.settings.fetch_max_wait_ms)
+
+    def route_worker(self, **overrides) -> RouteWorker:
+        return RouteWorker(RouteWorkerConfig(**(self._common() | overrides)), self.policies)
+
+    def sla_worker(self, on_event=None, **overrides) -> SlaWorker:
+        return SlaWorker(SlaWorkerConfig(**(self._common() | overrides)), self.clock, on_event=on_event,
+                         policies=self.policies)
+
+    def webhook_secrets_missing(self) -> list[str]:
+        """One line per tenant webhook whose signing secret is unset (it answers 503 until it is set)."""
+        lines = []
+        for adapter in self.adapters:
+            if adapter.webhook is None:
+                continue
+            for tenant, policy in sorted(self.policies.items()):
+                if {e.kind for e in policy.official_endpoints} & set(adapter.endpoint_kinds):
+                    missing = self.secrets.missing(adapter.name, tenant, adapter.webhook.signature)
+                    if missing:
+                        lines.append(f"/webhooks/{adapter.webhook.path}/{tenant} answers 503 until {missing} is set")
+        return lines
+
+    async def start_ingress(self, stack: AsyncExitStack, *, is_ready: Callable[[], bool],
+                            host: str | None = None, port: int | None = None) -> Ingress:
+        """Start the HTTP service (and its producer and Redis client); `stack` stops them in order."""
+        producer = new_producer(self.bootstrap)
+        await producer.start()
+        stack.push_async_callback(producer.stop)
+        client = Redis.from_url(self.redis_url)
+        stack.push_async_callback(client.aclose)
+        prefix = self.settings.redis_prefix
+        customers = CustomerKeys(client, prefix=prefix)
+        deps = EdgeDeps(producer=producer, policies=self.policies, secrets=self.secrets,
+                        guard=EdgeGuard(client, prefix=prefix), customers=customers, metrics=EdgeMetrics(),
+                        clock=self.clock, ack_timeout_s=self.settings.kafka_ack_timeout_s)
+        token = self.settings.api_token.get_secret_value() if self.settings.api_token else None
+        application = build_ingress(deps, self.adapters, token, is_ready)
+        runner = web.AppRunner(application)
+        await runner.setup()
+        stack.push_async_callback(runner.cleanup)
+        host = host or self.settings.http_host
+        port = self.settings.http_port if port is None else port
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        bound = site._server.sockets[0].getsockname()[1] if port == 0 else port  # noqa: SLF001 - the chosen port
+        paths = sorted({r.resource.canonical for r in application.router.routes() if r.resource is not None})
+        return Ingress(url=f"http://{host}:{bound}", producer=producer, redis=client, customers=customers,
+                       metrics=deps.metrics, paths=paths)
+
+
+def build_app(settings: Settings, clock: Clock | None = None, *, environ: Mapping[str, str] | None = None) -> App:
+    """Everything a process needs to run any role, from typed settings read once (secrets from `environ`)."""
+    policies = load_policies(settings.policy_dir)
+    adapters = registry.ADAPTERS
+    return App(settings=settings, clock=clock or SystemClock(), policies=policies, adapters=adapters,
+               secrets=ChannelSecrets.from_environ(adapters, policies, environ))

@@ -1,0 +1,57 @@
+"""Which messages of a verified webhook body go to Kafka: gates that return values, with the reason each one gives."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from contracts.inbound import InboundMessage, MessageKind
+from routing.official import matched_official_endpoint, official_keys
+from routing.policy import TenantPolicy
+
+EDGE_FLOOD_FACTOR = 3  # the edge stops a sender at 3x the policy's flood limit: the route worker still sees
+#                        (and answers with the policy's reply) the first messages over the limit
+
+
+@dataclass
+class Sorted:
+    """A body's messages by what the edge does with them."""
+
+    publish: list[InboundMessage] = field(default_factory=list)
+    unofficial: list[InboundMessage] = field(default_factory=list)
+    echoes: list[InboundMessage] = field(default_factory=list)
+    duplicates: list[InboundMessage] = field(default_factory=list)
+    rate_limited: list[InboundMessage] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {"published": len(self.publish), "duplicates": len(self.duplicates),
+                "unofficial": len(self.unofficial), "echoes": len(self.echoes), "rate_limited": len(self.rate_limited)}
+
+
+def sort_by_endpoint_and_kind(messages: Sequence[InboundMessage], policy: TenantPolicy) -> Sorted:
+    """Events for an address the tenant does not own are never routed; the business's own echoes are not either."""
+    official = official_keys(policy)
+    out = Sorted()
+    for m in messages:
+        if matched_official_endpoint(m, official) is None:
+            out.unofficial.append(m)
+        elif m.kind == MessageKind.echo:
+            out.echoes.append(m)
+        else:
+            out.publish.append(m)
+    return out
+
+
+def split_new(candidates: Sequence[InboundMessage], first_sight: Sequence[bool], out: Sorted) -> list[InboundMessage]:
+    """Copies (redeliveries, concurrent duplicate POSTs) leave; the messages seen for the first time stay."""
+    new = [m for m, first in zip(candidates, first_sight) if first]
+    out.duplicates.extend(m for m, first in zip(candidates, first_sight) if not first)
+    return new
+
+
+def split_flood(candidates: Sequence[InboundMessage], counts: Sequence[int], policy: TenantPolicy,
+                out: Sorted) -> list[InboundMessage]:
+    """Senders past the edge limit (a multiple of the policy's flood rule) are stopped here."""
+    limit = policy.flood.max_messages * EDGE_FLOOD_FACTOR
+    out.rate_limited.extend(m for m, n in zip(candidates, counts) if n > limit)
+    return [m for m, n in zip(candidates, counts) if n <= limit]
