@@ -76,18 +76,17 @@ class App:
         return SlaWorker(SlaWorkerConfig(**(self._common() | overrides)), self.clock, on_event=on_event,
                          policies=self.policies)
 
+    def webhooks(self) -> list[tuple[ChannelAdapter, str]]:
+        """(adapter, tenant) for every webhook a tenant's policy names an official address for."""
+        return [(adapter, tenant) for adapter in self.adapters if adapter.webhook is not None
+                for tenant, policy in sorted(self.policies.items())
+                if {e.kind for e in policy.official_endpoints} & set(adapter.endpoint_kinds)]
+
     def webhook_secrets_missing(self) -> list[str]:
         """One line per tenant webhook whose signing secret is unset (it answers 503 until it is set)."""
-        lines = []
-        for adapter in self.adapters:
-            if adapter.webhook is None:
-                continue
-            for tenant, policy in sorted(self.policies.items()):
-                if {e.kind for e in policy.official_endpoints} & set(adapter.endpoint_kinds):
-                    missing = self.secrets.missing(adapter.name, tenant, adapter.webhook.signature)
-                    if missing:
-                        lines.append(f"/webhooks/{adapter.webhook.path}/{tenant} answers 503 until {missing} is set")
-        return lines
+        return [f"/webhooks/{adapter.webhook.path}/{tenant} answers 503 until {missing} is set"
+                for adapter, tenant in self.webhooks()
+                if (missing := self.secrets.missing(adapter.name, tenant, adapter.webhook.signature))]
 
     async def start_ingress(self, stack: AsyncExitStack, *, is_ready: Callable[[], bool],
                             host: str | None = None, port: int | None = None) -> Ingress:

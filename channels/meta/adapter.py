@@ -7,7 +7,7 @@ from datetime import datetime
 
 from channels.meta import config
 from channels.meta.normalize import normalize_meta
-from channels.meta.webhook import hub_handshake, verify_hub_signature
+from channels.meta.webhook import hub_handshake, sign_hub, verify_hub_signature
 from contracts.adapters import Handshake, Verification
 from contracts.channels import ChannelKind, EndpointKind
 from contracts.inbound import InboundMessage
@@ -23,6 +23,10 @@ class MetaAdapter:
 
     def verify(self, raw: bytes, headers: Mapping[str, str], secrets: Mapping[str, str], now: datetime) -> Verification:
         return verify_hub_signature(raw, headers, secrets.get("app_secret", ""))
+
+    def sign(self, raw: bytes, secrets: Mapping[str, str], now: datetime) -> dict[str, str]:
+        """The headers the platform attaches (for the demo and the bench, which play the platform)."""
+        return sign_hub(raw, secrets.get("app_secret", ""))
 
     def handshake(self, query: Mapping[str, str], secrets: Mapping[str, str]) -> Handshake | None:
         return hub_handshake(query, secrets.get("verify_token", ""))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from collections.abc import Mapping
 
@@ -34,3 +35,8 @@ def hub_handshake(query: Mapping[str, str], verify_token: str) -> Handshake:
     if not challenge:
         return Handshake(400, "hub.challenge is missing")
     return Handshake(200, challenge)
+
+
+def sign_hub(raw: bytes, app_secret: str) -> dict[str, str]:
+    """The header Meta attaches to a body: for the demo, the bench and tests that play the platform."""
+    return {SIGNATURE_HEADER: "sha256=" + hmac.new(app_secret.encode(), raw, hashlib.sha256).hexdigest()}

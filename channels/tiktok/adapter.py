@@ -7,7 +7,7 @@ from datetime import datetime
 
 from channels.tiktok import config
 from channels.tiktok.normalize import normalize_tiktok
-from channels.tiktok.webhook import verify_signed_timestamp
+from channels.tiktok.webhook import sign_timestamped, verify_signed_timestamp
 from contracts.adapters import Handshake, Verification
 from contracts.channels import ChannelKind, EndpointKind
 from contracts.inbound import InboundMessage
@@ -23,6 +23,10 @@ class TikTokAdapter:
 
     def verify(self, raw: bytes, headers: Mapping[str, str], secrets: Mapping[str, str], now: datetime) -> Verification:
         return verify_signed_timestamp(raw, headers, secrets.get("app_secret", ""), now)
+
+    def sign(self, raw: bytes, secrets: Mapping[str, str], now: datetime) -> dict[str, str]:
+        """The headers the platform attaches (for the demo and the bench, which play the platform)."""
+        return sign_timestamped(raw, secrets.get("app_secret", ""), now)
 
     def handshake(self, query: Mapping[str, str], secrets: Mapping[str, str]) -> Handshake | None:
         return None  # TikTok has no GET subscription check

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from channels.meta.webhook import hub_handshake, verify_hub_signature
+from channels.meta.webhook import hub_handshake, sign_hub, verify_hub_signature
 
-__all__ = ["hub_handshake", "verify_hub_signature"]
+__all__ = ["hub_handshake", "sign_hub", "verify_hub_signature"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from workers.runtime.actions_api import action_key
 from workers.runtime.clock import SystemClock
 from workers.runtime.codec import encode
 from workers.runtime.customer_keys import CustomerKeys
+from workers.runtime.demo_webhooks import DemoWebhooks
 from workers.runtime.publisher import publish
 from workers.runtime.sla_store import SlaStore
 
@@ -37,16 +39,24 @@ SCRIPT: tuple[tuple[str, ChannelKind, str], ...] = (
 )
 
 
-def scripted_day(samples: Path, now: datetime) -> list[tuple[str, InboundMessage]]:
-    """The samples re-timed to arrive from `now` on, keeping their order and their spacing up to a minute."""
-    out: list[tuple[str, InboundMessage]] = []
-    for tenant, channel, pattern in SCRIPT:
-        for path in sorted((samples / tenant).glob(pattern)):
-            for message in registry.normalize(channel, path.read_bytes(), tenant, None):
-                out.append((f"{tenant}/{channel.value}/{path.name}", message))
-    first = min(m.received_at for _, m in out)
-    return [(label, m.model_copy(update={"received_at": now + min(m.received_at - first, timedelta(minutes=1))}))
-            for label, m in out]
+@dataclass(frozen=True)
+class Sample:
+    label: str
+    tenant: str
+    channel: ChannelKind
+    raw: bytes
+    messages: list[InboundMessage]
+
+
+def scripted_day(samples: Path, now: datetime) -> list[Sample]:
+    """The samples in order; their messages re-timed to arrive from `now` on, keeping their spacing up to a minute."""
+    out = [Sample(f"{tenant}/{channel.value}/{path.name}", tenant, channel, path.read_bytes(),
+                  registry.normalize(channel, path.read_bytes(), tenant, None))
+           for tenant, channel, pattern in SCRIPT for path in sorted((samples / tenant).glob(pattern))]
+    first = min(m.received_at for sample in out for m in sample.messages)
+    return [Sample(s.label, s.tenant, s.channel, s.raw, [
+        m.model_copy(update={"received_at": now + min(m.received_at - first, timedelta(minutes=1))})
+        for m in s.messages]) for s in out]
 
 
 _MARK = {SlaEventKind.warning: "WARNING ", SlaEventKind.breach: "BREACH  ", SlaEventKind.met: "met     ",
@@ -79,17 +89,27 @@ async def with_live_clocks(items: list[WorkItem], store: SlaStore) -> list[WorkI
 
 async def play(producer: AIOKafkaProducer, queue: RedisWorkQueue, samples: Path, stop: asyncio.Event,
                echo: Callable[[str], None], *, clock: Clock | None = None, sla_store: SlaStore | None = None,
-               customers: CustomerKeys | None = None, pace_s: float = 0.7, refresh_s: float = 5.0) -> None:
-    """Publish the scripted traffic one message at a time, answer one item, then keep showing the queues.
+               customers: CustomerKeys | None = None, webhooks: DemoWebhooks | None = None, pace_s: float = 0.7,
+               refresh_s: float = 5.0) -> None:
+    """Play the scripted traffic one input at a time, answer one item, then keep showing the queues.
+
+    WhatsApp and Messenger samples go through the stack's signed webhook endpoints when `webhooks` is given;
+    mail is published directly (the IMAP poller is not built yet).
 
     Countdowns are in SLA time (`clock`, sped up in the demo); SLA events are printed by the SLA worker.
     """
     clock = clock or SystemClock()
-    for label, message in scripted_day(samples, datetime.now(timezone.utc)):
+    for sample in scripted_day(samples, datetime.now(timezone.utc)):
         if stop.is_set():
             return
-        await publish(producer, [message], customers)
-        echo(f"demo: published {label} ({message.kind.value}, from {message.sender.platform_id})")
+        if webhooks is not None and registry.adapter_for(sample.channel).webhook is not None:
+            status, answer = await webhooks.post(sample.channel, sample.tenant, sample.raw)
+            said = ", ".join(f"{k} {v}" for k, v in answer.items() if v) if status == 200 else answer.get("error")
+            echo(f"demo: signed webhook {sample.label} -> HTTP {status} ({said or 'nothing to route'})")
+        else:
+            await publish(producer, sample.messages, customers)
+            for message in sample.messages:
+                echo(f"demo: published {sample.label} ({message.kind.value}, from {message.sender.platform_id})")
         await asyncio.sleep(pace_s)
     replied = False
     while not stop.is_set():

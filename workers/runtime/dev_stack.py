@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 from collections.abc import Callable
 from contextlib import AsyncExitStack
@@ -16,6 +17,7 @@ from workers.policy_files import load_policies
 from workers.runtime import demo
 from workers.runtime.auth import TOKEN_VARIABLE
 from workers.runtime.clock import ScaledClock, SystemClock
+from workers.runtime.demo_webhooks import DemoWebhooks, demo_secrets
 from workers.runtime.sla_store import SlaStore
 from workers.settings import Settings
 from workers.stack import statefile
@@ -77,6 +79,10 @@ async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: 
         settings = settings.model_copy(update={"kafka_bootstrap_servers": bootstrap, "redis_url": redis_handle.url,
                                                "redis_prefix": prefix})
         app = build_app(settings, SystemClock())
+        if play_demo and (extra := demo_secrets(app)):
+            app = build_app(settings, SystemClock(), environ={**os.environ, **extra})
+            echo(f"demo: webhook secrets set for this stack only (your own variables win when set): "
+                 f"{', '.join(f'{k}={v}' for k, v in sorted(extra.items()))}")
         worker = app.route_worker()
         worker_task = asyncio.create_task(worker.run(stop), name="route-worker")
         stack.push_async_callback(_finish, worker_task, stop)  # before the broker and Redis go away
@@ -107,7 +113,8 @@ async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: 
         if play_demo:
             queue = RedisWorkQueue(ingress.redis, prefix=prefix)
             play = demo.play(ingress.producer, queue, SAMPLES, stop, echo, clock=sla.clock,
-                             sla_store=SlaStore(ingress.redis, prefix=prefix), customers=ingress.customers)
+                             sla_store=SlaStore(ingress.redis, prefix=prefix), customers=ingress.customers,
+                             webhooks=DemoWebhooks(ingress.url, app.secrets, app.clock))
             tasks.append(asyncio.create_task(play, name="demo"))
         await asyncio.wait([asyncio.create_task(stop.wait()), *tasks], return_when=asyncio.FIRST_COMPLETED)
         stop.set()
