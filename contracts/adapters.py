@@ -9,6 +9,7 @@ from typing import Protocol
 
 from contracts.channels import ChannelKind, EndpointKind
 from contracts.inbound import InboundMessage
+from contracts.outbound import OutboundMessage, SendResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,27 @@ class WebhookSpec:
     redelivery_window: timedelta  # how long the platform may redeliver: edge idempotency keys live longer
 
 
+@dataclass(frozen=True, slots=True)
+class PlatformRequest:
+    """One HTTP call to a platform's send API, built without I/O so one client module can send every channel's."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    json: object
+
+
+class ReplySender(Protocol):
+    """How a channel sends a text: the request to make, and how to read the platform's answer."""
+
+    api: str  # which configured base URL it calls: "graph" (Meta) or "tiktok"
+    token_role: str  # the secret role that authorises sends
+
+    def request(self, message: OutboundMessage, token: str, base_url: str) -> PlatformRequest: ...
+
+    def read(self, status: int, body: object, headers: Mapping[str, str]) -> SendResult: ...
+
+
 class ChannelAdapter(Protocol):
     """One channel package seen from the edge: identity, capabilities, verify, normalize.
 
@@ -72,6 +94,7 @@ class ChannelAdapter(Protocol):
     native_input: Mapping[ChannelKind, str]  # what each kind's raw input is, for messages to people
     secrets: tuple[SecretSpec, ...]
     webhook: WebhookSpec | None  # None: no public webhook (polled, or posted through another route)
+    sender: ReplySender | None  # None: replies on this channel are not built yet
 
     def verify(self, raw: bytes, headers: Mapping[str, str], secrets: Mapping[str, str],
                now: datetime) -> Verification: ...

@@ -44,6 +44,7 @@ class ChannelCapabilities(BaseModel):
     attachments: bool
     threaded_by_headers: bool  # replies carry references we can thread on (email)
     live: bool  # the customer expects an answer in minutes (a session is open)
+    human_reply_window: timedelta | None = None  # a longer window for replies written by a person (HUMAN_AGENT tag)
 
 
 CAPABILITIES: dict[ChannelKind, ChannelCapabilities] = {
@@ -58,10 +59,10 @@ CAPABILITIES: dict[ChannelKind, ChannelCapabilities] = {
                             threaded_by_headers=False, live=False),
         ChannelCapabilities(kind=ChannelKind.messenger, endpoint_kind=EndpointKind.messenger_page_id,
                             reply_window=timedelta(hours=24), max_text_chars=2000, attachments=True,
-                            threaded_by_headers=False, live=False),
+                            threaded_by_headers=False, live=False, human_reply_window=timedelta(days=7)),
         ChannelCapabilities(kind=ChannelKind.instagram, endpoint_kind=EndpointKind.instagram_account_id,
                             reply_window=timedelta(hours=24), max_text_chars=1000, attachments=True,
-                            threaded_by_headers=False, live=False),
+                            threaded_by_headers=False, live=False, human_reply_window=timedelta(days=7)),
         ChannelCapabilities(kind=ChannelKind.tiktok, endpoint_kind=EndpointKind.tiktok_business_id,
                             reply_window=timedelta(hours=48), max_text_chars=6000, attachments=True,
                             threaded_by_headers=False, live=False),

@@ -24,6 +24,8 @@ REJECTED = TopicSpec(name="support.rejected.v1", key="tenant:customer", value="D
 QUARANTINE = TopicSpec(name="support.quarantine.v1", key="tenant:customer", value="Decision")
 SLA_EVENTS = TopicSpec(name="support.sla-events.v1", key="tenant:work_item", value="SlaEvent")
 AGENT_ACTIONS = TopicSpec(name="support.agent-actions.v1", key="tenant:work_item", value="AgentAction")
+DELIVERY = TopicSpec(name="support.delivery.v1", key="tenant:work_item", value="DeliveryEvent")
 DEAD_LETTER = TopicSpec(name="support.deadletter.v1", key="original key", value="bytes + error", partitions=1)
 
-ALL_TOPICS: tuple[TopicSpec, ...] = (INBOUND, ROUTED, REJECTED, QUARANTINE, SLA_EVENTS, AGENT_ACTIONS, DEAD_LETTER)
+ALL_TOPICS: tuple[TopicSpec, ...] = (INBOUND, ROUTED, REJECTED, QUARANTINE, SLA_EVENTS, AGENT_ACTIONS, DELIVERY,
+                                     DEAD_LETTER)

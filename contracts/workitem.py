@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from contracts.channels import ChannelKind
 from contracts.decision import Priority, SlaTargets, TraceStep
+from contracts.outbound import ReplyTarget
 
 
 class WorkItemState(StrEnum):
@@ -45,6 +46,7 @@ class WorkItem(BaseModel):
     state: WorkItemState = WorkItemState.open
     assignee: str | None = None
     trace: list[TraceStep] = Field(default_factory=list)
+    reply_to: ReplyTarget | None = None  # the customer's latest message: where an agent's reply goes
 
 
 class SlaClockKind(StrEnum):

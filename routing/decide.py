@@ -8,7 +8,6 @@ from datetime import datetime
 
 from contracts.decision import (
     Decision,
-    DecisionFlag as F,
     DropDecision,
     FollowUp,
     FollowUpKind,
@@ -17,6 +16,9 @@ from contracts.decision import (
     RejectDecision,
     RouteDecision,
     TraceStep,
+)
+from contracts.decision import (
+    DecisionFlag as F,
 )
 from contracts.inbound import InboundMessage, MessageKind
 from routing.analysis import Analysis, analyse

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from contracts.decision import Action, Decision, DecisionFlag as F, FollowUpKind
+from contracts.decision import Action, Decision, FollowUpKind
+from contracts.decision import DecisionFlag as F
 from contracts.inbound import InboundMessage
 from routing.dedupe import identity_keys, redelivery_key
 from routing.policy import TenantPolicy

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import deque
-from datetime import datetime
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from contracts.channels import ChannelKind

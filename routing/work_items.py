@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from contracts.channels import CAPABILITIES
 from contracts.decision import MergeDecision, RouteDecision
 from contracts.inbound import InboundMessage
+from contracts.outbound import ReplyTarget
 from contracts.workitem import WorkItem
 from routing.state import OpenItem
 
@@ -16,12 +18,24 @@ def opened_item(message: InboundMessage, decision: RouteDecision) -> WorkItem:
         conversation_key=message.conversation_key, subject=message.subject, text=message.text,
         opened_at=message.received_at, message_ids=[message.id], channels_seen=[message.channel],
         references=decision.references, flags=[f.value for f in decision.flags], sla=decision.sla,
-        trace=decision.trace,
+        trace=decision.trace, reply_to=reply_target(message),
     )
 
 
-def merged_item(stored: WorkItem, decision: MergeDecision, state_item: OpenItem | None) -> WorkItem:
-    """The stored item after a `merge`: repeat count, channels, references and priority move; the SLA does not."""
+def reply_target(message: InboundMessage) -> ReplyTarget:
+    """Where an answer to this message goes: the same channel, sender, thread and business address."""
+    endpoint = next((e.value for e in message.addressed_to if e.kind == CAPABILITIES[message.channel].endpoint_kind),
+                    None)
+    return ReplyTarget(channel=message.channel, recipient=message.sender.platform_id,
+                       conversation_key=message.conversation_key, endpoint=endpoint,
+                       provider_message_id=message.provider_message_id, received_at=message.received_at,
+                       subject=message.subject)
+
+
+def merged_item(stored: WorkItem, decision: MergeDecision, state_item: OpenItem | None,
+                reply_to: ReplyTarget | None = None) -> WorkItem:
+    """The stored item after a `merge`: repeat count, channels, references, priority and where to reply move;
+    the SLA does not."""
     message_ids = list(dict.fromkeys([*stored.message_ids, decision.message_id]))
     channels = list(dict.fromkeys([*stored.channels_seen, decision.channel]))
     flags = list(dict.fromkeys([*stored.flags, *(f.value for f in decision.flags)]))
@@ -33,4 +47,5 @@ def merged_item(stored: WorkItem, decision: MergeDecision, state_item: OpenItem 
         "priority": max(stored.priority, decision.priority, key=lambda p: p.rank),  # never undo an escalation
         "flags": flags,
         "trace": [*stored.trace, *decision.trace[-3:]],
+        "reply_to": reply_to or stored.reply_to,
     })

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
-import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -15,6 +12,7 @@ from dataclasses import dataclass
 import aiohttp
 import pytest
 import pytest_asyncio
+from webhook_payloads import SECRETS, signed, whatsapp_body
 
 from channels.sinks.redis_queue import RedisWorkQueue
 from contracts.topics import ALL_TOPICS
@@ -25,28 +23,6 @@ from workers.stack.broker import EmbeddedBroker
 from workers.stack.topics import ensure_topics
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-SECRETS = {"CONEK_WHATSAPP_APP_SECRET": "conek-app-secret", "CONEK_WHATSAPP_VERIFY_TOKEN": "conek-verify",
-           "IZONIE_META_APP_SECRET": "izonie-meta-secret", "IZONIE_TIKTOK_APP_SECRET": "izonie-tiktok-secret"}
-CONEK_NUMBER = "106540000000001"
-
-
-def whatsapp_body(wamid: str, sender: str = "27831234567", text: str = "Can we get a refund? We were charged twice.",
-                  number: str = CONEK_NUMBER) -> bytes:
-    value = {"messaging_product": "whatsapp",
-             "metadata": {"display_phone_number": "27832885137", "phone_number_id": number},
-             "contacts": [{"profile": {"name": "Thabo"}, "wa_id": sender}],
-             "messages": [{"from": sender, "id": wamid, "timestamp": str(int(time.time())), "type": "text",
-                           "text": {"body": text}}]}
-    body = {"object": "whatsapp_business_account",
-            "entry": [{"id": "102290000000001", "changes": [{"field": "messages", "value": value}]}]}
-    return json.dumps(body, separators=(",", ":")).replace("/", "\\/").encode()
-
-
-def signed(raw: bytes, secret: str = SECRETS["CONEK_WHATSAPP_APP_SECRET"]) -> dict[str, str]:
-    digest = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
-    return {"X-Hub-Signature-256": f"sha256={digest}", "Content-Type": "application/json"}
-
-
 @dataclass
 class Stack:
     ingress: Ingress

@@ -346,7 +346,7 @@ def test_a_merge_racing_an_escalation_keeps_both(run) -> None:
     """The route worker read the item, the SLA worker escalated it, then the merge was written: nothing lost."""
     from routing_helpers import Stream, msg
 
-    from routing.work_items import opened_item
+    from routing.work_items import opened_item, reply_target
     from workers.runtime.route_processor import Outcome
     from workers.runtime.route_worker import RouteWorker, RouteWorkerConfig
     from workers.runtime.sla_escalation import escalate_item
@@ -373,11 +373,13 @@ def test_a_merge_racing_an_escalation_keeps_both(run) -> None:
             return found
 
         q.get_many_versioned = read_then_escalate
-        await worker._apply_work_items([Outcome(merged=(merged, s.state.items.get(merged.work_item_id)))])
+        await worker._apply_work_items([Outcome(merged=(merged, s.state.items.get(merged.work_item_id),
+                                                        reply_target(again)))])
         return await q.get(routed.work_item_id)
 
     item = run(body)
     assert item.queue == "supervisors" and item.state == WorkItemState.escalated  # the escalation stayed
+    assert item.reply_to.provider_message_id == "m2"  # and the merge moved the reply target to the newest message
     assert item.message_ids == [first.id, again.id]  # and the merge landed
 
 

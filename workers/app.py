@@ -10,22 +10,29 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
+import aiohttp
+import faust
 from aiohttp import web
 from aiokafka import AIOKafkaProducer
 from redis.asyncio import Redis
 
 from channels import registry
+from channels.platform_client import PlatformClient
+from channels.sinks.redis_queue import RedisWorkQueue
 from contracts.adapters import ChannelAdapter
 from contracts.errors import ConfigError
+from contracts.outbound import DeliveryEvent
 from contracts.ports import Clock
 from routing.policy import TenantPolicy
 from workers.channel_secrets import ChannelSecrets
 from workers.policy_files import load_policies
+from workers.processors import create_faust_app, register_outbound
 from workers.runtime.clock import SystemClock
 from workers.runtime.customer_keys import CustomerKeys
 from workers.runtime.edge_guard import EdgeGuard
 from workers.runtime.edge_metrics import EdgeMetrics
 from workers.runtime.ingress import build_ingress
+from workers.runtime.outbound import OutboundProcessor
 from workers.runtime.publisher import new_producer
 from workers.runtime.route_worker import RouteWorker, RouteWorkerConfig
 from workers.runtime.sla_worker import SlaWorker, SlaWorkerConfig
@@ -75,6 +82,25 @@ class App:
     def sla_worker(self, on_event=None, **overrides) -> SlaWorker:
         return SlaWorker(SlaWorkerConfig(**(self._common() | overrides)), self.clock, on_event=on_event,
                          policies=self.policies)
+
+    async def start_processors(self, stack: AsyncExitStack, *,
+                               on_delivery: Callable[[DeliveryEvent], None] | None = None) -> faust.App:
+        """Start the faust App with its agents (outbound), inside this event loop; `stack` stops it."""
+        session = aiohttp.ClientSession()
+        stack.push_async_callback(session.close)
+        client = Redis.from_url(self.redis_url)
+        stack.push_async_callback(client.aclose)
+        prefix = self.settings.redis_prefix
+        platforms = PlatformClient(session, {"graph": self.settings.graph_api_base,
+                                             "tiktok": self.settings.tiktok_api_base})
+        processor = OutboundProcessor(client, RedisWorkQueue(client, prefix=prefix), platforms, self.secrets,
+                                      self.clock, prefix=prefix)
+        processors = create_faust_app(self.bootstrap, app_id=f"{prefix}-processors",
+                                      fetch_max_wait_ms=self.settings.fetch_max_wait_ms)
+        register_outbound(processors, processor, on_delivery)
+        await processors.start()
+        stack.push_async_callback(processors.stop)
+        return processors
 
     def webhooks(self) -> list[tuple[ChannelAdapter, str]]:
         """(adapter, tenant) for every webhook a tenant's policy names an official address for."""

@@ -114,10 +114,11 @@ def dev(
 
 @app.command()
 def worker(
-    kind: Annotated[str, typer.Argument(help="route, sla or ingress")],
+    kind: Annotated[str, typer.Argument(help="route, sla, ingress or outbound")],
 ) -> None:
     """Run one process of one role: a route or SLA replica in its consumer group (Kafka shares the partitions
-    out among replicas), or the HTTP ingress (API channel, platform webhooks, agents' actions).
+    out among replicas), the HTTP ingress (API channel, platform webhooks, agents' actions), or the outbound
+    processor (agents' replies to the customers' channels, on faust-streaming).
 
     Uses KAFKA_BOOTSTRAP_SERVERS and REDIS_URL when both are set, else joins the running dev stack. Ctrl-C (or
     SIGTERM) stops it after a final checkpoint and commit.

@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8080
     fetch_max_wait_ms: int = 100
+    graph_api_base: str = "https://graph.facebook.com/v21.0"  # Meta's Graph API (WhatsApp, Messenger, Instagram)
+    tiktok_api_base: str = "https://business-api.tiktok.com/open_api/v1.3"
     kafka_ack_timeout_s: float = 5.0  # the ingress answers 503 + Retry-After when Kafka has not acknowledged by then
     state_file: Path = Path.home() / ".cache" / "omniroute" / "dev-stack.json"
     run_dir: Path = Path.home() / ".cache" / "omniroute" / "run"

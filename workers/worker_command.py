@@ -1,4 +1,4 @@
-"""`omniroute worker route|sla|ingress`: one process of one role, a replica among others (built by the app factory)."""
+"""`omniroute worker route|sla|ingress|outbound`: one process of one role, a replica among others (built by the app factory)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from workers.stack.kafka_compat import apply_tansu_leave_group_fix
 from workers.stack.redis_server import redact
 from workers.stack.topics import ensure_topics, mismatch_error
 
-KINDS = ("route", "sla", "ingress")
+KINDS = ("route", "sla", "ingress", "outbound")
 PROGRESS_EVERY_S = 10.0
 
 
@@ -71,6 +71,9 @@ async def run_worker(kind: str, settings: Settings, echo: Callable[[str], None])
     if kind == "ingress":
         await _serve_ingress(app, stop, echo)
         return
+    if kind == "outbound":
+        await _serve_processors(app, stop, echo)
+        return
     worker: RouteWorker | SlaWorker = app.route_worker() if kind == "route" else app.sla_worker()
     echo(f"{kind} worker: group {worker.config.group}")
     task = asyncio.create_task(worker.run(stop), name=f"{kind}-worker")
@@ -90,6 +93,17 @@ async def _serve_ingress(app: App, stop: asyncio.Event, echo: Callable[[str], No
         await stop.wait()
         echo("ingress: stopping")
     echo("ingress: stopped")
+
+
+async def _serve_processors(app: App, stop: asyncio.Event, echo: Callable[[str], None]) -> None:
+    """The faust App's processors (outbound), a replica in the `<prefix>-processors` group."""
+    async with AsyncExitStack() as stack:
+        processors = await app.start_processors(stack)
+        echo(f"outbound worker: ready, faust app {processors.conf.id} (agents: {', '.join(processors.agents)}); "
+             f"sends to {app.settings.graph_api_base} and {app.settings.tiktok_api_base}")
+        await stop.wait()
+        echo("outbound worker: stopping")
+    echo("outbound worker: stopped")
 
 
 async def _report(kind: str, worker: RouteWorker | SlaWorker, task: asyncio.Task, stop: asyncio.Event,

@@ -20,6 +20,7 @@ class ApiAdapter:
     native_input = {ChannelKind.api: config.NATIVE_INPUT}
     secrets = config.SECRETS
     webhook = None  # served at POST /v1/{tenant}/messages, with the 422 field report integrations expect
+    sender = None  # integrations fetch replies themselves; nothing to push
 
     def verify(self, raw: bytes, headers: Mapping[str, str], secrets: Mapping[str, str], now: datetime) -> Verification:
         token = secrets.get("api_token", "")

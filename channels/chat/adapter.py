@@ -19,6 +19,7 @@ class ChatAdapter:
     native_input = {ChannelKind.chat: config.NATIVE_INPUT}
     secrets = config.SECRETS
     webhook = None  # visitors talk to the chat gateway (its own routes), not to a platform webhook
+    sender = None  # pushing replies to the visitor is not built yet
 
     def verify(self, raw: bytes, headers: Mapping[str, str], secrets: Mapping[str, str], now: datetime) -> Verification:
         # Visitor tokens signed with the tenant's key are checked by the chat gateway, which does not exist yet:

@@ -19,6 +19,7 @@ class EmailAdapter:
     native_input = {ChannelKind.email: config.NATIVE_INPUT}
     secrets = config.SECRETS
     webhook = None  # mail is fetched from the tenant's mailbox, never posted to us
+    sender = None  # replies by SMTP are not built yet
 
     def verify(self, raw: bytes, headers: Mapping[str, str], secrets: Mapping[str, str], now: datetime) -> Verification:
         # Mail is read from the tenant's own mailbox over an authenticated IMAP session: the source is the proof.

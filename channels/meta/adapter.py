@@ -7,6 +7,7 @@ from datetime import datetime
 
 from channels.meta import config
 from channels.meta.normalize import normalize_meta
+from channels.meta.send import MetaSender
 from channels.meta.webhook import hub_handshake, sign_hub, verify_hub_signature
 from contracts.adapters import Handshake, Verification
 from contracts.channels import ChannelKind, EndpointKind
@@ -20,6 +21,7 @@ class MetaAdapter:
     native_input = config.NATIVE_INPUT
     secrets = config.SECRETS
     webhook = config.WEBHOOK
+    sender = MetaSender()
 
     def verify(self, raw: bytes, headers: Mapping[str, str], secrets: Mapping[str, str], now: datetime) -> Verification:
         return verify_hub_signature(raw, headers, secrets.get("app_secret", ""))

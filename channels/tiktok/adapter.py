@@ -7,6 +7,7 @@ from datetime import datetime
 
 from channels.tiktok import config
 from channels.tiktok.normalize import normalize_tiktok
+from channels.tiktok.send import TikTokSender
 from channels.tiktok.webhook import sign_timestamped, verify_signed_timestamp
 from contracts.adapters import Handshake, Verification
 from contracts.channels import ChannelKind, EndpointKind
@@ -20,6 +21,7 @@ class TikTokAdapter:
     native_input = {ChannelKind.tiktok: config.NATIVE_INPUT}
     secrets = config.SECRETS
     webhook = config.WEBHOOK
+    sender = TikTokSender()
 
     def verify(self, raw: bytes, headers: Mapping[str, str], secrets: Mapping[str, str], now: datetime) -> Verification:
         return verify_signed_timestamp(raw, headers, secrets.get("app_secret", ""), now)

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from channels.whatsapp import config
 from channels.whatsapp.normalize import normalize_whatsapp
+from channels.whatsapp.send import WhatsAppSender
 from channels.whatsapp.webhook import hub_handshake, sign_hub, verify_hub_signature
 from contracts.adapters import Handshake, Verification
 from contracts.channels import ChannelKind, EndpointKind
@@ -20,6 +21,7 @@ class WhatsAppAdapter:
     native_input = {ChannelKind.whatsapp: config.NATIVE_INPUT}
     secrets = config.SECRETS
     webhook = config.WEBHOOK
+    sender = WhatsAppSender()
 
     def verify(self, raw: bytes, headers: Mapping[str, str], secrets: Mapping[str, str], now: datetime) -> Verification:
         return verify_hub_signature(raw, headers, secrets.get("app_secret", ""))

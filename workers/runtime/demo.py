@@ -14,6 +14,7 @@ from channels import registry
 from channels.sinks.redis_queue import RedisWorkQueue
 from contracts.channels import ChannelKind
 from contracts.inbound import InboundMessage
+from contracts.outbound import DeliveryEvent, DeliveryStatus
 from contracts.ports import Clock
 from contracts.topics import AGENT_ACTIONS
 from contracts.workitem import (
@@ -61,6 +62,15 @@ def scripted_day(samples: Path, now: datetime) -> list[Sample]:
 
 _MARK = {SlaEventKind.warning: "WARNING ", SlaEventKind.breach: "BREACH  ", SlaEventKind.met: "met     ",
          SlaEventKind.escalated: "ESCALATE"}
+
+
+def describe_delivery(event: DeliveryEvent) -> str:
+    """One terminal line per delivery outcome of an agent's reply."""
+    channel = event.channel.value if event.channel else "-"
+    if event.status == DeliveryStatus.sent:
+        return (f"outbound: {event.tenant} {event.work_item_id} reply sent on {channel} ({event.provider_message_id}, "
+                f"{event.attempts} attempt(s))")
+    return f"outbound: {event.tenant} {event.work_item_id} reply {event.status.value} on {channel}: {event.error}"
 
 
 def describe_event(event: SlaEvent) -> str:

@@ -15,7 +15,8 @@ def demo_secrets(app: App) -> dict[str, str]:
     """Values for the webhook secrets the operator left unset, so the demo's signed traffic is accepted."""
     out = {}
     for adapter, tenant in app.webhooks():
-        for role in filter(None, (adapter.webhook.signature, adapter.webhook.handshake)):
+        roles = (adapter.webhook.signature, adapter.webhook.handshake, adapter.sender and adapter.sender.token_role)
+        for role in filter(None, roles):
             variable = app.secrets.missing(adapter.name, tenant, role)
             if variable:
                 out[variable] = f"demo-{tenant}-{adapter.name}-{role.replace('_', '-')}"

@@ -23,6 +23,7 @@ from workers.settings import Settings
 from workers.stack import statefile
 from workers.stack.broker import EmbeddedBroker
 from workers.stack.kafka_compat import apply_tansu_leave_group_fix
+from workers.stack.platform_fake import PlatformFake, describe_send
 from workers.stack.redis_server import delete_prefix, ensure_redis, redact
 from workers.stack.topics import ensure_topics, mismatch_error
 
@@ -78,6 +79,13 @@ async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: 
         echo("topics: " + ", ".join(f"{r.name}[{r.actual_partitions}] {r.status}" for r in reports))
         settings = settings.model_copy(update={"kafka_bootstrap_servers": bootstrap, "redis_url": redis_handle.url,
                                                "redis_prefix": prefix})
+        if play_demo and settings.graph_api_base == Settings.model_fields["graph_api_base"].default:
+            fake = PlatformFake(on_request=lambda r: echo(f"platform fake: {r.api} POST {r.path}: {describe_send(r)}"))
+            await fake.start()
+            stack.push_async_callback(fake.stop)
+            settings = settings.model_copy(update={"graph_api_base": fake.base_urls["graph"],
+                                                   "tiktok_api_base": fake.base_urls["tiktok"]})
+            echo(f"demo: replies go to a local platform fake on {fake.url}, never to Meta or TikTok")
         app = build_app(settings, SystemClock())
         if play_demo and (extra := demo_secrets(app)):
             app = build_app(settings, SystemClock(), environ={**os.environ, **extra})
@@ -90,6 +98,7 @@ async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: 
         sla_task = asyncio.create_task(sla.run(stop), name="sla-worker")
         stack.push_async_callback(_finish, sla_task, stop)
         ingress = await app.start_ingress(stack, is_ready=worker.ready.is_set, port=http_port)
+        await app.start_processors(stack, on_delivery=(lambda e: echo(demo.describe_delivery(e))) if play_demo else None)
         http_url = ingress.url
         webhooks = ", ".join(p for p in ingress.paths if p.startswith("/webhooks/"))
         echo(f"http: {http_url}  (POST /v1/{{tenant}}/messages, POST /v1/{{tenant}}/work-items/{{id}}/actions, "
@@ -107,7 +116,7 @@ async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: 
             sla.clock = clock = ScaledClock(DEMO_SLA_SPEED, datetime.now(timezone.utc))
             echo(f"sla: DEMO CLOCK — SLA time runs {clock.describe()}; deadlines, warnings and breaches come "
                  "that much sooner than in production")
-        echo(f"ready: route and SLA workers consuming; tenants {', '.join(sorted(policies))}; "
+        echo(f"ready: route, SLA and outbound workers consuming; tenants {', '.join(sorted(policies))}; "
              "`omniroute queues` lists open work, `omniroute act` acts on it; Ctrl-C stops everything")
         tasks = [worker_task, sla_task]
         if play_demo:

@@ -9,13 +9,14 @@ from datetime import datetime, timezone
 import orjson
 
 from contracts.decision import Action, Decision, MergeDecision, RouteDecision
+from contracts.outbound import ReplyTarget
 from contracts.topics import DEAD_LETTER, QUARANTINE, REJECTED, ROUTED
 from contracts.workitem import WorkItem
 from routing.decide import decide
 from routing.policy import TenantPolicy
 from routing.record import record
 from routing.state import MemoryState, OpenItem
-from routing.work_items import opened_item
+from routing.work_items import opened_item, reply_target
 from workers.runtime.codec import decode_inbound, encode
 
 _TOPIC_FOR = {Action.route: ROUTED.name, Action.merge: ROUTED.name, Action.reject: REJECTED.name,
@@ -28,7 +29,7 @@ class Outcome:
 
     produce: list[tuple[str, bytes | None, bytes]] = field(default_factory=list)
     opened: WorkItem | None = None
-    merged: tuple[MergeDecision, OpenItem | None] | None = None
+    merged: tuple[MergeDecision, OpenItem | None, ReplyTarget] | None = None
     decision: Decision | None = None
 
 
@@ -53,7 +54,7 @@ class RouteProcessor:
         if isinstance(decision, RouteDecision):
             out.opened = opened_item(message, decision)
         elif isinstance(decision, MergeDecision):
-            out.merged = (decision, state.items.get(decision.work_item_id))
+            out.merged = (decision, state.items.get(decision.work_item_id), reply_target(message))
         return out
 
 

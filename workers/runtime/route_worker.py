@@ -156,15 +156,15 @@ class RouteWorker:
         for _ in range(MERGE_ATTEMPTS):
             if not merges:
                 return
-            stored = await self.queue.get_many_versioned(list(dict.fromkeys(d.work_item_id for d, _ in merges)))
+            stored = await self.queue.get_many_versioned(list(dict.fromkeys(m[0].work_item_id for m in merges)))
             updated: dict[str, WorkItem] = {}
-            for decision, state_item in merges:  # in order: several merges into one item build on each other
+            for decision, state_item, reply_to in merges:  # in order: several merges into one item build on each other
                 base = updated.get(decision.work_item_id) or stored.get(decision.work_item_id, (None, 0))[0]
                 if base is not None:
-                    updated[decision.work_item_id] = merged_item(base, decision, state_item)
+                    updated[decision.work_item_id] = merged_item(base, decision, state_item, reply_to)
             moved_on = await self.queue.replace_many([(item, stored[i][1]) for i, item in updated.items()])
             merges = [m for m in merges if m[0].work_item_id in moved_on]  # changed meanwhile: merge again
-        raise RuntimeError(f"work items kept changing while merging into them: {sorted({d.work_item_id for d, _ in merges})}")
+        raise RuntimeError(f"work items kept changing while merging into them: {sorted({m[0].work_item_id for m in merges})}")
 
     async def _checkpoint(self, *, wait: bool = False) -> None:
         """Save what changed in dirty partitions with their next offsets, then commit those offsets to Kafka.

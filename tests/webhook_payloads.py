@@ -1,0 +1,29 @@
+"""Signed platform payloads for the webhook and outbound end-to-end tests."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+
+SECRETS = {"CONEK_WHATSAPP_APP_SECRET": "conek-app-secret", "CONEK_WHATSAPP_VERIFY_TOKEN": "conek-verify",
+           "IZONIE_META_APP_SECRET": "izonie-meta-secret", "IZONIE_TIKTOK_APP_SECRET": "izonie-tiktok-secret"}
+CONEK_NUMBER = "106540000000001"
+
+
+def whatsapp_body(wamid: str, sender: str = "27831234567", text: str = "Can we get a refund? We were charged twice.",
+                  number: str = CONEK_NUMBER) -> bytes:
+    value = {"messaging_product": "whatsapp",
+             "metadata": {"display_phone_number": "27832885137", "phone_number_id": number},
+             "contacts": [{"profile": {"name": "Thabo"}, "wa_id": sender}],
+             "messages": [{"from": sender, "id": wamid, "timestamp": str(int(time.time())), "type": "text",
+                           "text": {"body": text}}]}
+    body = {"object": "whatsapp_business_account",
+            "entry": [{"id": "102290000000001", "changes": [{"field": "messages", "value": value}]}]}
+    return json.dumps(body, separators=(",", ":")).replace("/", "\\/").encode()
+
+
+def signed(raw: bytes, secret: str = SECRETS["CONEK_WHATSAPP_APP_SECRET"]) -> dict[str, str]:
+    digest = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+    return {"X-Hub-Signature-256": f"sha256={digest}", "Content-Type": "application/json"}

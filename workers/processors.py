@@ -1,0 +1,57 @@
+"""The project's faust App: the I/O-bound stream processors (outbound today; delivery, CSAT and SLA to come).
+
+Agents are registered explicitly by the app factory, never at import. Durable state lives in Redis, not in
+faust tables: on the embedded broker faust's table recovery lost updates (the README says why), and on Apache
+Kafka tables would be safe. faust runs inside the caller's event loop (`start`/`stop`), so `omniroute dev`
+hosts it next to the route worker and `omniroute worker outbound` runs it alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import faust
+from pydantic import ValidationError
+
+from contracts.outbound import DeliveryEvent
+from contracts.topics import AGENT_ACTIONS, DELIVERY
+from contracts.workitem import AgentAction
+from workers.runtime.codec import encode
+from workers.runtime.outbound import OutboundProcessor
+from workers.stack.faust_compat import set_faust_fetch_wait
+
+log = logging.getLogger("omniroute.processors")
+
+
+def create_faust_app(bootstrap: str, *, app_id: str = "omniroute-processors", fetch_max_wait_ms: int = 100,
+                     session_timeout_s: float = 10.0) -> faust.App:
+    """One App for every processor; its consumer group is `app_id`."""
+    set_faust_fetch_wait(fetch_max_wait_ms)
+    return faust.App(app_id, broker=f"kafka://{bootstrap}", store="memory://", web_enabled=False,
+                     autodiscover=False, topic_allow_declare=False, topic_disable_leader=True,
+                     consumer_auto_offset_reset="earliest", broker_session_timeout=session_timeout_s,
+                     broker_heartbeat_interval=1.0, producer_acks=-1)
+
+
+def register_outbound(app: faust.App, processor: OutboundProcessor,
+                      on_event: Callable[[DeliveryEvent], None] | None = None) -> None:
+    """`outbound`: agents' reply actions -> sends on the customer's channel -> support.delivery.v1."""
+    actions = app.topic(AGENT_ACTIONS.name, key_type=bytes, value_type=bytes, key_serializer="raw",
+                        value_serializer="raw")
+    delivery = app.topic(DELIVERY.name, key_type=bytes, value_type=bytes, key_serializer="raw",
+                         value_serializer="raw")
+
+    @app.agent(actions, name="outbound")
+    async def outbound(stream) -> None:  # noqa: ANN001 - a faust stream
+        async for raw in stream:
+            try:
+                action = AgentAction.model_validate_json(raw)
+            except ValidationError as exc:
+                log.warning("outbound: an agent action that is not an AgentAction skipped: %s", exc)
+                continue
+            for event in await processor.handle(action):
+                sending = await delivery.send(key=f"{event.tenant}:{event.work_item_id}".encode(), value=encode(event))
+                await sending  # acknowledged before the action's offset can be committed
+                if on_event is not None:
+                    on_event(event)

@@ -1,0 +1,107 @@
+"""The outbound processor: an agent's reply action -> the customer's own channel -> delivery events.
+
+A reply is planned against the channel's rules (customer-service window, text limit), each part is sent once
+through the channel's sender and the one platform client, and every outcome becomes a DeliveryEvent. A part is
+claimed in Redis before it is sent and marked with the platform's message id after: a redelivered action (the
+processor is at-least-once) finds its parts sent and sends nothing. Only a crash between the platform's
+acceptance and the mark can repeat a part, once the short claim has expired.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from redis.asyncio import Redis
+
+from channels import registry
+from channels.platform_client import PlatformClient
+from channels.reply_plan import Refusal, plan_reply
+from channels.sinks.redis_queue import RedisWorkQueue
+from contracts.outbound import (
+    DeliveryEvent,
+    DeliveryStatus,
+    OutboundKind,
+    OutboundMessage,
+)
+from contracts.ports import Clock
+from contracts.workitem import AgentAction, AgentActionKind
+from workers.channel_secrets import ChannelSecrets
+from workers.runtime.codec import encode
+
+log = logging.getLogger("omniroute.outbound")
+CLAIM = timedelta(seconds=60)
+KEEP = timedelta(days=30)
+
+
+class OutboundProcessor:
+    def __init__(self, redis: Redis, queue: RedisWorkQueue, client: PlatformClient, secrets: ChannelSecrets,
+                 clock: Clock, *, prefix: str) -> None:
+        self.redis, self.queue, self.client, self.secrets, self.clock = redis, queue, client, secrets, clock
+        self.prefix = prefix
+
+    async def handle(self, action: AgentAction) -> list[DeliveryEvent]:
+        """Send a reply action's text; other actions are not this processor's business (no events)."""
+        if action.kind != AgentActionKind.reply or not (action.text or "").strip():
+            return []
+        now = self.clock.now()
+        item = await self.queue.get(action.work_item_id)
+        target = item.reply_to if item is not None else None
+        if target is None:
+            why = "unknown work item" if item is None else "the item has no customer message to reply to"
+            return [self._event(action, None, DeliveryStatus.failed, now, code="no_target", error=why)]
+        adapter = registry.adapter_for(target.channel)
+        if adapter.sender is None:
+            return [self._event(action, None, DeliveryStatus.failed, now, code="no_sender", channel=target.channel,
+                                error=f"replies on {target.channel.value} are not built yet; answer in the tenant's "
+                                      "own tool for that channel")]
+        token = self.secrets.for_tenant(adapter.name, action.tenant).get(adapter.sender.token_role)
+        if not token:
+            variable = self.secrets.variable(adapter.name, action.tenant, adapter.sender.token_role)
+            return [self._event(action, None, DeliveryStatus.failed, now, code="no_token", channel=target.channel,
+                                error=f"cannot send on {target.channel.value}: set {variable}")]
+        source = hashlib.sha256(encode(action)).hexdigest()[:32]
+        plan = plan_reply(action.text or "", target, tenant=action.tenant, work_item_id=action.work_item_id,
+                          source=source, kind=OutboundKind.agent_reply, now=now)
+        if isinstance(plan, Refusal):
+            return [self._event(action, None, DeliveryStatus.failed, now, code=plan.code, error=plan.reason,
+                                channel=target.channel)]
+        return await self._send_parts(action, plan, token)
+
+    async def _send_parts(self, action: AgentAction, parts: Sequence[OutboundMessage], token: str) -> list[DeliveryEvent]:
+        events = []
+        sender = registry.adapter_for(parts[0].target.channel).sender
+        for part in parts:
+            if not await self.redis.set(self._key(part.id), b"sending", nx=True, px=_ms(CLAIM)):
+                continue  # sent already (or being sent by a redelivery in flight)
+            sent = await self.client.send(sender, part, token)
+            status = DeliveryStatus.sent if sent.result.ok else DeliveryStatus.failed
+            events.append(self._event(action, part, status, self.clock.now(), attempts=sent.attempts,
+                                      provider_id=sent.result.provider_message_id, code=sent.result.error_code,
+                                      error=sent.result.error))
+            await self.redis.set(self._key(part.id), f"{status.value}:{sent.result.provider_message_id or ''}",
+                                 px=_ms(KEEP))
+            if not sent.result.ok:
+                log.warning("outbound %s for %s failed after %d attempt(s): %s %s", part.id, action.work_item_id,
+                            sent.attempts, sent.result.error_code, sent.result.error)
+                break  # later parts would read as a reply with its beginning missing
+        return events
+
+    def _key(self, outbound_id: str) -> str:
+        return f"{self.prefix}:outbound:{outbound_id}"
+
+    @staticmethod
+    def _event(action: AgentAction, part: OutboundMessage | None, status: DeliveryStatus, at: datetime, *,
+               channel=None, attempts: int = 0, provider_id: str | None = None, code: str | None = None,
+               error: str | None = None) -> DeliveryEvent:
+        return DeliveryEvent(outbound_id=part.id if part else None, tenant=action.tenant,
+                             work_item_id=action.work_item_id, channel=part.target.channel if part else channel,
+                             status=status, at=at, provider_message_id=provider_id, attempts=attempts,
+                             error_code=None if status == DeliveryStatus.sent else code,
+                             error=None if status == DeliveryStatus.sent else error)
+
+
+def _ms(delta: timedelta) -> int:
+    return int(delta.total_seconds() * 1000)
