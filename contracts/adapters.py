@@ -9,7 +9,7 @@ from typing import Protocol
 
 from contracts.channels import ChannelKind, EndpointKind
 from contracts.inbound import InboundMessage
-from contracts.outbound import OutboundMessage, SendResult
+from contracts.outbound import OutboundMessage, PlatformStatus, SendResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,3 +103,7 @@ class ChannelAdapter(Protocol):
 
     def normalize(self, raw: bytes, *, tenant: str, channel: ChannelKind | None,
                   received_at: datetime | None) -> list[InboundMessage]: ...
+
+    def statuses(self, raw: bytes) -> list[PlatformStatus]:
+        """Status callbacks in a verified body about messages we sent (delivered, read, failed)."""
+        ...

@@ -75,6 +75,19 @@ class DeliveryEvent(BaseModel):
     attempts: int = 0
 
 
+class PlatformStatus(BaseModel):
+    """A platform's word on a message we sent (a status callback), before it is matched to our send."""
+
+    provider_message_id: str
+    status: DeliveryStatus
+    at: AwareDatetime
+    error_code: str | None = None
+    error: str | None = None
+
+
+STATUS_RANK = {DeliveryStatus.sent: 1, DeliveryStatus.delivered: 2, DeliveryStatus.read: 3, DeliveryStatus.failed: 4}
+
+
 class SendResult(BaseModel):
     """A channel sender's reading of one platform answer."""
 

@@ -12,11 +12,18 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 import pytest_asyncio
-from webhook_payloads import CONEK_NUMBER, SECRETS, signed, whatsapp_body
+from aiokafka import AIOKafkaConsumer
+from webhook_payloads import (
+    CONEK_NUMBER,
+    SECRETS,
+    signed,
+    whatsapp_body,
+    whatsapp_statuses,
+)
 
 from channels.sinks.redis_queue import RedisWorkQueue
-from contracts.outbound import DeliveryEvent, DeliveryStatus
-from contracts.topics import AGENT_ACTIONS, ALL_TOPICS
+from contracts.outbound import STATUS_RANK, DeliveryEvent, DeliveryStatus
+from contracts.topics import AGENT_ACTIONS, ALL_TOPICS, DELIVERY
 from contracts.workitem import AgentAction, AgentActionKind
 from workers.app import Ingress, build_app
 from workers.runtime.actions_api import action_key
@@ -42,6 +49,7 @@ class ShiftedClock:
 
 @dataclass
 class Stack:
+    bootstrap: str
     ingress: Ingress
     queue: RedisWorkQueue
     fake: PlatformFake
@@ -104,7 +112,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Asy
         await app.start_processors(exits, on_delivery=events.append)
         http = aiohttp.ClientSession()
         exits.push_async_callback(http.close)
-        yield Stack(ingress, RedisWorkQueue(ingress.redis, prefix=prefix), fake, clock, events, http)
+        yield Stack(bootstrap, ingress, RedisWorkQueue(ingress.redis, prefix=prefix), fake, clock, events, http)
         stop.set()
         await asyncio.wait_for(task, 30)
     await fake.stop()
@@ -179,3 +187,37 @@ async def test_a_redelivered_action_is_not_sent_twice(stack: Stack) -> None:
     await eventually(lambda: _first(r for r in stack.fake.received if r.body.get("text", {}).get("body") == "marker"))
     sends = [r for r in stack.fake.received if r.body.get("to") == "27830001006" and r.body["text"]["body"] != "marker"]
     assert len(sends) == 1
+
+
+async def test_status_callbacks_of_our_replies_become_monotonic_delivery_events(stack: Stack) -> None:
+    item_id = await stack.customer_writes("27830001007")
+    await stack.agent_replies(item_id, "All sorted, thank you for waiting.")
+    sent = await stack.delivery(item_id)
+    wamid = sent.provider_message_id
+    for pairs in ([(wamid, "delivered")], [(wamid, "read"), ("wamid.not-ours", "read")], [(wamid, "delivered")]):
+        raw = whatsapp_statuses(*pairs)
+        async with stack.http.post(stack.ingress.url + "/webhooks/whatsapp/conek", data=raw,
+                                   headers=signed(raw)) as answer:
+            assert answer.status == 200
+            counts = await answer.json()
+        assert counts["statuses"] == len(pairs)
+    assert counts["status_events"] == 0  # `delivered` after `read` moves nothing
+    events = await read_deliveries(stack, item_id, expected=3)
+    assert [e.status for e in events] == [DeliveryStatus.sent, DeliveryStatus.delivered, DeliveryStatus.read]
+    assert {e.outbound_id for e in events} == {sent.outbound_id}
+
+
+async def read_deliveries(stack: Stack, item_id: str, expected: int) -> list[DeliveryEvent]:
+    consumer = AIOKafkaConsumer(DELIVERY.name, bootstrap_servers=stack.bootstrap, auto_offset_reset="earliest",
+                                group_id=None, fetch_max_wait_ms=100)
+    await consumer.start()
+    found: list[DeliveryEvent] = []
+    try:
+        deadline = asyncio.get_running_loop().time() + 20
+        while len(found) < expected and asyncio.get_running_loop().time() < deadline:
+            for records in (await consumer.getmany(timeout_ms=200)).values():
+                found += [e for e in (DeliveryEvent.model_validate_json(r.value) for r in records)
+                          if e.work_item_id == item_id]
+    finally:
+        await consumer.stop()
+    return sorted(found, key=lambda e: STATUS_RANK[e.status])

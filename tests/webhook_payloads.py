@@ -27,3 +27,14 @@ def whatsapp_body(wamid: str, sender: str = "27831234567", text: str = "Can we g
 def signed(raw: bytes, secret: str = SECRETS["CONEK_WHATSAPP_APP_SECRET"]) -> dict[str, str]:
     digest = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
     return {"X-Hub-Signature-256": f"sha256={digest}", "Content-Type": "application/json"}
+
+
+def whatsapp_statuses(*statuses: tuple[str, str], number: str = CONEK_NUMBER) -> bytes:
+    """A statuses-only body: (wamid, status) pairs, as WhatsApp reports on messages we sent."""
+    value = {"messaging_product": "whatsapp",
+             "metadata": {"display_phone_number": "27832885137", "phone_number_id": number},
+             "statuses": [{"id": wamid, "status": status, "timestamp": str(int(time.time())),
+                           "recipient_id": "27830000000"} for wamid, status in statuses]}
+    body = {"object": "whatsapp_business_account",
+            "entry": [{"id": "102290000000001", "changes": [{"field": "messages", "value": value}]}]}
+    return json.dumps(body, separators=(",", ":")).encode()

@@ -29,6 +29,7 @@ from workers.policy_files import load_policies
 from workers.processors import create_faust_app, register_outbound
 from workers.runtime.clock import SystemClock
 from workers.runtime.customer_keys import CustomerKeys
+from workers.runtime.delivery_index import DeliveryIndex
 from workers.runtime.edge_guard import EdgeGuard
 from workers.runtime.edge_metrics import EdgeMetrics
 from workers.runtime.ingress import build_ingress
@@ -126,7 +127,8 @@ class App:
         customers = CustomerKeys(client, prefix=prefix)
         deps = EdgeDeps(producer=producer, policies=self.policies, secrets=self.secrets,
                         guard=EdgeGuard(client, prefix=prefix), customers=customers, metrics=EdgeMetrics(),
-                        clock=self.clock, ack_timeout_s=self.settings.kafka_ack_timeout_s)
+                        clock=self.clock, deliveries=DeliveryIndex(client, prefix=prefix),
+                        ack_timeout_s=self.settings.kafka_ack_timeout_s)
         token = self.settings.api_token.get_secret_value() if self.settings.api_token else None
         application = build_ingress(deps, self.adapters, token, is_ready)
         runner = web.AppRunner(application)

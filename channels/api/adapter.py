@@ -11,6 +11,7 @@ from channels.api.normalize import normalize_api
 from contracts.adapters import Handshake, Verification
 from contracts.channels import ChannelKind, EndpointKind
 from contracts.inbound import InboundMessage
+from contracts.outbound import PlatformStatus
 
 
 class ApiAdapter:
@@ -37,3 +38,6 @@ class ApiAdapter:
     def normalize(self, raw: bytes, *, tenant: str, channel: ChannelKind | None,
                   received_at: datetime | None) -> list[InboundMessage]:
         return normalize_api(raw, tenant=tenant, received_at=received_at)
+
+    def statuses(self, raw: bytes) -> list[PlatformStatus]:
+        return []

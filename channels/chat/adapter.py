@@ -10,6 +10,7 @@ from channels.chat.normalize import normalize_chat
 from contracts.adapters import Handshake, Verification
 from contracts.channels import ChannelKind, EndpointKind
 from contracts.inbound import InboundMessage
+from contracts.outbound import PlatformStatus
 
 
 class ChatAdapter:
@@ -32,3 +33,6 @@ class ChatAdapter:
     def normalize(self, raw: bytes, *, tenant: str, channel: ChannelKind | None,
                   received_at: datetime | None) -> list[InboundMessage]:
         return normalize_chat(raw, tenant=tenant, received_at=received_at)
+
+    def statuses(self, raw: bytes) -> list[PlatformStatus]:
+        return []

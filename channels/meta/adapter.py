@@ -8,10 +8,12 @@ from datetime import datetime
 from channels.meta import config
 from channels.meta.normalize import normalize_meta
 from channels.meta.send import MetaSender
+from channels.meta.statuses import meta_statuses
 from channels.meta.webhook import hub_handshake, sign_hub, verify_hub_signature
 from contracts.adapters import Handshake, Verification
 from contracts.channels import ChannelKind, EndpointKind
 from contracts.inbound import InboundMessage
+from contracts.outbound import PlatformStatus
 
 
 class MetaAdapter:
@@ -37,3 +39,6 @@ class MetaAdapter:
                   received_at: datetime | None) -> list[InboundMessage]:
         """`channel` None: the body's `object` decides (the shared webhook); else it must agree with it."""
         return normalize_meta(raw, tenant=tenant, channel=channel, received_at=received_at)
+
+    def statuses(self, raw: bytes) -> list[PlatformStatus]:
+        return meta_statuses(raw)

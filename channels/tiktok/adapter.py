@@ -12,6 +12,7 @@ from channels.tiktok.webhook import sign_timestamped, verify_signed_timestamp
 from contracts.adapters import Handshake, Verification
 from contracts.channels import ChannelKind, EndpointKind
 from contracts.inbound import InboundMessage
+from contracts.outbound import PlatformStatus
 
 
 class TikTokAdapter:
@@ -36,3 +37,6 @@ class TikTokAdapter:
     def normalize(self, raw: bytes, *, tenant: str, channel: ChannelKind | None,
                   received_at: datetime | None) -> list[InboundMessage]:
         return normalize_tiktok(raw, tenant=tenant, received_at=received_at)
+
+    def statuses(self, raw: bytes) -> list[PlatformStatus]:
+        return []  # read receipts name no message of ours (im_mark_read_msg carries none)

@@ -8,10 +8,12 @@ from datetime import datetime
 from channels.whatsapp import config
 from channels.whatsapp.normalize import normalize_whatsapp
 from channels.whatsapp.send import WhatsAppSender
+from channels.whatsapp.statuses import whatsapp_statuses
 from channels.whatsapp.webhook import hub_handshake, sign_hub, verify_hub_signature
 from contracts.adapters import Handshake, Verification
 from contracts.channels import ChannelKind, EndpointKind
 from contracts.inbound import InboundMessage
+from contracts.outbound import PlatformStatus
 
 
 class WhatsAppAdapter:
@@ -36,3 +38,6 @@ class WhatsAppAdapter:
     def normalize(self, raw: bytes, *, tenant: str, channel: ChannelKind | None,
                   received_at: datetime | None) -> list[InboundMessage]:
         return normalize_whatsapp(raw, tenant=tenant, received_at=received_at)
+
+    def statuses(self, raw: bytes) -> list[PlatformStatus]:
+        return whatsapp_statuses(raw)

@@ -30,6 +30,7 @@ from contracts.ports import Clock
 from contracts.workitem import AgentAction, AgentActionKind
 from workers.channel_secrets import ChannelSecrets
 from workers.runtime.codec import encode
+from workers.runtime.delivery_index import DeliveryIndex
 
 log = logging.getLogger("omniroute.outbound")
 CLAIM = timedelta(seconds=60)
@@ -41,6 +42,7 @@ class OutboundProcessor:
                  clock: Clock, *, prefix: str) -> None:
         self.redis, self.queue, self.client, self.secrets, self.clock = redis, queue, client, secrets, clock
         self.prefix = prefix
+        self.index = DeliveryIndex(redis, prefix=prefix)
 
     async def handle(self, action: AgentAction) -> list[DeliveryEvent]:
         """Send a reply action's text; other actions are not this processor's business (no events)."""
@@ -83,6 +85,8 @@ class OutboundProcessor:
                                       error=sent.result.error))
             await self.redis.set(self._key(part.id), f"{status.value}:{sent.result.provider_message_id or ''}",
                                  px=_ms(KEEP))
+            if sent.result.ok and sent.result.provider_message_id:
+                await self.index.remember(part, sent.result.provider_message_id)
             if not sent.result.ok:
                 log.warning("outbound %s for %s failed after %d attempt(s): %s %s", part.id, action.work_item_id,
                             sent.attempts, sent.result.error_code, sent.result.error)

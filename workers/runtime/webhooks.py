@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from redis.exceptions import RedisError
 
 from contracts.adapters import ChannelAdapter
 from contracts.errors import PayloadError
 from contracts.ports import Clock
+from contracts.topics import DELIVERY
 from routing.policy import TenantPolicy
 from workers.channel_secrets import ChannelSecrets
 from workers.runtime.auth import json_response
+from workers.runtime.codec import encode
 from workers.runtime.customer_keys import CustomerKeys
+from workers.runtime.delivery_index import DeliveryIndex
 from workers.runtime.edge_guard import EdgeGuard
 from workers.runtime.edge_metrics import EdgeMetrics
 from workers.runtime.publisher import BrokerUnavailable, publish_within
@@ -40,6 +46,7 @@ class EdgeDeps:
     customers: CustomerKeys | None
     metrics: EdgeMetrics
     clock: Clock
+    deliveries: DeliveryIndex | None = None
     ack_timeout_s: float = 5.0
 
 
@@ -108,6 +115,25 @@ async def _read_limited(request: web.Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
+async def _publish_statuses(adapter: ChannelAdapter, raw: bytes, deps: EdgeDeps) -> dict[str, int]:
+    """Status callbacks of our own sends become delivery events on support.delivery.v1."""
+    statuses = adapter.statuses(raw)
+    if not statuses or deps.deliveries is None:
+        return {"statuses": len(statuses)} if statuses else {}
+    try:
+        events, unmatched = await deps.deliveries.match(adapter.kinds[0], statuses)
+    except (RedisError, OSError) as exc:
+        log.warning("%s statuses not matched (Redis unavailable: %s)", adapter.name, exc)
+        return {"statuses": len(statuses)}
+    sends = [await deps.producer.send(DELIVERY.name, key=f"{e.tenant}:{e.work_item_id}".encode(), value=encode(e))
+             for e in events]
+    try:
+        await asyncio.wait_for(asyncio.gather(*sends), deps.ack_timeout_s)
+    except (TimeoutError, KafkaError) as exc:
+        raise BrokerUnavailable(f"Kafka did not acknowledge within {deps.ack_timeout_s:g} s") from exc
+    return {"statuses": len(statuses), "status_events": len(events), "unmatched_statuses": unmatched}
+
+
 def _receive_handler(adapter: ChannelAdapter, deps: EdgeDeps):
     spec = adapter.webhook
     assert spec is not None
@@ -156,6 +182,11 @@ def _receive_handler(adapter: ChannelAdapter, deps: EdgeDeps):
         if guard is not None:
             await guard.confirm(candidates, spec.redelivery_window * 2)
         counts = sorted_.counts()
+        try:
+            counts |= await _publish_statuses(adapter, raw, deps)
+        except BrokerUnavailable as exc:  # the messages are in; the platform's retry brings the statuses again
+            deps.metrics.request(adapter.name, "broker_unavailable")
+            return json_response(503, {"error": f"{exc}; retry later"}, headers={"Retry-After": str(RETRY_AFTER_S)})
         for outcome, n in counts.items():
             deps.metrics.message(adapter.name, outcome, n)
         deps.metrics.request(adapter.name, "accepted")

@@ -1,0 +1,77 @@
+"""Matching platforms' status callbacks to our sends, applied monotonically (never `read` back to `delivered`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+import orjson
+from redis.asyncio import Redis
+
+from channels.sinks.redis_queue_lua import escape
+from contracts.channels import ChannelKind
+from contracts.outbound import (
+    STATUS_RANK,
+    DeliveryEvent,
+    OutboundMessage,
+    PlatformStatus,
+)
+
+KEEP = timedelta(days=30)  # statuses arrive within days; read receipts can come much later, and are then dropped
+
+# KEYS: none (names from ARGV, like the queue scripts). ARGV: ttl ms, then (key, rank) pairs -> 1 where the rank rose.
+_ADVANCE = """
+local out = {}
+for i = 2, #ARGV, 2 do
+  local current = tonumber(redis.call('GET', ARGV[i]) or '0')
+  if tonumber(ARGV[i + 1]) > current then
+    redis.call('SET', ARGV[i], ARGV[i + 1], 'PX', ARGV[1])
+    out[#out + 1] = 1
+  else
+    out[#out + 1] = 0
+  end
+end
+return out
+"""
+
+
+class DeliveryIndex:
+    """provider message id -> our outbound message, written when a send is accepted, read by the webhook edge."""
+
+    def __init__(self, redis: Redis, *, prefix: str) -> None:
+        self.redis, self.prefix = redis, prefix
+        self._advance = redis.register_script(_ADVANCE)
+
+    def _sent_key(self, channel: ChannelKind, provider_id: str) -> str:
+        return f"{self.prefix}:outbound-sent:{channel.value}:{escape(provider_id)}"
+
+    def _rank_key(self, outbound_id: str) -> str:
+        return f"{self.prefix}:outbound-status:{outbound_id}"
+
+    async def remember(self, message: OutboundMessage, provider_id: str) -> None:
+        """Note an accepted send (status `sent`), so its later statuses can be matched."""
+        ms = int(KEEP.total_seconds() * 1000)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(self._sent_key(message.target.channel, provider_id),
+                     orjson.dumps({"outbound_id": message.id, "tenant": message.tenant,
+                                   "work_item_id": message.work_item_id}), px=ms)
+            pipe.set(self._rank_key(message.id), 1, px=ms, nx=True)
+            await pipe.execute()
+
+    async def match(self, channel: ChannelKind, statuses: Sequence[PlatformStatus]) -> tuple[list[DeliveryEvent], int]:
+        """Delivery events for the statuses that move one of our sends forward, and how many matched no send."""
+        if not statuses:
+            return [], 0
+        found = await self.redis.mget([self._sent_key(channel, s.provider_message_id) for s in statuses])
+        matched = [(s, orjson.loads(raw)) for s, raw in zip(statuses, found) if raw is not None]
+        if not matched:
+            return [], len(statuses)
+        args: list = [int(KEEP.total_seconds() * 1000)]
+        for status, sent in matched:
+            args += [self._rank_key(sent["outbound_id"]), STATUS_RANK[status.status]]
+        advanced = await self._advance(args=args)
+        events = [DeliveryEvent(outbound_id=sent["outbound_id"], tenant=sent["tenant"],
+                                work_item_id=sent["work_item_id"], channel=channel, status=s.status, at=s.at,
+                                provider_message_id=s.provider_message_id, error_code=s.error_code, error=s.error)
+                  for (s, sent), moved in zip(matched, advanced) if moved]
+        return events, len(statuses) - len(matched)
