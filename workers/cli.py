@@ -92,14 +92,13 @@ def dev(
     http_port: Annotated[Optional[int], typer.Option(help="HTTP ingress port [default 8080, env OMNIROUTE_HTTP_PORT]")] = None,
 ) -> None:
     """Start the whole system on this machine: broker, Redis, topics, route worker, HTTP ingress."""
-    import asyncio
 
     from workers.runtime.dev_stack import run_dev
 
     logging_setup()
     settings = Settings()
     try:
-        asyncio.run(run_dev(settings, http_port=http_port or settings.http_port, play_demo=demo,
+        run_loop(run_dev(settings, http_port=http_port or settings.http_port, play_demo=demo,
                             echo=lambda line: typer.echo(line)))
     except (OmnirouteError, OSError) as exc:
         _fail(str(exc).splitlines()[0] if not isinstance(exc, OSError) else f"cannot start: {exc}", code=1)
@@ -123,13 +122,12 @@ def worker(
     Uses KAFKA_BOOTSTRAP_SERVERS and REDIS_URL when both are set, else joins the running dev stack. Ctrl-C (or
     SIGTERM) stops it after a final checkpoint and commit.
     """
-    import asyncio
 
     from workers.worker_command import run_worker
 
     logging_setup()
     try:
-        asyncio.run(run_worker(kind, Settings(), echo=lambda line: typer.echo(line)))
+        run_loop(run_worker(kind, Settings(), echo=lambda line: typer.echo(line)))
     except OmnirouteError as exc:
         _fail(str(exc).splitlines()[0], code=1)
     except OSError as exc:
@@ -178,6 +176,16 @@ def act(
     except ActError as exc:
         _fail(str(exc), code=1)
     typer.echo(f"accepted: {kind} on {item_id} ({answer['topic']}[{answer['partition']}]@{answer['offset']})")
+
+
+def run_loop(main) -> None:  # noqa: ANN001 - a coroutine
+    """Run a long-lived process on uvloop (libuv: ~2x less event-loop CPU for the HTTP edge than asyncio's)."""
+    import asyncio
+
+    import uvloop
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main)
 
 
 def logging_setup() -> None:

@@ -16,6 +16,8 @@ _WHAT = "Meta webhook body"
 
 def meta_statuses(raw: bytes) -> list[PlatformStatus]:
     """Deliveries by mid, and reads that name a mid (Messenger's read watermark names none and is skipped)."""
+    if b'"delivery"' not in raw and b'"read"' not in raw:  # most bodies hold messages only: skip a second parse
+        return []
     out = []
     for entry in object_list(load_object(raw, what=_WHAT), "entry", what=_WHAT):
         for event in object_list(entry, "messaging", what=_WHAT):

@@ -18,6 +18,8 @@ _WHAT = "WhatsApp webhook body"
 
 def whatsapp_statuses(raw: bytes) -> list[PlatformStatus]:
     """Every status in the body, in order; unknown statuses (e.g. `deleted`) and ones without an id are skipped."""
+    if b'"statuses"' not in raw:  # most bodies hold messages only: skip a second parse
+        return []
     out = []
     for entry in object_list(load_object(raw, what=_WHAT), "entry", what=_WHAT):
         for change in object_list(entry, "changes", what=_WHAT):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
+from enum import StrEnum
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -13,32 +15,57 @@ from channels.sinks.redis_queue_lua import escape
 from contracts.inbound import InboundMessage
 
 log = logging.getLogger("omniroute.edge")
-CLAIM_TTL = timedelta(minutes=2)  # a claim whose publish never finished lets a redelivery through after this
+CLAIM_TTL = timedelta(minutes=2)  # a claim whose request died with its process lets a redelivery in after this
 
-# KEYS: none (names from ARGV). ARGV: window ms, key... -> the count of each key within its window.
-_COUNT = """
+
+class Admission(StrEnum):
+    new = "new"  # claimed here: publish it, then confirm (or release on failure)
+    duplicate = "duplicate"  # published before (or dropped for good): acknowledge, publish nothing
+    in_flight = "in_flight"  # another request is publishing it right now
+    rate_limited = "rate_limited"  # the sender is over the edge limit: dropped for good
+
+
+# KEYS: none (names from ARGV, like the queue scripts). ARGV: claim ms, window ms, limit, keep ms, then
+# (seen key, flood key) per message. One round trip decides a whole body: redeliveries and copies in flight are
+# told apart from new messages, and only new messages count against their sender's flood window.
+_ADMIT = """
 local out = {}
-for i = 2, #ARGV do
-  local n = redis.call('INCR', ARGV[i])
-  if n == 1 then redis.call('PEXPIRE', ARGV[i], ARGV[1]) end
-  out[#out + 1] = n
+for i = 5, #ARGV, 2 do
+  local seen, flood = ARGV[i], ARGV[i + 1]
+  local state = redis.call('GET', seen)
+  if state == 'done' then
+    out[#out + 1] = 'duplicate'
+  elseif state then
+    out[#out + 1] = 'in_flight'
+  else
+    local n = redis.call('INCR', flood)
+    if n == 1 then redis.call('PEXPIRE', flood, ARGV[2]) end
+    if n > tonumber(ARGV[3]) then
+      redis.call('SET', seen, 'done', 'PX', ARGV[4])
+      out[#out + 1] = 'rate_limited'
+    else
+      redis.call('SET', seen, 'pending', 'PX', ARGV[1])
+      out[#out + 1] = 'new'
+    end
+  end
 end
 return out
 """
 
 
 class EdgeGuard:
-    """First sight of a provider message id claims it (SET NX); the claim becomes lasting once Kafka acknowledged.
+    """First sight of a provider message id claims it; the claim becomes lasting once Kafka acknowledged.
 
-    A claim is short-lived until `confirm`, and `release` drops it when publishing failed, so a platform's retry
-    of a message we could not publish is taken, while concurrent copies and later redeliveries are not.
-    When Redis is unreachable the guard lets everything through (the route worker's dedupe is the second line)
-    and says so: the edge keeps accepting while Kafka does.
+    A copy that arrives while the first is still being published waits for it (`settle`): it is acknowledged
+    once the first one is, and takes over if the first failed and released its claim. A claim left by a
+    process that died expires after CLAIM_TTL, so the platform's later retry is taken: nothing is lost.
+    When Redis is unreachable the guard admits everything (the route worker's dedupe is the second line) and
+    says so: the edge keeps accepting while Kafka does.
     """
 
-    def __init__(self, redis: Redis, *, prefix: str) -> None:
-        self.redis, self.prefix = redis, prefix
-        self._count = redis.register_script(_COUNT)
+    def __init__(self, redis: Redis, *, prefix: str, poll_s: float = 0.05) -> None:
+        self.redis, self.prefix, self.poll_s = redis, prefix, poll_s
+        self._admit = redis.register_script(_ADMIT)
         self.degraded = False
 
     def _seen_key(self, m: InboundMessage) -> str:
@@ -47,38 +74,42 @@ class EdgeGuard:
     def _flood_key(self, m: InboundMessage) -> str:
         return f"{self.prefix}:edge:flood:{escape(m.tenant)}:{escape(m.sender.identity_keys(m.channel)[0])}"
 
-    async def claim(self, messages: Sequence[InboundMessage]) -> list[bool]:
-        """True for each message seen here for the first time (now claimed), False for a copy."""
+    async def admit(self, messages: Sequence[InboundMessage], *, window: timedelta, limit: int,
+                    keep: timedelta) -> list[Admission]:
+        """One Admission per message, in one round trip."""
         if not messages:
             return []
+        args: list = [_ms(CLAIM_TTL), _ms(window), limit, _ms(keep)]
+        for m in messages:
+            args += [self._seen_key(m), self._flood_key(m)]
         try:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for m in messages:
-                    pipe.set(self._seen_key(m), b"pending", nx=True, px=int(CLAIM_TTL.total_seconds() * 1000))
-                claimed = [bool(ok) for ok in await pipe.execute()]
+            answers = await self._admit(args=args)
         except (RedisError, OSError) as exc:
             self._degrade(exc)
-            return [True] * len(messages)
+            return [Admission.new] * len(messages)
         self.degraded = False
-        return claimed  # the same id twice in one body: the second SET NX already fails
+        return [Admission(a.decode() if isinstance(a, bytes) else a) for a in answers]
+
+    async def settle(self, messages: Sequence[InboundMessage], timeout_s: float) -> list[bool | None]:
+        """Wait for copies in flight: True once published, False when released (ours to take), None at the timeout."""
+        keys = [self._seen_key(m) for m in messages]
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while True:
+            try:
+                states = await self.redis.mget(keys)
+            except (RedisError, OSError) as exc:
+                self._degrade(exc)
+                return [False] * len(messages)
+            settled = [True if s == b"done" else False if s is None else None for s in states]
+            if None not in settled or asyncio.get_running_loop().time() >= deadline:
+                return settled
+            await asyncio.sleep(self.poll_s)
 
     async def confirm(self, messages: Sequence[InboundMessage], keep: timedelta) -> None:
-        await self._each(messages, lambda pipe, key: pipe.set(key, b"done", px=int(keep.total_seconds() * 1000)))
+        await self._each(messages, lambda pipe, key: pipe.set(key, b"done", px=_ms(keep)))
 
     async def release(self, messages: Sequence[InboundMessage]) -> None:
         await self._each(messages, lambda pipe, key: pipe.delete(key))
-
-    async def counts(self, messages: Sequence[InboundMessage], window: timedelta) -> list[int]:
-        """How many messages each sender has sent within `window`, this one included (0 when Redis is away)."""
-        if not messages:
-            return []
-        try:
-            counts = await self._count(args=[int(window.total_seconds() * 1000),
-                                             *(self._flood_key(m) for m in messages)])
-        except (RedisError, OSError) as exc:
-            self._degrade(exc)
-            return [0] * len(messages)
-        return [int(n) for n in counts]
 
     async def _each(self, messages: Sequence[InboundMessage], command) -> None:
         if not messages:
@@ -95,3 +126,7 @@ class EdgeGuard:
         if not self.degraded:
             log.warning("edge: Redis unavailable (%s); accepting without edge dedupe and flood limits", exc)
         self.degraded = True
+
+
+def _ms(delta: timedelta) -> int:
+    return int(delta.total_seconds() * 1000)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from contracts.inbound import InboundMessage, MessageKind
 from routing.official import matched_official_endpoint, official_keys
 from routing.policy import TenantPolicy
+from workers.runtime.edge_guard import Admission
 
 EDGE_FLOOD_FACTOR = 3  # the edge stops a sender at 3x the policy's flood limit: the route worker still sees
 #                        (and answers with the policy's reply) the first messages over the limit
@@ -42,16 +43,16 @@ def sort_by_endpoint_and_kind(messages: Sequence[InboundMessage], policy: Tenant
     return out
 
 
-def split_new(candidates: Sequence[InboundMessage], first_sight: Sequence[bool], out: Sorted) -> list[InboundMessage]:
-    """Copies (redeliveries, concurrent duplicate POSTs) leave; the messages seen for the first time stay."""
-    new = [m for m, first in zip(candidates, first_sight) if first]
-    out.duplicates.extend(m for m, first in zip(candidates, first_sight) if not first)
-    return new
+def split_admitted(candidates: Sequence[InboundMessage], admissions: Sequence[Admission],
+                   out: Sorted) -> tuple[list[InboundMessage], list[InboundMessage]]:
+    """(new, in flight elsewhere): copies already published and senders over the limit leave here."""
+    new, in_flight = [], []
+    for m, admission in zip(candidates, admissions):
+        {Admission.new: new, Admission.in_flight: in_flight, Admission.duplicate: out.duplicates,
+         Admission.rate_limited: out.rate_limited}[admission].append(m)
+    return new, in_flight
 
 
-def split_flood(candidates: Sequence[InboundMessage], counts: Sequence[int], policy: TenantPolicy,
-                out: Sorted) -> list[InboundMessage]:
-    """Senders past the edge limit (a multiple of the policy's flood rule) are stopped here."""
-    limit = policy.flood.max_messages * EDGE_FLOOD_FACTOR
-    out.rate_limited.extend(m for m, n in zip(candidates, counts) if n > limit)
-    return [m for m, n in zip(candidates, counts) if n <= limit]
+def edge_limit(policy: TenantPolicy) -> int:
+    """Messages a sender may send within the policy's flood window before the edge stops them."""
+    return policy.flood.max_messages * EDGE_FLOOD_FACTOR

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from aiohttp import web
 from aiokafka import AIOKafkaProducer
@@ -14,6 +15,7 @@ from redis.exceptions import RedisError
 
 from contracts.adapters import ChannelAdapter
 from contracts.errors import PayloadError
+from contracts.inbound import InboundMessage
 from contracts.ports import Clock
 from contracts.topics import DELIVERY
 from routing.policy import TenantPolicy
@@ -26,9 +28,10 @@ from workers.runtime.edge_guard import EdgeGuard
 from workers.runtime.edge_metrics import EdgeMetrics
 from workers.runtime.publisher import BrokerUnavailable, publish_within
 from workers.runtime.webhook_gates import (
+    Sorted,
+    edge_limit,
     sort_by_endpoint_and_kind,
-    split_flood,
-    split_new,
+    split_admitted,
 )
 
 log = logging.getLogger("omniroute.webhooks")
@@ -115,6 +118,28 @@ async def _read_limited(request: web.Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
+async def _admit(guard: EdgeGuard, sorted_: Sorted, policy: TenantPolicy, keep: timedelta,
+                 wait_s: float) -> list[InboundMessage] | None:
+    """The messages this request publishes; None when a copy is still in flight elsewhere after `wait_s`."""
+    window, limit = policy.flood.window.as_timedelta(), edge_limit(policy)
+    admissions = await guard.admit(sorted_.publish, window=window, limit=limit, keep=keep)
+    new, in_flight = split_admitted(sorted_.publish, admissions, sorted_)
+    if not in_flight:
+        return new
+    settled = await guard.settle(in_flight, wait_s)
+    if None in settled:
+        await guard.release(new)
+        return None
+    sorted_.duplicates += [m for m, done in zip(in_flight, settled) if done]
+    released = [m for m, done in zip(in_flight, settled) if not done]  # the other request failed: ours to take
+    again, still = split_admitted(released, await guard.admit(released, window=window, limit=limit, keep=keep),
+                                  sorted_)
+    if still:
+        await guard.release([*new, *again])
+        return None
+    return [*new, *again]
+
+
 async def _publish_statuses(adapter: ChannelAdapter, raw: bytes, deps: EdgeDeps) -> dict[str, int]:
     """Status callbacks of our own sends become delivery events on support.delivery.v1."""
     statuses = adapter.statuses(raw)
@@ -166,21 +191,23 @@ def _receive_handler(adapter: ChannelAdapter, deps: EdgeDeps):
             log.warning("%s webhook for %s: %d event(s) for addresses the tenant does not own, not routed: %s",
                         adapter.name, tenant, len(sorted_.unofficial),
                         sorted({e.value for m in sorted_.unofficial for e in m.addressed_to}))
-        guard = deps.guard
-        candidates = sorted_.publish
+        guard, keep = deps.guard, spec.redelivery_window * 2
         if guard is not None:
-            candidates = split_new(candidates, await guard.claim(candidates), sorted_)
-            counts = await guard.counts(candidates, policy.flood.window.as_timedelta())
-            sorted_.publish = split_flood(candidates, counts, policy, sorted_)
+            admitted = await _admit(guard, sorted_, policy, keep, deps.ack_timeout_s)
+            if admitted is None:
+                deps.metrics.request(adapter.name, "copy_in_flight")
+                return json_response(503, {"error": "a copy of this message is still being published; retry later"},
+                                     headers={"Retry-After": str(RETRY_AFTER_S)})
+            sorted_.publish = admitted
         try:
             await publish_within(deps.producer, sorted_.publish, deps.customers, deps.ack_timeout_s)
         except BrokerUnavailable as exc:
             if guard is not None:
-                await guard.release(candidates)  # the platform's retry must be taken
+                await guard.release(sorted_.publish)  # the platform's retry must be taken
             deps.metrics.request(adapter.name, "broker_unavailable")
             return json_response(503, {"error": f"{exc}; retry later"}, headers={"Retry-After": str(RETRY_AFTER_S)})
         if guard is not None:
-            await guard.confirm(candidates, spec.redelivery_window * 2)
+            await guard.confirm(sorted_.publish, keep)
         counts = sorted_.counts()
         try:
             counts |= await _publish_statuses(adapter, raw, deps)
