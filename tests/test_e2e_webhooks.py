@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -12,7 +13,14 @@ from dataclasses import dataclass
 import aiohttp
 import pytest
 import pytest_asyncio
-from webhook_payloads import SECRETS, signed, whatsapp_body
+from webhook_payloads import (
+    SECRETS,
+    messenger_body,
+    signed,
+    tiktok_body,
+    tiktok_signed,
+    whatsapp_body,
+)
 
 from channels.sinks.redis_queue import RedisWorkQueue
 from contracts.topics import ALL_TOPICS
@@ -174,4 +182,31 @@ async def test_a_flooding_sender_is_stopped_at_the_edge_and_others_are_not(stack
     assert published == limit
     raw = whatsapp_body(f"wamid.calm-{uuid.uuid4().hex}", sender=other)
     status, answer = await stack.post("/webhooks/whatsapp/conek", raw, signed(raw))
+    assert status == 200 and answer["published"] == 1
+
+
+async def test_tiktok_signed_with_a_fresh_timestamp_is_taken_and_a_replay_is_not(stack: Stack) -> None:
+    raw = tiktok_body(f"tt-{uuid.uuid4().hex}", sender="tt-user-77")
+    for label, headers in {"stale": tiktok_signed(raw, at=time.time() - 301),
+                           "future": tiktok_signed(raw, at=time.time() + 301),
+                           "reordered and extra parts": {"TikTok-Signature": "s=00,t=1,v=2"},
+                           "missing s": {"TikTok-Signature": f"t={int(time.time())}"}}.items():
+        status, answer = await stack.post("/webhooks/tiktok/izonie", raw, headers)
+        assert status == 401 and answer["error"], label
+    status, answer = await stack.post("/webhooks/tiktok/izonie", raw, tiktok_signed(raw))
+    assert status == 200 and answer["published"] == 1
+    status, answer = await stack.post("/webhooks/tiktok/izonie", raw, tiktok_signed(raw))
+    assert status == 200 and answer["duplicates"] == 1
+    bad_content = raw.replace(b'"content":"{', b'"content":"{{', 1)
+    status, answer = await stack.post("/webhooks/tiktok/izonie", bad_content, tiktok_signed(bad_content))
+    assert status == 400 and "content" in answer["error"]
+
+
+async def test_messenger_for_another_page_is_never_routed_and_its_own_page_is(stack: Stack) -> None:
+    secret = SECRETS["IZONIE_META_APP_SECRET"]
+    stranger = messenger_body(f"m_{uuid.uuid4().hex}", page="999000111222333")
+    status, answer = await stack.post("/webhooks/meta/izonie", stranger, signed(stranger, secret))
+    assert status == 200 and answer["unofficial"] == 1 and answer["published"] == 0
+    own = messenger_body(f"m_{uuid.uuid4().hex}")
+    status, answer = await stack.post("/webhooks/meta/izonie", own, signed(own, secret))
     assert status == 200 and answer["published"] == 1

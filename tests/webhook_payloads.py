@@ -38,3 +38,30 @@ def whatsapp_statuses(*statuses: tuple[str, str], number: str = CONEK_NUMBER) ->
     body = {"object": "whatsapp_business_account",
             "entry": [{"id": "102290000000001", "changes": [{"field": "messages", "value": value}]}]}
     return json.dumps(body, separators=(",", ":")).encode()
+
+
+IZONIE_TIKTOK = "7000000000000000123"
+IZONIE_PAGE = "110200300400500"
+
+
+def tiktok_body(message_id: str, sender: str = "tt-user-1", text: str = "Hi, my order has not arrived",
+                business: str = IZONIE_TIKTOK) -> bytes:
+    content = {"type": "text", "message_id": message_id, "timestamp": int(time.time() * 1000),
+               "conversation_id": f"conv-{sender}", "text": {"body": text}, "from_user": {"id": sender},
+               "to_user": {"id": business}}
+    return json.dumps({"event": "im_receive_msg", "user_openid": business, "create_time": int(time.time()),
+                       "content": json.dumps(content)}, separators=(",", ":")).encode()
+
+
+def tiktok_signed(raw: bytes, secret: str = SECRETS["IZONIE_TIKTOK_APP_SECRET"], at: float | None = None) -> dict:
+    t = str(int(at if at is not None else time.time()))
+    digest = hmac.new(secret.encode(), t.encode() + b"." + raw, hashlib.sha256).hexdigest()
+    return {"TikTok-Signature": f"t={t},s={digest}", "Content-Type": "application/json"}
+
+
+def messenger_body(mid: str, sender: str = "psid-1", text: str = "Where is my parcel?", page: str = IZONIE_PAGE,
+                   recipient: str | None = None) -> bytes:
+    event = {"sender": {"id": sender}, "recipient": {"id": recipient or page}, "timestamp": int(time.time() * 1000),
+             "message": {"mid": mid, "text": text}}
+    return json.dumps({"object": "page", "entry": [{"id": page, "time": int(time.time() * 1000),
+                                                    "messaging": [event]}]}, separators=(",", ":")).encode()
