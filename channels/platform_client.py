@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from contracts.adapters import ReplySender
+from contracts.adapters import HttpReplySender, Sent
 from contracts.outbound import OutboundMessage, SendResult
 
 
@@ -26,14 +26,8 @@ class RetryPolicy:
         return random.uniform(0.5, 1.0) * min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1))
 
 
-@dataclass(frozen=True)
-class Sent:
-    result: SendResult
-    attempts: int
-
-
 class PlatformClient:
-    """Sends one OutboundMessage through its channel's sender; base URLs by API name ("graph", "tiktok").
+    """The transport of HTTP senders: base URLs by transport name ("graph", "tiktok").
 
     Tests give it base URLs of a local fake; production the platforms' own (settings
     OMNIROUTE_GRAPH_API_BASE and OMNIROUTE_TIKTOK_API_BASE).
@@ -45,8 +39,8 @@ class PlatformClient:
         self.session, self.base_urls, self.retry, self.sleep = session, base_urls, retry, sleep
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
 
-    async def send(self, sender: ReplySender, message: OutboundMessage, token: str) -> Sent:
-        request = sender.request(message, token, self.base_urls[sender.api].rstrip("/"))
+    async def send(self, sender: HttpReplySender, message: OutboundMessage, token: str) -> Sent:
+        request = sender.request(message, token, self.base_urls[sender.transport].rstrip("/"))
         result = SendResult(ok=False, retry=True, error_code="unreachable", error="no attempt made")
         for attempt in range(1, self.retry.attempts + 1):
             result = await self._once(sender, request)
@@ -55,7 +49,7 @@ class PlatformClient:
             await self.sleep(self.retry.delay(attempt, result.retry_after_s))
         return Sent(result, self.retry.attempts)
 
-    async def _once(self, sender: ReplySender, request) -> SendResult:
+    async def _once(self, sender: HttpReplySender, request) -> SendResult:
         try:
             async with self.session.request(request.method, request.url, json=request.json,
                                             headers=dict(request.headers), timeout=self.timeout) as answer:

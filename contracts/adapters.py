@@ -59,6 +59,14 @@ class WebhookSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class Sent:
+    """A transport's report: the final result and how many attempts it took."""
+
+    result: SendResult
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
 class PlatformRequest:
     """One HTTP call to a platform's send API, built without I/O so one client module can send every channel's."""
 
@@ -69,14 +77,25 @@ class PlatformRequest:
 
 
 class ReplySender(Protocol):
-    """How a channel sends a text: the request to make, and how to read the platform's answer."""
+    """How a channel sends a text. `transport` names the one client that carries it for every sender of that kind
+    ("graph" and "tiktok": the platform HTTP client; a mail or chat transport for those channels)."""
 
-    api: str  # which configured base URL it calls: "graph" (Meta) or "tiktok"
-    token_role: str  # the secret role that authorises sends
+    transport: str
+    token_role: str  # the secret role that authorises sends (an access token, a mailbox URL, ...)
+
+
+class HttpReplySender(ReplySender, Protocol):
+    """A sender over a platform's HTTP API: the request to make, and how to read the answer (no I/O here)."""
 
     def request(self, message: OutboundMessage, token: str, base_url: str) -> PlatformRequest: ...
 
     def read(self, status: int, body: object, headers: Mapping[str, str]) -> SendResult: ...
+
+
+class ReplyTransport(Protocol):
+    """Carries one OutboundMessage for a sender and reports what happened (after its own retries)."""
+
+    async def send(self, sender: ReplySender, message: OutboundMessage, token: str) -> Sent: ...
 
 
 class ChannelAdapter(Protocol):

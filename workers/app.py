@@ -94,7 +94,8 @@ class App:
         prefix = self.settings.redis_prefix
         platforms = PlatformClient(session, {"graph": self.settings.graph_api_base,
                                              "tiktok": self.settings.tiktok_api_base})
-        processor = OutboundProcessor(client, RedisWorkQueue(client, prefix=prefix), platforms, self.secrets,
+        transports = {"graph": platforms, "tiktok": platforms}  # email and chat add theirs when they exist
+        processor = OutboundProcessor(client, RedisWorkQueue(client, prefix=prefix), transports, self.secrets,
                                       self.clock, prefix=prefix)
         processors = create_faust_app(self.bootstrap, app_id=f"{prefix}-processors",
                                       fetch_max_wait_ms=self.settings.fetch_max_wait_ms)

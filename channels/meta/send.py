@@ -12,7 +12,7 @@ THROTTLES = frozenset({"613", "4", "17", "32"})  # Graph rate limits (applicatio
 
 
 class MetaSender:
-    api = "graph"
+    transport = "graph"
     token_role = "access_token"
 
     def request(self, message: OutboundMessage, token: str, base_url: str) -> PlatformRequest:

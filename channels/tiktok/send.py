@@ -12,7 +12,7 @@ THROTTLES = frozenset({"40064"})  # "sending messages too fast" (reference §3.1
 
 
 class TikTokSender:
-    api = "tiktok"
+    transport = "tiktok"
     token_role = "access_token"
 
     def request(self, message: OutboundMessage, token: str, base_url: str) -> PlatformRequest:

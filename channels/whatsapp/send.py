@@ -15,7 +15,7 @@ _PHONE = re.compile(r"^\d{6,15}$")
 
 
 class WhatsAppSender:
-    api = "graph"
+    transport = "graph"
     token_role = "access_token"
 
     def request(self, message: OutboundMessage, token: str, base_url: str) -> PlatformRequest:

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from redis.asyncio import Redis
 
 from channels import registry
-from channels.platform_client import PlatformClient
 from channels.reply_plan import Refusal, plan_reply
 from channels.sinks.redis_queue import RedisWorkQueue
+from contracts.adapters import ReplyTransport
 from contracts.outbound import (
     DeliveryEvent,
     DeliveryStatus,
@@ -38,9 +38,9 @@ KEEP = timedelta(days=30)
 
 
 class OutboundProcessor:
-    def __init__(self, redis: Redis, queue: RedisWorkQueue, client: PlatformClient, secrets: ChannelSecrets,
-                 clock: Clock, *, prefix: str) -> None:
-        self.redis, self.queue, self.client, self.secrets, self.clock = redis, queue, client, secrets, clock
+    def __init__(self, redis: Redis, queue: RedisWorkQueue, transports: Mapping[str, ReplyTransport],
+                 secrets: ChannelSecrets, clock: Clock, *, prefix: str) -> None:
+        self.redis, self.queue, self.transports, self.secrets, self.clock = redis, queue, transports, secrets, clock
         self.prefix = prefix
         self.index = DeliveryIndex(redis, prefix=prefix)
 
@@ -55,7 +55,7 @@ class OutboundProcessor:
             why = "unknown work item" if item is None else "the item has no customer message to reply to"
             return [self._event(action, None, DeliveryStatus.failed, now, code="no_target", error=why)]
         adapter = registry.adapter_for(target.channel)
-        if adapter.sender is None:
+        if adapter.sender is None or adapter.sender.transport not in self.transports:
             return [self._event(action, None, DeliveryStatus.failed, now, code="no_sender", channel=target.channel,
                                 error=f"replies on {target.channel.value} are not built yet; answer in the tenant's "
                                       "own tool for that channel")]
@@ -78,7 +78,7 @@ class OutboundProcessor:
         for part in parts:
             if not await self.redis.set(self._key(part.id), b"sending", nx=True, px=_ms(CLAIM)):
                 continue  # sent already (or being sent by a redelivery in flight)
-            sent = await self.client.send(sender, part, token)
+            sent = await self.transports[sender.transport].send(sender, part, token)
             status = DeliveryStatus.sent if sent.result.ok else DeliveryStatus.failed
             events.append(self._event(action, part, status, self.clock.now(), attempts=sent.attempts,
                                       provider_id=sent.result.provider_message_id, code=sent.result.error_code,
