@@ -17,6 +17,8 @@ CONFORMANCE = SHARED / "conformance"
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     if not SHARED.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"shared/ not found at {SHARED}: CI must have it beside the repository")
         pytest.skip(f"shared/ not found at {SHARED}; set OMNIROUTE_SHARED")
     return SHARED
 
