@@ -1,0 +1,36 @@
+"""Conek's refund, cancellations and returns policy, clause by clause, against the shipped deploy/policies/conek.yaml."""
+
+from __future__ import annotations
+
+import pytest
+
+from contracts.decision import FollowUpKind
+from routing_helpers import Stream, msg
+
+ACME = "Business name Acme (Pty) Ltd, account email ops@acme.co.za."
+
+
+def flags(decision) -> set[str]:
+    return {f.value for f in decision.flags}
+
+
+def requested(decision) -> list[str]:
+    return next((f.fields for f in decision.follow_ups if f.kind == FollowUpKind.request_info), [])
+
+
+@pytest.mark.parametrize(("text", "at", "missing", "outside"), [
+    ("Refund please. We paid R2,000 on 20 November for the annual plan but it never sent a single message. " + ACME,
+     "2026-11-24T10:00:00", [], False),
+    ("Refund please. We paid R2,000 on 20 December for the annual plan but it never sent a single message. " + ACME,
+     "2026-11-24T10:00:00", [], True),  # no year: the most recent 20 December, 2025, is outside the 30 days
+    ("Refund please. We paid R2,000 on 2026-11-20 for the annual plan but it never sent a single message. " + ACME,
+     "2026-11-24T10:00:00", [], False),
+    ("Refund please. We paid R2,000 for the annual plan but it never sent a single message to anyone. " + ACME,
+     "2026-11-24T10:00:00", ["transaction_date"], False),
+])
+def test_conek_8_1_refund_request_gives_transaction_date_and_amount(text, at, missing, outside) -> None:
+    """§8.1: "Contact us within 30 days of the charge ... Provide the following information: Your account email and
+    business name; Transaction date and amount; Detailed explanation of why you're requesting a refund"."""
+    d = Stream("conek")(msg("conek", "email", text, sender="ops@acme.co.za", at=at))
+    assert requested(d) == missing
+    assert ("outside_window" in flags(d)) is outside
