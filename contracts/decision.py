@@ -99,6 +99,10 @@ class SlaTargets(BaseModel):
     resolution_warn_at: AwareDatetime | None = None
     rule: str  # the policy SLA rule that matched
     escalate_to: str | None = None  # queue to escalate to on breach
+    # Set only when the resolution target comes from another rule or counts on another calendar than the first
+    # response (Izonie: a seller dispute's 3-5 business days next to the channel's first-response promise).
+    resolution_rule: str | None = Field(default=None, exclude_if=lambda v: v is None)
+    resolution_calendar: str | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class _DecisionBase(BaseModel):

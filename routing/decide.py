@@ -25,7 +25,7 @@ from routing.dedupe import find_merge_target, identity_keys, redelivery_key
 from routing.official import matched_official_endpoint
 from routing.policy import TenantPolicy
 from routing.queueing import bump
-from routing.sla import compute_sla, is_outside_hours, public_holiday
+from routing.sla import compute_targets, is_outside_hours, public_holiday
 from routing.state import MemoryState
 
 _DROP_KINDS = {
@@ -184,8 +184,7 @@ def _abusive(ctx: _Ctx, analysis: Analysis) -> Decision:
 
 def _route(ctx: _Ctx, analysis: Analysis) -> Decision:
     policy, message = ctx.cp.policy, ctx.message
-    rule = ctx.cp.sla_rule(message.channel, analysis.category, analysis.flags)
-    calendar = ctx.cp.calendar_for(message.channel, rule.calendar)
+    first, resolution = ctx.cp.sla_clocks(message.channel, analysis.category, analysis.flags)
     hours_calendar = ctx.cp.calendar_for(message.channel)
     if is_outside_hours(hours_calendar, message.received_at):
         analysis.flags.append(F.outside_hours)
@@ -194,9 +193,12 @@ def _route(ctx: _Ctx, analysis: Analysis) -> Decision:
             analysis.flags.append(F.holiday)
         analysis.trace.append(TraceStep(rule="business_hours", outcome="closed",
                                         detail=f"{hours_calendar.name} calendar closed" + (f" ({holiday})" if holiday else "")))
-    sla = compute_sla(rule, calendar, message.received_at, default_warn_at=policy.sla.warn_at)
-    analysis.trace.append(TraceStep(rule=f"sla.{rule.name}", outcome="deadline",
+    sla = compute_targets(first, resolution, message.received_at, default_warn_at=policy.sla.warn_at)
+    analysis.trace.append(TraceStep(rule=f"sla.{sla.rule}", outcome="deadline",
                                     detail=f"first response due {sla.first_response_due.isoformat() if sla.first_response_due else '-'}"))
+    if sla.resolution_rule:
+        analysis.trace.append(TraceStep(rule=f"sla.{sla.resolution_rule}", outcome="deadline",
+                                        detail=f"resolution due {sla.resolution_due.isoformat()}"))
     queue, queue_rule, priority, why = ctx.cp.routing(analysis.category, message.channel, analysis.flags)
     analysis.trace.append(TraceStep(rule="queue", outcome=queue, detail=queue_rule))
     analysis.trace.append(TraceStep(rule="priority", outcome=priority.value, detail=why))

@@ -13,7 +13,14 @@ from contracts.channels import ChannelKind
 from contracts.decision import DecisionFlag, SlaTargets
 from routing.calendar import BusinessCalendar
 from routing.policy.models import CalendarSpec, HolidaySpec, SlaRule
-from routing.sla import compute_sla, is_outside_hours, is_public_holiday, public_holiday, select_sla_rule
+from routing.sla import (
+    compute_sla,
+    is_outside_hours,
+    is_public_holiday,
+    public_holiday,
+    select_sla_rule,
+    select_sla_rules,
+)
 
 LAGOS, JOBURG, LONDON = ZoneInfo("Africa/Lagos"), ZoneInfo("Africa/Johannesburg"), ZoneInfo("Europe/London")
 WEEKDAYS5 = ("mon", "tue", "wed", "thu", "fri")
@@ -231,3 +238,31 @@ def test_property_deadlines_are_ordered(cal, received, first, resolution, start)
 def _calendar_length(within: str) -> timedelta:
     amount, unit = float(within[:-1]), within[-1]
     return timedelta(minutes=amount) if unit == "m" else timedelta(hours=amount)
+
+
+def test_select_sla_rules_takes_each_target_from_the_first_matching_rule_that_sets_it() -> None:
+    rules = [
+        rule(name="dispute", match={"flags": ["seller_dispute"]}, resolution={"within": "5bd", "clock": "business"}),
+        rule(name="chat", match={"channels": ["chat"]}, first_response={"within": "5m", "clock": "business"}),
+        rule(name="any", first_response={"within": "24h", "clock": "calendar"}),
+    ]
+    first, resolution = select_sla_rules(rules, channel=ChannelKind.chat, category=None, flags=["seller_dispute"])
+    assert (first.name, resolution.name) == ("chat", "dispute")
+    first, resolution = select_sla_rules(rules, channel=ChannelKind.email, category=None, flags=[])
+    assert (first.name, resolution) == ("any", None)
+
+
+def test_a_target_counts_on_its_own_calendar() -> None:
+    working_days = calendar(WEEKDAYS5, "00:00-24:00", "Africa/Lagos", "NG", "working_days")
+    hours = rule(name="general", first_response={"within": "48h", "clock": "business", "calendar": "working_days"})
+    # Friday 09:30: 14.5 h on Friday, 24 h on Monday, 9.5 h on Tuesday; the weekend does not count
+    targets = compute_sla(hours, ALKONECT, lagos(2026, 11, 27, 9, 30), default_warn_at=0.5,
+                          calendars={"working_days": working_days})
+    assert targets.first_response_due == lagos(2026, 12, 1, 9, 30)
+    assert targets.first_response_warn_at == lagos(2026, 11, 30, 9, 30)
+    assert (targets.calendar, targets.clock) == ("working_days", "business")
+    # received on Saturday: the clock starts at Alkonect's next opening, Monday 09:00
+    saturday = compute_sla(hours, ALKONECT, lagos(2026, 11, 28, 11, 0), default_warn_at=0.5,
+                           calendars={"working_days": working_days})
+    assert saturday.started_at == lagos(2026, 11, 30, 9, 0)
+    assert saturday.first_response_due == lagos(2026, 12, 2, 9, 0)

@@ -109,6 +109,7 @@ class SlaTarget(_Strict):
     within: Duration
     clock: Literal["business", "calendar"]
     warn_at: float | None = Field(default=None, gt=0, lt=1)  # share of the target; default from SlaPolicy
+    calendar: str | None = None  # the calendar whose open time this clock counts; default: the rule's
 
     @model_validator(mode="after")
     def _business_days_need_business_clock(self) -> SlaTarget:
@@ -280,6 +281,10 @@ class TenantPolicy(_Strict):
         for i, rule in enumerate(self.sla.rules):
             if rule.calendar is not None:
                 _known(rule.calendar, self.calendars, f"sla.rules.{i}.calendar", "calendars")
+            for kind in ("first_response", "resolution"):
+                target = getattr(rule, kind)
+                if target is not None and target.calendar is not None:
+                    _known(target.calendar, self.calendars, f"sla.rules.{i}.{kind}.calendar", "calendars")
             if rule.match.categories:
                 _only_canonical(rule.match.categories, f"sla.rules.{i}.match.categories")
             if rule.first_response is None and rule.resolution is None:
