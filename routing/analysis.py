@@ -17,7 +17,9 @@ from routing.required_info import applies, missing_fields, outside_window
 from routing.similarity import fingerprint
 from routing.textnorm import read
 
-_SELLER_MENTION = re.compile(r"\b(seller|vendor|merchant|store owner|shop owner)s?\b", re.IGNORECASE)
+# "best seller" / "top seller" praise a product; they name no seller the customer has an issue with
+_SELLER_MENTION = re.compile(r"(?<!\bbest[ -])(?<!\btop[ -])\b(seller|vendor|merchant|store owner|shop owner)s?\b",
+                             re.IGNORECASE)
 _SELLER_WORDS = ("seller", "vendor", "merchant", "store owner", "shop owner")
 _BUYER_SIDE = {"order_status", "shipping_delivery", "returns_refunds", "payment_billing"}
 

@@ -190,16 +190,6 @@ def test_out_of_scope_courier_delay_is_routed_flagged_with_the_complex_case_sla(
     assert d.queue == "investigations" and d.sla.rule == "complex_case"
 
 
-def test_izonie_buyer_dispute_with_a_seller_gets_the_3_to_5_business_day_resolution() -> None:
-    d = Stream("izonie")(msg("izonie", "email", "The seller sent me a fake charger for order IZ-40001 and refuses to "
-                             "refund me", at="2026-11-24T10:00:00"))
-    assert "seller_dispute" in flags(d)
-    assert d.sla.rule == "seller_dispute" and d.sla.resolution_due is not None
-    assert (d.sla.clock, d.sla.resolution_clock) == ("calendar", "business")
-    # 5 business days of Mon-Fri 08:00-20:00 from Tuesday 10:00 end the next Tuesday 10:00
-    assert d.sla.resolution_due == local("izonie", "2026-12-01T10:00:00")
-
-
 def test_csat_requested_after_resolution_for_izonie_only() -> None:
     iz = Stream("izonie")(msg("izonie", "email", "How do I change my delivery address?"))
     al = Stream("alkonect")(msg("alkonect", "email", "How do I change my delivery address?"))

@@ -1,0 +1,40 @@
+"""Izonie's support policy, clause by clause, against the shipped deploy/policies/izonie.yaml."""
+
+from __future__ import annotations
+
+import pytest
+
+from routing_helpers import Stream, local, msg
+
+FAKE = "The seller sent me a fake charger for order IZ-40001 and refuses to refund me"
+
+
+def flags(decision) -> set[str]:
+    return {f.value for f in decision.flags}
+
+
+@pytest.mark.parametrize(("channel", "text", "at", "first_rule", "first_due", "resolution_due"), [
+    # a chat on Tuesday morning: answered within 5 minutes, resolved within 5 business days
+    ("chat", FAKE, "2026-11-24T10:00:00", "live_chat", "2026-11-24T10:05:00", "2026-12-01T10:00:00"),
+    # an email on Friday night: answered within 24 hours; the 5 business days count from Monday 08:00
+    ("email", FAKE, "2026-11-27T22:00:00", "email_and_social", "2026-11-28T22:00:00", "2026-12-04T20:00:00"),
+    ("messenger", FAKE, "2026-11-24T10:00:00", "email_and_social", "2026-11-25T10:00:00", "2026-12-01T10:00:00"),
+    # a buyer praising a "best seller" has no dispute with a seller
+    ("email", "Where is my order IZ-40002? It is a best seller phone and it has not arrived.", "2026-11-24T10:00:00",
+     "email_and_social", "2026-11-25T10:00:00", None),
+])
+def test_izonie_3_dispute_resolution_keeps_the_channel_first_response(channel, text, at, first_rule, first_due,
+                                                                      resolution_due) -> None:
+    """§3: "Live Chat: Initial response within 2–5 minutes during business hours. Email: Response within 24
+    hours. Dispute Resolution: For issues involving third-party sellers, we aim for a resolution within 3–5
+    business days"."""
+    d = Stream("izonie")(msg("izonie", channel, text, at=at))
+    assert ("seller_dispute" in flags(d)) is (resolution_due is not None)
+    assert d.sla.rule == first_rule
+    assert d.sla.first_response_due == local("izonie", first_due)
+    if resolution_due is None:
+        assert d.sla.resolution_due is None
+    else:
+        assert (d.sla.resolution_rule, d.sla.resolution_calendar) == ("seller_dispute", "business_days")
+        assert d.sla.resolution_due == local("izonie", resolution_due)
+        assert d.sla.escalate_to == "supervisors"
