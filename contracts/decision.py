@@ -53,6 +53,7 @@ class DecisionFlag(StrEnum):
     missing_info = "missing_info"
     outside_window = "outside_window"  # e.g. refund asked later than the policy's window
     chargeback = "chargeback"
+    refund_request = "refund_request"  # the customer asks for money back
     seller = "seller"
     seller_dispute = "seller_dispute"  # a buyer's dispute involving a third-party seller
     empty = "empty"

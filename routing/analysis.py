@@ -11,7 +11,7 @@ from contracts.inbound import InboundMessage
 from routing.abuse import abuse_cues
 from routing.categorize import categorize_brief
 from routing.compiled import CompiledPolicy
-from routing.escalation import detect_chargeback, detect_escalation_request
+from routing.escalation import affirmed, detect_chargeback, detect_escalation_request
 from routing.references import extract_references
 from routing.required_info import applies, missing_fields, outside_window
 from routing.similarity import fingerprint
@@ -77,6 +77,9 @@ def analyse(message: InboundMessage, cp: CompiledPolicy) -> Analysis:
         result.follow_ups.extend(FollowUp(kind=k) for k in policy.chargeback.follow_ups)
         result.trace.append(TraceStep(rule="chargeback", outcome="detected",
                                       detail=f"follow-ups: {', '.join(k.value for k in policy.chargeback.follow_ups)}"))
+    if cp.refund_requests and any(affirmed(rx, full) for rx in cp.refund_requests):
+        result.flags.append(F.refund_request)
+        result.trace.append(TraceStep(rule="refunds.request", outcome="refund requested"))
     _seller_flags(result, full)
     _out_of_scope(result, full, cp)
     _required_info(result, message, full, cp)
@@ -119,7 +122,7 @@ def _out_of_scope(result: Analysis, text: str, cp: CompiledPolicy) -> None:
 
 def _required_info(result: Analysis, message: InboundMessage, text: str, cp: CompiledPolicy) -> None:
     for rule, triggers in zip(cp.policy.required_info, cp.required_info_triggers):
-        if not applies(rule, result.category, text, triggers):
+        if not applies(rule, result.category, text, triggers, result.flags):
             continue
         missing = missing_fields(rule, message, text, result.references)
         if missing:

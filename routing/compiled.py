@@ -31,6 +31,7 @@ class CompiledPolicy:
     out_of_scope: tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]
     required_info_triggers: tuple[tuple[re.Pattern[str], ...], ...]
     category_pool: tuple[str, ...]  # the served canonical categories, in canonical order
+    refund_requests: tuple[re.Pattern[str], ...]
     # memos of pure functions of the policy, keyed by what they read
     _sla_clocks: dict[tuple, tuple[SlaClock | None, SlaClock | None]] = field(default_factory=dict)
     _routing: dict[tuple, Routing] = field(default_factory=dict)
@@ -94,6 +95,7 @@ def compile_policy(policy: TenantPolicy) -> CompiledPolicy:
             tuple(re.compile(p, flags) for p in (r.when_patterns or ())) for r in policy.required_info
         ),
         category_pool=allowed_pool(policy.served_categories),
+        refund_requests=tuple(re.compile(p, flags) for p in (policy.refunds.request_patterns if policy.refunds else ())),
     )
     _CACHE[id(policy)] = compiled
     return compiled

@@ -60,12 +60,25 @@ _CHARGEBACK_WORDS = ("charge", "bank", "card")
 _FOLDS_TO_ASCII = ("\u0130", "\u0131", "\u017f")  # İ ı ſ: IGNORECASE matches them to i/s, lower() does not
 
 
+def _normal(text: str) -> str:
+    return " ".join(text.replace("\u2019", "'").split())
+
+
+def _affirmed_matches(rx: re.Pattern[str], guard: re.Pattern[str], norm: str) -> list[re.Match[str]]:
+    return [m for m in rx.finditer(norm) if not guard.search(norm, max(0, m.start() - 60), m.start())]
+
+
 def _affirmed(rx: re.Pattern[str], guard: re.Pattern[str], text: str, keywords: tuple[str, ...]) -> bool:
-    norm = " ".join(text.replace("\u2019", "'").split())
+    norm = _normal(text)
     low = norm.lower()
     if not any(map(low.__contains__, keywords)) and (norm.isascii() or not any(c in norm for c in _FOLDS_TO_ASCII)):
         return False
-    return any(not guard.search(norm, max(0, m.start() - 60), m.start()) for m in rx.finditer(norm))
+    return bool(_affirmed_matches(rx, guard, norm))
+
+
+def affirmed(rx: re.Pattern[str], text: str) -> bool:
+    """True when `rx` matches somewhere not negated in the four words before it ("no refund needed")."""
+    return bool(_affirmed_matches(rx, _NEGATED, _normal(text)))
 
 
 def detect_escalation_request(text: str) -> bool:
@@ -76,3 +89,4 @@ def detect_escalation_request(text: str) -> bool:
 def detect_chargeback(text: str) -> bool:
     """True when the customer has filed, or says they will file, a chargeback or bank dispute."""
     return _affirmed(_CHARGEBACK, _NEGATED_OR_ASKED, text, _CHARGEBACK_WORDS)
+

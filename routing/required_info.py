@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import date, datetime, timedelta
 
 from contracts.inbound import InboundMessage
@@ -30,9 +31,13 @@ _BUSINESS = re.compile(
 _EXPLANATION_WORDS = 12
 
 
-def applies(rule: RequiredInfoRule, category: str | None, text: str, patterns: tuple[re.Pattern[str], ...]) -> bool:
-    """A rule applies when the category matches (if given) and one trigger pattern matches (if given)."""
+def applies(rule: RequiredInfoRule, category: str | None, text: str, patterns: tuple[re.Pattern[str], ...],
+            flags: Collection[str] = ()) -> bool:
+    """A rule applies when the category matches (if given), every flag it lists is present (if given) and one
+    trigger pattern matches (if given)."""
     if rule.categories is not None and category not in rule.categories:
+        return False
+    if rule.when_flags is not None and not all(flag in flags for flag in rule.when_flags):
         return False
     return not patterns or any(p.search(text) for p in patterns)
 

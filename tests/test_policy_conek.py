@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from contracts.decision import FollowUpKind
-from routing_helpers import Stream, msg
+from routing_helpers import Stream, local, msg
 
 ACME = "Business name Acme (Pty) Ltd, account email ops@acme.co.za."
 
@@ -34,3 +34,21 @@ def test_conek_8_1_refund_request_gives_transaction_date_and_amount(text, at, mi
     d = Stream("conek")(msg("conek", "email", text, sender="ops@acme.co.za", at=at))
     assert requested(d) == missing
     assert ("outside_window" in flags(d)) is outside
+
+
+@pytest.mark.parametrize(("text", "rule", "review_due"), [
+    ("We were charged twice for our monthly plan: R499 on 2026-11-20 and again R499 on 2026-11-20. Please refund the "
+     "duplicate charge. " + ACME, "refund_review", "2026-12-08T10:00:00"),
+    ("Please cancel my subscription at the end of this month, we no longer need the service.", "standard_reply", None),
+    ("We want to downgrade our plan from Pro to Starter please.", "standard_reply", None),
+    ("Please cancel our plan. No refund needed, we just stop using it.", "standard_reply", None),
+    ("Please I need a receipt for my purchase on 14 Feb for my office reimbursement.", "standard_reply", None),
+])
+def test_conek_8_2_refund_review_is_attached_to_refund_requests(text, rule, review_due) -> None:
+    """§8.2: "When you submit a refund request: We will review your request within 10 business days". §3.2/§6.1:
+    cancellations and downgrades take effect at the end of the billing cycle; §3.3/§6.1: no refund is provided."""
+    d = Stream("conek")(msg("conek", "email", text, sender="ops@acme.co.za", at="2026-11-24T10:00:00"))
+    assert d.sla.rule == rule
+    assert ("refund_request" in flags(d)) is (review_due is not None)
+    assert d.sla.resolution_due == (local("conek", review_due) if review_due else None)
+

@@ -161,6 +161,15 @@ class PriorityRules(_Strict):
     missing_info: Priority | None = None
 
 
+def _check_patterns(value: list[str]) -> list[str]:
+    for pattern in value:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"pattern {pattern!r} is not a valid regular expression: {exc}") from None
+    return value
+
+
 class OutOfScopeRule(_Strict):
     name: str
     patterns: list[str]  # regular expressions, case-insensitive
@@ -168,21 +177,14 @@ class OutOfScopeRule(_Strict):
     reply: str | None = None
     note: str | None = None
 
-    @field_validator("patterns")
-    @classmethod
-    def _compile(cls, value: list[str]) -> list[str]:
-        for pattern in value:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"pattern {pattern!r} is not a valid regular expression: {exc}") from None
-        return value
+    _patterns = field_validator("patterns")(_check_patterns)
 
 
 class RequiredInfoRule(_Strict):
     name: str
     categories: list[str] | None = None
     when_patterns: list[str] | None = None  # or: applies when one of these regexes matches
+    when_flags: list[str] | None = None  # and: applies only when every listed decision flag is present
     fields: list[InfoField]
     request: str  # what we ask the customer
     date_window: Duration | None = None  # a transaction date older than this is flagged outside_window
@@ -215,6 +217,14 @@ class ChargebackRule(_Strict):
     follow_ups: list[FollowUpKind] = Field(default_factory=lambda: [FollowUpKind.suspend_account])
 
 
+class RefundRules(_Strict):
+    """What counts as a request for money back (the `refund_request` flag SLA rules and required info can match)."""
+
+    request_patterns: list[str] = Field(min_length=1)  # regexes, case-insensitive; negated mentions do not count
+
+    _patterns = field_validator("request_patterns")(_check_patterns)
+
+
 class TenantPolicy(_Strict):
     """Every rule of a tenant's support text that a router can act on."""
 
@@ -238,6 +248,7 @@ class TenantPolicy(_Strict):
     flood: FloodRule
     dedupe: DedupeRule = Field(default_factory=DedupeRule)
     chargeback: ChargebackRule | None = None
+    refunds: RefundRules | None = None
     csat_after_resolution: bool = False
 
     @field_validator("tenant")
