@@ -53,6 +53,8 @@ class DecisionFlag(StrEnum):
     missing_info = "missing_info"
     outside_window = "outside_window"  # e.g. refund asked later than the policy's window
     chargeback = "chargeback"
+    chargeback_threatened = "chargeback_threatened"  # announced, not initiated: the policy asks to talk first
+    prior_contact = "prior_contact"  # the customer wrote to support before (e.g. before a chargeback)
     refund_request = "refund_request"  # the customer asks for money back
     seller = "seller"
     seller_dispute = "seller_dispute"  # a buyer's dispute involving a third-party seller

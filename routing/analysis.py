@@ -11,7 +11,7 @@ from contracts.inbound import InboundMessage
 from routing.abuse import abuse_cues
 from routing.categorize import categorize_brief
 from routing.compiled import CompiledPolicy
-from routing.escalation import affirmed, detect_chargeback, detect_escalation_request
+from routing.escalation import affirmed, chargeback_stance, detect_escalation_request
 from routing.references import extract_references
 from routing.required_info import applies, missing_fields, outside_window
 from routing.similarity import fingerprint
@@ -36,6 +36,7 @@ class Analysis:
     follow_ups: list[FollowUp] = field(default_factory=list)
     trace: list[TraceStep] = field(default_factory=list)
     out_of_scope_rejected: str | None = None  # the out-of-scope rule that rejects, if any
+    chargeback: str | None = None  # "filed" or "threatened" (routing.escalation.chargeback_stance)
     _tokens: frozenset[str] | None = None
 
     @property
@@ -72,11 +73,12 @@ def analyse(message: InboundMessage, cp: CompiledPolicy) -> Analysis:
     if detect_escalation_request(text):
         result.flags.append(F.escalation_requested)
         result.trace.append(TraceStep(rule="escalation", outcome="requested", detail="customer asked for escalation"))
-    if policy.chargeback and detect_chargeback(text):
-        result.flags.append(F.chargeback)
-        result.follow_ups.extend(FollowUp(kind=k) for k in policy.chargeback.follow_ups)
-        result.trace.append(TraceStep(rule="chargeback", outcome="detected",
-                                      detail=f"follow-ups: {', '.join(k.value for k in policy.chargeback.follow_ups)}"))
+    if policy.chargeback:
+        result.chargeback = chargeback_stance(text)
+        if result.chargeback:
+            result.flags.append(F.chargeback)
+        if result.chargeback == "threatened":
+            result.flags.append(F.chargeback_threatened)
     if cp.refund_requests and any(affirmed(rx, full) for rx in cp.refund_requests):
         result.flags.append(F.refund_request)
         result.trace.append(TraceStep(rule="refunds.request", outcome="refund requested"))

@@ -150,6 +150,8 @@ def _route_or_merge(ctx: _Ctx, analysis: Analysis) -> Decision:
     if analysis.out_of_scope_rejected:
         return RejectDecision(**ctx.base(analysis), reason=f"out of scope: {analysis.out_of_scope_rejected}",
                               follow_ups=analysis.follow_ups)
+    if analysis.chargeback:
+        _chargeback(ctx, analysis)
     target = find_merge_target(ctx.state, message, ctx.customer, analysis, policy.dedupe)
     if target is not None:
         item, flags, why = target
@@ -165,6 +167,25 @@ def _route_or_merge(ctx: _Ctx, analysis: Analysis) -> Decision:
                              follow_ups=[f for f in analysis.follow_ups if f.kind != FollowUpKind.request_info])
     ctx.trace.append(TraceStep(rule="dedupe.repeat", outcome="new request"))
     return _route(ctx, analysis)
+
+
+def _chargeback(ctx: _Ctx, analysis: Analysis) -> None:
+    """A threat gets the policy's "contact us first" reply; a chargeback filed after the customer wrote to support
+    gets the after-contact follow-ups; one filed without any contact, the policy's consequences."""
+    rule = ctx.cp.policy.chargeback
+    if analysis.chargeback == "threatened":
+        kinds, outcome, detail = [], "threatened", "announced, not initiated: asked to contact support first"
+        if rule.threat_reply:
+            analysis.follow_ups.append(FollowUp(kind=FollowUpKind.auto_reply, text=rule.threat_reply))
+    elif (last := ctx.state.contacted_before(ctx.customer, ctx.message.received_at)) is not None:
+        analysis.flags.append(F.prior_contact)
+        kinds, outcome = rule.after_contact_follow_ups, "filed after contacting support"
+        detail = f"the customer last wrote to support at {last.isoformat()}"
+    else:
+        kinds, outcome, detail = rule.follow_ups, "filed without contacting support", "no earlier contact in state"
+    analysis.follow_ups.extend(FollowUp(kind=k) for k in kinds)
+    follow = ", ".join(k.value for k in kinds) or "none"
+    analysis.trace.append(TraceStep(rule="chargeback", outcome=outcome, detail=f"{detail}; follow-ups: {follow}"))
 
 
 def _abusive(ctx: _Ctx, analysis: Analysis) -> Decision:

@@ -52,3 +52,32 @@ def test_conek_8_2_refund_review_is_attached_to_refund_requests(text, rule, revi
     assert ("refund_request" in flags(d)) is (review_due is not None)
     assert d.sla.resolution_due == (local("conek", review_due) if review_due else None)
 
+
+FILED = "We have filed a chargeback with our bank for the double charge."
+
+
+@pytest.mark.parametrize(("earlier", "text", "outcome", "suspend", "extra_flag"), [
+    ([], FILED, "filed without contacting support", True, None),
+    (["Hello, we were charged twice for our subscription in November, please fix it",
+      "Still no answer about the double charge, please"], FILED, "filed after contacting support", False,
+     "prior_contact"),
+    ([], "If you don't refund the double charge I will dispute the charge with my bank.", "threatened", False,
+     "chargeback_threatened"),
+])
+def test_conek_9_chargebacks(earlier, text, outcome, suspend, extra_flag) -> None:
+    """§9.1 Contact Us First: "Before initiating a chargeback or payment dispute with your bank: Please contact us
+    directly to resolve the issue". §9.2: "If you initiate a chargeback without contacting us: Your account will be
+    immediately suspended"."""
+    s = Stream("conek")
+    for i, line in enumerate(earlier):
+        s(msg("conek", "whatsapp", line, sender="27820000001", at=f"2026-11-2{i}T10:00:00"))
+    d = s(msg("conek", "whatsapp", text, sender="27820000001", at="2026-11-24T10:00:00"))
+    kinds = {f.kind for f in d.follow_ups}
+    assert "chargeback" in flags(d) and d.priority.value == "urgent"
+    assert (FollowUpKind.suspend_account in kinds) is suspend
+    assert extra_flag is None or extra_flag in flags(d)
+    assert next(t for t in d.trace if t.rule == "chargeback").outcome == outcome
+    if extra_flag == "chargeback_threatened":
+        assert d.queue == "billing_disputes"
+        reply = next(f.text for f in d.follow_ups if f.kind == FollowUpKind.auto_reply)
+        assert "Before initiating a chargeback" in reply

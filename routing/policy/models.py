@@ -212,9 +212,13 @@ class DedupeRule(_Strict):
 
 
 class ChargebackRule(_Strict):
+    """Chargebacks and bank disputes: filed without contacting support first, filed after it, or threatened."""
+
     queue: str
     priority: Priority = Priority.urgent
     follow_ups: list[FollowUpKind] = Field(default_factory=lambda: [FollowUpKind.suspend_account])
+    after_contact_follow_ups: list[FollowUpKind] = Field(default_factory=list)  # filed after writing to support
+    threat_reply: str | None = None  # to a customer who announces one: contact us first
 
 
 class RefundRules(_Strict):
