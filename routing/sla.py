@@ -151,11 +151,11 @@ def _deadline(
     length = within.as_timedelta()
     # on epoch microseconds: adding to a zoned datetime is wall-clock arithmetic, an hour off across a DST change
     warn = calendar.at_micros(start_us + (length * share) // _TICK)
-    due = _open_or_next(calendar.at_micros(start_us + length // _TICK), calendar)
+    due = open_or_next(calendar.at_micros(start_us + length // _TICK), calendar)
     return due, min(warn, due)
 
 
-def _open_or_next(due: datetime, calendar: BusinessCalendar) -> datetime:
+def open_or_next(due: datetime, calendar: BusinessCalendar) -> datetime:
     """A calendar-clock deadline never falls in a closed period: closed-time work is due at the next opening."""
     if calendar.is_open(due) or calendar.is_open(due - _TICK):
         return due
