@@ -21,7 +21,7 @@ from contracts.decision import (
 from contracts.inbound import InboundMessage, MessageKind
 from routing.analysis import Analysis, analyse
 from routing.compiled import CompiledPolicy, compile_policy
-from routing.dedupe import find_merge_target, identity_keys, redelivery_key
+from routing.dedupe import find_merge_target, identity_keys, live_session_item, redelivery_key
 from routing.official import matched_official_endpoint
 from routing.policy import TenantPolicy
 from routing.queueing import bump
@@ -126,16 +126,31 @@ def _suspended_gate(ctx: _Ctx) -> Decision | None:
 
 
 def _flood_gate(ctx: _Ctx) -> Decision | None:
-    flood = ctx.cp.policy.flood
-    since = ctx.message.received_at - flood.window.as_timedelta()
-    count = ctx.state.messages_since(ctx.customer, since)
-    if count < flood.max_messages:
+    flood, message = ctx.cp.policy.flood, ctx.message
+    session = live_session_item(ctx.state, message, ctx.cp.policy.dedupe)
+    limit = flood.session_max_messages if session is not None and flood.session_max_messages else flood.max_messages
+    count = ctx.state.messages_since(ctx.customer, message.received_at - flood.window.as_timedelta())
+    if count < limit:
         return None
     ctx.flags.append(F.rate_limited)
-    ctx.trace.append(TraceStep(rule="flood", outcome="reject",
-                               detail=f"{count} messages in the last {flood.window} (limit {flood.max_messages})"))
+    what = "lines of a live chat session" if limit != flood.max_messages else "messages"
+    detail = f"{count} {what} in the last {flood.window} (limit {limit})"
     follow = [FollowUp(kind=FollowUpKind.auto_reply, text=flood.reply)] if flood.reply else []
-    return RejectDecision(**ctx.base(), reason="too many messages in a short time", follow_ups=follow)
+    item = session or _latest_open_item(ctx)
+    if item is None:
+        ctx.trace.append(TraceStep(rule="flood", outcome="reject", detail=detail))
+        return RejectDecision(**ctx.base(), reason="too many messages in a short time", follow_ups=follow)
+    # the flood reply promises an answer together: attach the message to the open work, without new work
+    ctx.flags.append(F.follow_up)
+    ctx.trace.append(TraceStep(rule="flood", outcome="merge", detail=f"{detail}; attached to open item {item.id}"))
+    return MergeDecision(**{**ctx.base(), "category": item.category}, queue=item.queue, priority=item.priority,
+                         sla=item.sla, work_item_id=item.id, repeat_count=item.repeat_count, follow_ups=follow)
+
+
+def _latest_open_item(ctx: _Ctx):
+    window = ctx.cp.policy.dedupe.repeat_window.as_timedelta()
+    items = [i for i in ctx.state.open_items_for(ctx.customer) if ctx.message.received_at - i.last_seen <= window]
+    return max(items, key=lambda i: i.last_seen, default=None)
 
 
 _GATES: tuple[Callable[[_Ctx], Decision | None], ...] = (

@@ -135,16 +135,6 @@ def test_izonie_ends_the_chat_session_on_abuse() -> None:
     assert FollowUpKind.end_session in {f.kind for f in d.follow_ups}
 
 
-def test_flood_from_one_sender_is_rate_limited() -> None:
-    s = Stream("alkonect")
-    decisions = [
-        s(msg("alkonect", "chat", f"hello? message {i} about my order ALK-1000{i}", at=f"2026-11-24T10:0{i}:00"))
-        for i in range(9)
-    ]
-    assert all(d.action != Action.reject for d in decisions[:8])
-    assert decisions[8].action == Action.reject and "rate_limited" in flags(decisions[8])
-
-
 # -- categories, queues, priorities, required information ---------------------------------------------------------
 
 def test_escalation_request_goes_to_supervisors_with_48h_promise() -> None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+
+from contracts.decision import FollowUpKind
 
 from routing_helpers import Stream, local, msg
 
@@ -48,3 +52,40 @@ def test_alkonect_5_response_time_counts_working_days(text, at, rule, due, warn)
     assert d.sla.rule == rule
     assert d.sla.first_response_due == local("alkonect", due)
     assert d.sla.first_response_warn_at == local("alkonect", warn)
+
+
+CHAT = ["Hi", "I have a question", "about my order ALK-120077", "it was paid yesterday",
+        "but the status says pending", "is that normal?", "I paid by card", "the amount was N25,000",
+        "can you check?", "thanks"]
+
+
+def test_alkonect_9_a_chat_conversation_is_one_work_item_not_a_flood() -> None:
+    """§9: "Alkonect reserves the right to: Limit repeated or unreasonable support requests". Ten one-line chat
+    messages a minute apart are one conversation: one work item, nothing rate-limited."""
+    s = Stream("alkonect")
+    decisions = [s(msg("alkonect", "chat", line, at=f"2026-11-24T10:0{i}:00")) for i, line in enumerate(CHAT)]
+    assert [d.action.value for d in decisions] == ["route"] + ["merge"] * 9
+    assert {d.work_item_id for d in decisions} == {decisions[0].work_item_id}
+    assert not any("rate_limited" in flags(d) for d in decisions)
+
+
+@pytest.mark.parametrize(("channel", "count", "seconds_apart", "limited_from"), [
+    ("email", 9, 60, 8),      # nine separate emails in nine minutes: the ninth is a flood
+    ("chat", 31, 15, 30),     # a line every 15 seconds in one chat session: the 31st is a flood
+])
+def test_alkonect_9_floods_are_limited_and_attached_to_the_open_item(channel, count, seconds_apart,
+                                                                     limited_from) -> None:
+    """§9: "Limit repeated or unreasonable support requests"; the flood reply promises that an agent "will answer
+    them together", so a limited message is attached to the customer's open item, not dropped."""
+    s = Stream("alkonect")
+    start = local("alkonect", "2026-11-24T10:00:00")
+    decisions = []
+    for i in range(count):
+        at = (start + timedelta(seconds=seconds_apart * i)).replace(tzinfo=None).isoformat()
+        decisions.append(s(msg("alkonect", channel, f"question {i} about my order ALK-2000{i:02d}", at=at,
+                               sender="flood@example.com")))
+    assert not any("rate_limited" in flags(d) for d in decisions[:limited_from])
+    limited = decisions[limited_from]
+    assert "rate_limited" in flags(limited) and limited.action.value == "merge"
+    assert limited.work_item_id == decisions[limited_from - 1].work_item_id
+    assert any(f.kind == FollowUpKind.auto_reply and "together" in f.text for f in limited.follow_ups)

@@ -202,6 +202,9 @@ class FloodRule(_Strict):
     max_messages: int = Field(ge=1)
     window: Duration
     reply: str | None = None
+    # lines that continue the customer's open live-chat session are a conversation: they count against this
+    # higher limit instead (None: the same limit)
+    session_max_messages: int | None = Field(default=None, ge=1)
 
 
 class DedupeRule(_Strict):
@@ -209,6 +212,7 @@ class DedupeRule(_Strict):
     cross_channel: bool = True
     similarity: float = Field(default=0.5, gt=0, le=1)
     redelivery_window: Duration = Duration(7, "d")
+    session_idle: Duration = Duration(30, "m")  # a live-chat session with no line for this long has ended
 
 
 class ChargebackRule(_Strict):
