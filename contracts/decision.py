@@ -56,6 +56,9 @@ class DecisionFlag(StrEnum):
     chargeback_threatened = "chargeback_threatened"  # announced, not initiated: the policy asks to talk first
     prior_contact = "prior_contact"  # the customer wrote to support before (e.g. before a chargeback)
     refund_request = "refund_request"  # the customer asks for money back
+    refund_exception = "refund_exception"  # the request names a case the policy refunds (trace: which)
+    refund_excluded = "refund_excluded"  # the request names a case the policy excludes from refunds
+    decision_final = "decision_final"  # an appeal against a refund decision the policy says is final
     seller = "seller"
     seller_dispute = "seller_dispute"  # a buyer's dispute involving a third-party seller
     empty = "empty"

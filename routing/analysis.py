@@ -11,8 +11,9 @@ from contracts.inbound import InboundMessage
 from routing.abuse import abuse_cues
 from routing.categorize import categorize_brief
 from routing.compiled import CompiledPolicy
-from routing.escalation import affirmed, chargeback_stance, detect_escalation_request
+from routing.escalation import chargeback_stance, detect_escalation_request
 from routing.references import extract_references
+from routing.refunds import refund_clauses
 from routing.required_info import applies, missing_fields, outside_window
 from routing.similarity import fingerprint
 from routing.textnorm import read
@@ -79,9 +80,7 @@ def analyse(message: InboundMessage, cp: CompiledPolicy) -> Analysis:
             result.flags.append(F.chargeback)
         if result.chargeback == "threatened":
             result.flags.append(F.chargeback_threatened)
-    if cp.refund_requests and any(affirmed(rx, full) for rx in cp.refund_requests):
-        result.flags.append(F.refund_request)
-        result.trace.append(TraceStep(rule="refunds.request", outcome="refund requested"))
+    refund_clauses(result, message, full, cp)
     _seller_flags(result, full)
     _out_of_scope(result, full, cp)
     _required_info(result, message, full, cp)

@@ -32,6 +32,8 @@ class CompiledPolicy:
     required_info_triggers: tuple[tuple[re.Pattern[str], ...], ...]
     category_pool: tuple[str, ...]  # the served canonical categories, in canonical order
     refund_requests: tuple[re.Pattern[str], ...]
+    refund_cases: tuple[tuple[re.Pattern[str], ...], ...]
+    appeals: tuple[re.Pattern[str], ...]
     # memos of pure functions of the policy, keyed by what they read
     _sla_clocks: dict[tuple, tuple[SlaClock | None, SlaClock | None]] = field(default_factory=dict)
     _routing: dict[tuple, Routing] = field(default_factory=dict)
@@ -96,6 +98,10 @@ def compile_policy(policy: TenantPolicy) -> CompiledPolicy:
         ),
         category_pool=allowed_pool(policy.served_categories),
         refund_requests=tuple(re.compile(p, flags) for p in (policy.refunds.request_patterns if policy.refunds else ())),
+        refund_cases=tuple(tuple(re.compile(p, flags) for p in case.patterns)
+                           for case in (policy.refunds.cases if policy.refunds else ())),
+        appeals=tuple(re.compile(p, flags) for p in (policy.refunds.decision_final.patterns
+                                                     if policy.refunds and policy.refunds.decision_final else ())),
     )
     _CACHE[id(policy)] = compiled
     return compiled

@@ -89,3 +89,10 @@ def test_alkonect_9_floods_are_limited_and_attached_to_the_open_item(channel, co
     assert "rate_limited" in flags(limited) and limited.action.value == "merge"
     assert limited.work_item_id == decisions[limited_from - 1].work_item_id
     assert any(f.kind == FollowUpKind.auto_reply and "together" in f.text for f in limited.follow_ups)
+
+
+def test_alkonect_7_refund_decisions_are_final() -> None:
+    """§7: "Refund decisions are final once communicated, subject to applicable law"."""
+    d = Stream("alkonect")(msg("alkonect", "email", "You declined my refund for ALK-120300. I appeal, please reconsider."))
+    assert "decision_final" in flags(d)
+    assert "final once communicated" in next(t for t in d.trace if t.rule == "refunds.decision_final").detail

@@ -81,3 +81,60 @@ def test_conek_9_chargebacks(earlier, text, outcome, suspend, extra_flag) -> Non
         assert d.queue == "billing_disputes"
         reply = next(f.text for f in d.follow_ups if f.kind == FollowUpKind.auto_reply)
         assert "Before initiating a chargeback" in reply
+
+
+@pytest.mark.parametrize(("text", "case", "flag"), [
+    ("We were charged twice for the same plan this month, please refund the duplicate payment.",
+     "duplicate_charge", "refund_exception"),
+    ("There is an unauthorized transaction of R899 on our card from your company, we want a refund.",
+     "unauthorized_transaction", "refund_exception"),
+    ("The platform was down for 4 days last week and we could not send anything, we want a refund.",
+     "service_outage", "refund_exception"),
+    ("We paid but the service never worked, 3 weeks now. We want our money back.", "service_non_delivery",
+     "refund_exception"),
+    ("You charged us the wrong amount for the Pro plan, please refund the difference.", "billing_error",
+     "refund_exception"),
+    ("We signed up after your sales call and cancel within the cooling-off period; please refund us.",
+     "legal_requirement", "refund_exception"),
+    ("WhatsApp was down all afternoon so our campaign failed, we want a refund.", "third_party_outage",
+     "refund_excluded"),
+    ("We have 3000 unused credits left after cancelling, please refund them.", "unused_or_promotional_credits",
+     "refund_excluded"),
+    ("Messages to blocked numbers failed, refund the credits please.", "invalid_or_blocked_numbers",
+     "refund_excluded"),
+])
+def test_conek_2_refund_exceptions_and_exclusions_are_named(text, case, flag) -> None:
+    """§1.1: "all payments made for Conek services are non-refundable". §2: "we may provide refunds in the
+    following exceptional circumstances": 2.1 Service Non-Delivery (not resolved within 14 days), 2.2 Duplicate
+    Charges, 2.3 Unauthorized Transactions (reported within 30 days with supporting documentation), 2.4 Service
+    Outages (more than 72 consecutive hours, within our control), 2.5 Billing Errors, 2.6 Legal Requirements.
+    §2.4 note / §12: not for outages of WhatsApp/Meta, internet service providers or force majeure. §3.3/§4.1/§5.3:
+    unused and promotional credits are not refundable. §4.2: Invalid Recipient Numbers, Blocked Numbers: no credit
+    refund."""
+    d = Stream("conek")(msg("conek", "email", text, sender="ops@acme.co.za"))
+    assert {"refund_request", flag} <= flags(d)
+    assert [t.rule for t in d.trace if t.rule.startswith("refunds.") and t.rule != "refunds.request"] == \
+        [f"refunds.{case}"]
+
+
+@pytest.mark.parametrize(("channel", "pointer"), [("whatsapp", True), ("email", False)])
+def test_conek_8_1_refund_requests_are_made_by_email(channel, pointer) -> None:
+    """§8.1: "If you believe you qualify for a refund ... Contact us within 30 days of the charge via: Email:
+    info.connect.platform@gmail.com". A WhatsApp request is still routed, with the pointer to email."""
+    d = Stream("conek")(msg("conek", channel, "We were charged twice this month, please refund one payment."))
+    assert d.action.value == "route" and d.sla.rule == "refund_review"
+    replies = [f.text for f in d.follow_ups if f.kind == FollowUpKind.auto_reply]
+    assert bool(replies and "info.connect.platform@gmail.com" in replies[0]) is pointer
+
+
+@pytest.mark.parametrize("text", [
+    "You rejected our refund last week. We appeal this decision, please reconsider.",
+    "Please review your decision on our refund request, it is unfair.",
+])
+def test_conek_8_2_refund_decision_is_final(text) -> None:
+    """§8.2: "We will notify you of our decision via email. Our decision is final and not subject to appeal"."""
+    d = Stream("conek")(msg("conek", "email", text, sender="ops@acme.co.za"))
+    assert "decision_final" in flags(d) and "refund_request" not in flags(d)
+    assert d.sla.rule == "decided_refund_appeal" and d.sla.resolution_due is None
+    step = next(t for t in d.trace if t.rule == "refunds.decision_final")
+    assert "not subject to appeal" in step.detail

@@ -225,10 +225,37 @@ class ChargebackRule(_Strict):
     threat_reply: str | None = None  # to a customer who announces one: contact us first
 
 
-class RefundRules(_Strict):
-    """What counts as a request for money back (the `refund_request` flag SLA rules and required info can match)."""
+class RefundCase(_Strict):
+    """A circumstance the policy names as refundable (an exception to no refunds) or as excluded from refunds."""
 
-    request_patterns: list[str] = Field(min_length=1)  # regexes, case-insensitive; negated mentions do not count
+    name: str
+    section: str  # where the text says it, e.g. "§2.2"
+    refundable: bool
+    patterns: list[str]  # regexes, case-insensitive
+    window: Duration | None = None  # e.g. reported within 30 days; older stated dates are said in the trace
+    evidence: list[str] = Field(default_factory=list)  # what the customer must show
+    note: str | None = None
+
+    _patterns = field_validator("patterns")(_check_patterns)
+
+
+class FinalDecision(_Strict):
+    """Refund decisions are final: an appeal is routed with the `decision_final` flag and this wording for agents."""
+
+    patterns: list[str] = Field(min_length=1)
+    wording: str
+
+    _patterns = field_validator("patterns")(_check_patterns)
+
+
+class RefundRules(_Strict):
+    """Refund requests (the `refund_request` flag), the policy's exceptions and exclusions, and final decisions."""
+
+    request_patterns: list[str] = Field(default_factory=list)  # negated mentions ("no refund needed") do not count
+    cases: list[RefundCase] = Field(default_factory=list)  # checked on refund requests; the first match is named
+    request_channels: list[ChannelKind] | None = None  # where refund requests must be made
+    other_channel_reply: str | None = None  # the pointer sent when one arrives elsewhere (still routed)
+    decision_final: FinalDecision | None = None
 
     _patterns = field_validator("request_patterns")(_check_patterns)
 
