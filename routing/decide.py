@@ -211,8 +211,10 @@ def _abusive(ctx: _Ctx, analysis: Analysis) -> Decision:
         if kind == FollowUpKind.suspend_support and strikes < abuse.suspend_after:
             continue
         follow.append(FollowUp(kind=kind))
+    suspends = FollowUpKind.suspend_support in abuse.follow_ups
     ctx.trace.append(TraceStep(rule="abuse.action", outcome=abuse.action,
-                               detail=f"strike {strikes} of {abuse.suspend_after} before suspension"))
+                               detail=f"strike {strikes} of {abuse.suspend_after} before suspension" if suspends
+                               else f"strike {strikes}; the policy suspends no one"))
     queue = ctx.cp.routing(analysis.category, ctx.message.channel, analysis.flags)[0]
     cls = QuarantineDecision if abuse.action == "quarantine" else RejectDecision
     return cls(**ctx.base(analysis), queue=queue, reason="abusive or threatening language", follow_ups=follow)

@@ -38,3 +38,16 @@ def test_izonie_3_dispute_resolution_keeps_the_channel_first_response(channel, t
         assert (d.sla.resolution_rule, d.sla.resolution_calendar) == ("seller_dispute", "business_days")
         assert d.sla.resolution_due == local("izonie", resolution_due)
         assert d.sla.escalate_to == "supervisors"
+
+
+@pytest.mark.parametrize("channel", ["chat", "messenger"])
+def test_izonie_6_abuse_ends_the_session_and_suspends_no_one(channel) -> None:
+    """§6: "We maintain a zero-tolerance policy for abusive language or harassment towards our staff. We reserve
+    the right to terminate support sessions if this is breached"."""
+    s = Stream("izonie")
+    for i in range(4):
+        d = s(msg("izonie", channel, "You people are absolute idiots, where is my phone", at=f"2026-11-24T1{i}:00:00"))
+        assert d.action.value == "quarantine" and "suspended" not in flags(d)
+        assert [f.kind.value for f in d.follow_ups if f.kind.value != "auto_reply"] == ["end_session"]
+    polite = s(msg("izonie", channel, "Sorry. Where is my order IZ-30021?", at="2026-11-24T15:00:00"))
+    assert polite.action.value == "route"
