@@ -53,6 +53,12 @@ class DecisionFlag(StrEnum):
     missing_info = "missing_info"
     outside_window = "outside_window"  # e.g. refund asked later than the policy's window
     chargeback = "chargeback"
+    chargeback_threatened = "chargeback_threatened"  # announced, not initiated: the policy asks to talk first
+    prior_contact = "prior_contact"  # the customer wrote to support before (e.g. before a chargeback)
+    refund_request = "refund_request"  # the customer asks for money back
+    refund_exception = "refund_exception"  # the request names a case the policy refunds (trace: which)
+    refund_excluded = "refund_excluded"  # the request names a case the policy excludes from refunds
+    decision_final = "decision_final"  # an appeal against a refund decision the policy says is final
     seller = "seller"
     seller_dispute = "seller_dispute"  # a buyer's dispute involving a third-party seller
     empty = "empty"
@@ -99,6 +105,10 @@ class SlaTargets(BaseModel):
     resolution_warn_at: AwareDatetime | None = None
     rule: str  # the policy SLA rule that matched
     escalate_to: str | None = None  # queue to escalate to on breach
+    # Set only when the resolution target comes from another rule or counts on another calendar than the first
+    # response (Izonie: a seller dispute's 3-5 business days next to the channel's first-response promise).
+    resolution_rule: str | None = Field(default=None, exclude_if=lambda v: v is None)
+    resolution_calendar: str | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class _DecisionBase(BaseModel):

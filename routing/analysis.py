@@ -11,13 +11,16 @@ from contracts.inbound import InboundMessage
 from routing.abuse import abuse_cues
 from routing.categorize import categorize_brief
 from routing.compiled import CompiledPolicy
-from routing.escalation import detect_chargeback, detect_escalation_request
+from routing.escalation import chargeback_stance, detect_escalation_request
 from routing.references import extract_references
+from routing.refunds import refund_clauses
 from routing.required_info import applies, missing_fields, outside_window
 from routing.similarity import fingerprint
 from routing.textnorm import read
 
-_SELLER_MENTION = re.compile(r"\b(seller|vendor|merchant|store owner|shop owner)s?\b", re.IGNORECASE)
+# "best seller" / "top seller" praise a product; they name no seller the customer has an issue with
+_SELLER_MENTION = re.compile(r"(?<!\bbest[ -])(?<!\btop[ -])\b(seller|vendor|merchant|store owner|shop owner)s?\b",
+                             re.IGNORECASE)
 _SELLER_WORDS = ("seller", "vendor", "merchant", "store owner", "shop owner")
 _BUYER_SIDE = {"order_status", "shipping_delivery", "returns_refunds", "payment_billing"}
 
@@ -34,6 +37,7 @@ class Analysis:
     follow_ups: list[FollowUp] = field(default_factory=list)
     trace: list[TraceStep] = field(default_factory=list)
     out_of_scope_rejected: str | None = None  # the out-of-scope rule that rejects, if any
+    chargeback: str | None = None  # "filed" or "threatened" (routing.escalation.chargeback_stance)
     _tokens: frozenset[str] | None = None
 
     @property
@@ -70,11 +74,13 @@ def analyse(message: InboundMessage, cp: CompiledPolicy) -> Analysis:
     if detect_escalation_request(text):
         result.flags.append(F.escalation_requested)
         result.trace.append(TraceStep(rule="escalation", outcome="requested", detail="customer asked for escalation"))
-    if policy.chargeback and detect_chargeback(text):
-        result.flags.append(F.chargeback)
-        result.follow_ups.extend(FollowUp(kind=k) for k in policy.chargeback.follow_ups)
-        result.trace.append(TraceStep(rule="chargeback", outcome="detected",
-                                      detail=f"follow-ups: {', '.join(k.value for k in policy.chargeback.follow_ups)}"))
+    if policy.chargeback:
+        result.chargeback = chargeback_stance(text)
+        if result.chargeback:
+            result.flags.append(F.chargeback)
+        if result.chargeback == "threatened":
+            result.flags.append(F.chargeback_threatened)
+    refund_clauses(result, message, full, cp)
     _seller_flags(result, full)
     _out_of_scope(result, full, cp)
     _required_info(result, message, full, cp)
@@ -117,7 +123,7 @@ def _out_of_scope(result: Analysis, text: str, cp: CompiledPolicy) -> None:
 
 def _required_info(result: Analysis, message: InboundMessage, text: str, cp: CompiledPolicy) -> None:
     for rule, triggers in zip(cp.policy.required_info, cp.required_info_triggers):
-        if not applies(rule, result.category, text, triggers):
+        if not applies(rule, result.category, text, triggers, result.flags):
             continue
         missing = missing_fields(rule, message, text, result.references)
         if missing:

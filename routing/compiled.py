@@ -12,10 +12,10 @@ from routing.calendar import BusinessCalendar
 from routing.categorize import allowed_pool
 from routing.official import official_keys
 from routing.policy import TenantPolicy
-from routing.policy.models import SlaRule
+from routing.policy.models import SlaRule, SlaTarget
 from routing.queueing import choose_priority, choose_queue
 from routing.references import compile_reference_patterns
-from routing.sla import select_sla_rule
+from routing.sla import SlaClock, select_sla_rules
 
 _MEMO_LIMIT = 4096
 # (queue, the rule that chose it, priority, the reasons for the priority joined for the trace)
@@ -31,19 +31,30 @@ class CompiledPolicy:
     out_of_scope: tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]
     required_info_triggers: tuple[tuple[re.Pattern[str], ...], ...]
     category_pool: tuple[str, ...]  # the served canonical categories, in canonical order
+    refund_requests: tuple[re.Pattern[str], ...]
+    refund_cases: tuple[tuple[re.Pattern[str], ...], ...]
+    appeals: tuple[re.Pattern[str], ...]
     # memos of pure functions of the policy, keyed by what they read
-    _sla_rules: dict[tuple, SlaRule] = field(default_factory=dict)
+    _sla_clocks: dict[tuple, tuple[SlaClock | None, SlaClock | None]] = field(default_factory=dict)
     _routing: dict[tuple, Routing] = field(default_factory=dict)
 
-    def sla_rule(self, channel: ChannelKind, category: str | None, flags: Collection[DecisionFlag]) -> SlaRule:
-        """`select_sla_rule` over the policy's rules (it only asks which flags are present)."""
+    def sla_clocks(
+        self, channel: ChannelKind, category: str | None, flags: Collection[DecisionFlag]
+    ) -> tuple[SlaClock | None, SlaClock | None]:
+        """The first-response and resolution clocks `select_sla_rules` picks (it only asks which flags are present)."""
         key = (channel, category, frozenset(flags))
-        rule = self._sla_rules.get(key)
-        if rule is None:
-            rule = select_sla_rule(self.policy.sla.rules, channel=channel, category=category,
-                                   flags=[f.value for f in flags])
-            _remember(self._sla_rules, key, rule)
-        return rule
+        clocks = self._sla_clocks.get(key)
+        if clocks is None:
+            first, resolution = select_sla_rules(self.policy.sla.rules, channel=channel, category=category,
+                                                 flags=[f.value for f in flags])
+            clocks = (self._clock(first, first.first_response, channel) if first else None,
+                      self._clock(resolution, resolution.resolution, channel) if resolution else None)
+            _remember(self._sla_clocks, key, clocks)
+        return clocks
+
+    def _clock(self, rule: SlaRule, target: SlaTarget, channel: ChannelKind) -> SlaClock:
+        opens = self.calendar_for(channel, rule.calendar)
+        return SlaClock(rule, target, opens, self.calendars[target.calendar] if target.calendar else opens)
 
     def routing(self, category: str | None, channel: ChannelKind, flags: Collection[DecisionFlag]) -> Routing:
         """`choose_queue` and `choose_priority` together (both only ask which flags are present)."""
@@ -86,6 +97,11 @@ def compile_policy(policy: TenantPolicy) -> CompiledPolicy:
             tuple(re.compile(p, flags) for p in (r.when_patterns or ())) for r in policy.required_info
         ),
         category_pool=allowed_pool(policy.served_categories),
+        refund_requests=tuple(re.compile(p, flags) for p in (policy.refunds.request_patterns if policy.refunds else ())),
+        refund_cases=tuple(tuple(re.compile(p, flags) for p in case.patterns)
+                           for case in (policy.refunds.cases if policy.refunds else ())),
+        appeals=tuple(re.compile(p, flags) for p in (policy.refunds.decision_final.patterns
+                                                     if policy.refunds and policy.refunds.decision_final else ())),
     )
     _CACHE[id(policy)] = compiled
     return compiled

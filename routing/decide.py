@@ -23,11 +23,11 @@ from contracts.decision import (
 from contracts.inbound import InboundMessage, MessageKind
 from routing.analysis import Analysis, analyse
 from routing.compiled import CompiledPolicy, compile_policy
-from routing.dedupe import find_merge_target, identity_keys, redelivery_key
+from routing.dedupe import find_merge_target, identity_keys, live_session_item, redelivery_key
 from routing.official import matched_official_endpoint
 from routing.policy import TenantPolicy
 from routing.queueing import bump
-from routing.sla import compute_sla, is_outside_hours, public_holiday
+from routing.sla import compute_targets, is_outside_hours, public_holiday
 from routing.state import MemoryState
 
 _DROP_KINDS = {
@@ -128,16 +128,31 @@ def _suspended_gate(ctx: _Ctx) -> Decision | None:
 
 
 def _flood_gate(ctx: _Ctx) -> Decision | None:
-    flood = ctx.cp.policy.flood
-    since = ctx.message.received_at - flood.window.as_timedelta()
-    count = ctx.state.messages_since(ctx.customer, since)
-    if count < flood.max_messages:
+    flood, message = ctx.cp.policy.flood, ctx.message
+    session = live_session_item(ctx.state, message, ctx.cp.policy.dedupe)
+    limit = flood.session_max_messages if session is not None and flood.session_max_messages else flood.max_messages
+    count = ctx.state.messages_since(ctx.customer, message.received_at - flood.window.as_timedelta())
+    if count < limit:
         return None
     ctx.flags.append(F.rate_limited)
-    ctx.trace.append(TraceStep(rule="flood", outcome="reject",
-                               detail=f"{count} messages in the last {flood.window} (limit {flood.max_messages})"))
+    what = "lines of a live chat session" if limit != flood.max_messages else "messages"
+    detail = f"{count} {what} in the last {flood.window} (limit {limit})"
     follow = [FollowUp(kind=FollowUpKind.auto_reply, text=flood.reply)] if flood.reply else []
-    return RejectDecision(**ctx.base(), reason="too many messages in a short time", follow_ups=follow)
+    item = session or _latest_open_item(ctx)
+    if item is None:
+        ctx.trace.append(TraceStep(rule="flood", outcome="reject", detail=detail))
+        return RejectDecision(**ctx.base(), reason="too many messages in a short time", follow_ups=follow)
+    # the flood reply promises an answer together: attach the message to the open work, without new work
+    ctx.flags.append(F.follow_up)
+    ctx.trace.append(TraceStep(rule="flood", outcome="merge", detail=f"{detail}; attached to open item {item.id}"))
+    return MergeDecision(**{**ctx.base(), "category": item.category}, queue=item.queue, priority=item.priority,
+                         sla=item.sla, work_item_id=item.id, repeat_count=item.repeat_count, follow_ups=follow)
+
+
+def _latest_open_item(ctx: _Ctx):
+    window = ctx.cp.policy.dedupe.repeat_window.as_timedelta()
+    items = [i for i in ctx.state.open_items_for(ctx.customer) if ctx.message.received_at - i.last_seen <= window]
+    return max(items, key=lambda i: i.last_seen, default=None)
 
 
 _GATES: tuple[Callable[[_Ctx], Decision | None], ...] = (
@@ -152,6 +167,8 @@ def _route_or_merge(ctx: _Ctx, analysis: Analysis) -> Decision:
     if analysis.out_of_scope_rejected:
         return RejectDecision(**ctx.base(analysis), reason=f"out of scope: {analysis.out_of_scope_rejected}",
                               follow_ups=analysis.follow_ups)
+    if analysis.chargeback:
+        _chargeback(ctx, analysis)
     target = find_merge_target(ctx.state, message, ctx.customer, analysis, policy.dedupe)
     if target is not None:
         item, flags, why = target
@@ -169,6 +186,25 @@ def _route_or_merge(ctx: _Ctx, analysis: Analysis) -> Decision:
     return _route(ctx, analysis)
 
 
+def _chargeback(ctx: _Ctx, analysis: Analysis) -> None:
+    """A threat gets the policy's "contact us first" reply; a chargeback filed after the customer wrote to support
+    gets the after-contact follow-ups; one filed without any contact, the policy's consequences."""
+    rule = ctx.cp.policy.chargeback
+    if analysis.chargeback == "threatened":
+        kinds, outcome, detail = [], "threatened", "announced, not initiated: asked to contact support first"
+        if rule.threat_reply:
+            analysis.follow_ups.append(FollowUp(kind=FollowUpKind.auto_reply, text=rule.threat_reply))
+    elif (last := ctx.state.contacted_before(ctx.customer, ctx.message.received_at)) is not None:
+        analysis.flags.append(F.prior_contact)
+        kinds, outcome = rule.after_contact_follow_ups, "filed after contacting support"
+        detail = f"the customer last wrote to support at {last.isoformat()}"
+    else:
+        kinds, outcome, detail = rule.follow_ups, "filed without contacting support", "no earlier contact in state"
+    analysis.follow_ups.extend(FollowUp(kind=k) for k in kinds)
+    follow = ", ".join(k.value for k in kinds) or "none"
+    analysis.trace.append(TraceStep(rule="chargeback", outcome=outcome, detail=f"{detail}; follow-ups: {follow}"))
+
+
 def _abusive(ctx: _Ctx, analysis: Analysis) -> Decision:
     abuse = ctx.cp.policy.abuse
     strikes = ctx.state.strikes_of(ctx.customer) + 1
@@ -177,8 +213,10 @@ def _abusive(ctx: _Ctx, analysis: Analysis) -> Decision:
         if kind == FollowUpKind.suspend_support and strikes < abuse.suspend_after:
             continue
         follow.append(FollowUp(kind=kind))
+    suspends = FollowUpKind.suspend_support in abuse.follow_ups
     ctx.trace.append(TraceStep(rule="abuse.action", outcome=abuse.action,
-                               detail=f"strike {strikes} of {abuse.suspend_after} before suspension"))
+                               detail=f"strike {strikes} of {abuse.suspend_after} before suspension" if suspends
+                               else f"strike {strikes}; the policy suspends no one"))
     queue = ctx.cp.routing(analysis.category, ctx.message.channel, analysis.flags)[0]
     cls = QuarantineDecision if abuse.action == "quarantine" else RejectDecision
     return cls(**ctx.base(analysis), queue=queue, reason="abusive or threatening language", follow_ups=follow)
@@ -186,8 +224,7 @@ def _abusive(ctx: _Ctx, analysis: Analysis) -> Decision:
 
 def _route(ctx: _Ctx, analysis: Analysis) -> Decision:
     policy, message = ctx.cp.policy, ctx.message
-    rule = ctx.cp.sla_rule(message.channel, analysis.category, analysis.flags)
-    calendar = ctx.cp.calendar_for(message.channel, rule.calendar)
+    first, resolution = ctx.cp.sla_clocks(message.channel, analysis.category, analysis.flags)
     hours_calendar = ctx.cp.calendar_for(message.channel)
     if is_outside_hours(hours_calendar, message.received_at):
         analysis.flags.append(F.outside_hours)
@@ -196,9 +233,12 @@ def _route(ctx: _Ctx, analysis: Analysis) -> Decision:
             analysis.flags.append(F.holiday)
         analysis.trace.append(TraceStep(rule="business_hours", outcome="closed",
                                         detail=f"{hours_calendar.name} calendar closed" + (f" ({holiday})" if holiday else "")))
-    sla = compute_sla(rule, calendar, message.received_at, default_warn_at=policy.sla.warn_at)
-    analysis.trace.append(TraceStep(rule=f"sla.{rule.name}", outcome="deadline",
+    sla = compute_targets(first, resolution, message.received_at, default_warn_at=policy.sla.warn_at)
+    analysis.trace.append(TraceStep(rule=f"sla.{sla.rule}", outcome="deadline",
                                     detail=f"first response due {sla.first_response_due.isoformat() if sla.first_response_due else '-'}"))
+    if sla.resolution_rule:
+        analysis.trace.append(TraceStep(rule=f"sla.{sla.resolution_rule}", outcome="deadline",
+                                        detail=f"resolution due {sla.resolution_due.isoformat()}"))
     queue, queue_rule, priority, why = ctx.cp.routing(analysis.category, message.channel, analysis.flags)
     analysis.trace.append(TraceStep(rule="queue", outcome=queue, detail=queue_rule))
     analysis.trace.append(TraceStep(rule="priority", outcome=priority.value, detail=why))

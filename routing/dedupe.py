@@ -38,6 +38,16 @@ def identity_keys(message: InboundMessage) -> list[str]:
 _last_identity: tuple[Sender | None, ChannelKind | None, list[str]] = (None, None, [])
 
 
+def live_session_item(state: MemoryState, message: InboundMessage, rule: DedupeRule) -> OpenItem | None:
+    """The open work item of the live-chat session this message continues, if the session is still going."""
+    if not CAPABILITIES[message.channel].live:
+        return None
+    item = state.item_for_conversation(message.conversation_key)
+    if item is None or message.received_at - item.last_seen > rule.session_idle.as_timedelta():
+        return None
+    return item
+
+
 def find_merge_target(
     state: MemoryState, message: InboundMessage, customer: str, analysis: Analysis, rule: DedupeRule
 ) -> tuple[OpenItem, list[F], str] | None:
@@ -52,6 +62,10 @@ def find_merge_target(
     def flags_for(item: OpenItem, base: F) -> list[F]:
         cross = message.channel not in item.channels_seen and message.channel != item.channel
         return [base, F.cross_channel] if cross else [base]
+
+    session = live_session_item(state, message, rule)
+    if session is not None:
+        return session, [F.follow_up], f"next line of the live chat session of open item {session.id}"
 
     for ref in sorted(analysis.references):
         item = state.item_for_reference(ref)

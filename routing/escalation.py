@@ -60,12 +60,32 @@ _CHARGEBACK_WORDS = ("charge", "bank", "card")
 _FOLDS_TO_ASCII = ("\u0130", "\u0131", "\u017f")  # İ ı ſ: IGNORECASE matches them to i/s, lower() does not
 
 
+# A chargeback still to come ("I will dispute the charge", "unless you refund me ... a chargeback") is a threat:
+# §9.1 asks the customer to contact Conek first, while §9.2 suspends only one already initiated.
+_THREAT = re.compile(r"\b(?:will|shall|going to|gonna|plan(?:ning)? to|intend to|about to|threaten|unless|otherwise|"
+                     r"if (?:you|this|it|i|we) (?:don't|do not|doesn't|does not|can't|cannot|won't|fail)|"
+                     r"or (?:else|i|we)|before i|next step)\b|'ll\b", re.IGNORECASE)
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.replace("\u2019", "'").split())
+
+
+def _affirmed_matches(rx: re.Pattern[str], guard: re.Pattern[str], norm: str) -> list[re.Match[str]]:
+    return [m for m in rx.finditer(norm) if not guard.search(norm, max(0, m.start() - 60), m.start())]
+
+
 def _affirmed(rx: re.Pattern[str], guard: re.Pattern[str], text: str, keywords: tuple[str, ...]) -> bool:
-    norm = " ".join(text.replace("\u2019", "'").split())
+    norm = _normal(text)
     low = norm.lower()
     if not any(map(low.__contains__, keywords)) and (norm.isascii() or not any(c in norm for c in _FOLDS_TO_ASCII)):
         return False
-    return any(not guard.search(norm, max(0, m.start() - 60), m.start()) for m in rx.finditer(norm))
+    return bool(_affirmed_matches(rx, guard, norm))
+
+
+def affirmed(rx: re.Pattern[str], text: str) -> bool:
+    """True when `rx` matches somewhere not negated in the four words before it ("no refund needed")."""
+    return bool(_affirmed_matches(rx, _NEGATED, _normal(text)))
 
 
 def detect_escalation_request(text: str) -> bool:
@@ -76,3 +96,15 @@ def detect_escalation_request(text: str) -> bool:
 def detect_chargeback(text: str) -> bool:
     """True when the customer has filed, or says they will file, a chargeback or bank dispute."""
     return _affirmed(_CHARGEBACK, _NEGATED_OR_ASKED, text, _CHARGEBACK_WORDS)
+
+
+def chargeback_stance(text: str) -> str | None:
+    """"filed" for a chargeback or bank dispute initiated, "threatened" for one announced, else None."""
+    if not detect_chargeback(text):
+        return None
+    norm = _normal(text)
+    for m in _affirmed_matches(_CHARGEBACK, _NEGATED_OR_ASKED, norm):
+        sentence_start = max(norm.rfind(". ", 0, m.start()), norm.rfind("! ", 0, m.start()), -1) + 1
+        if not _THREAT.search(norm, sentence_start, m.end()):
+            return "filed"
+    return "threatened"

@@ -29,6 +29,8 @@ def record(state: MemoryState, message: InboundMessage, decision: Decision, poli
         if any(f.kind == FollowUpKind.suspend_support for f in decision.follow_ups):
             suspension = policy.abuse.suspension
             state.suspend(decision.customer, message.received_at + suspension.as_timedelta() if suspension else None)
+    if decision.action in (Action.route, Action.merge):
+        state.note_contact(decision.customer, message.received_at)
     if decision.action == Action.route:
         text = f"{message.subject}\n{message.text}" if message.subject else message.text
         state.open(OpenItem(

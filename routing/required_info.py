@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import date, datetime, timedelta
 
 from contracts.inbound import InboundMessage
@@ -30,9 +31,13 @@ _BUSINESS = re.compile(
 _EXPLANATION_WORDS = 12
 
 
-def applies(rule: RequiredInfoRule, category: str | None, text: str, patterns: tuple[re.Pattern[str], ...]) -> bool:
-    """A rule applies when the category matches (if given) and one trigger pattern matches (if given)."""
+def applies(rule: RequiredInfoRule, category: str | None, text: str, patterns: tuple[re.Pattern[str], ...],
+            flags: Collection[str] = ()) -> bool:
+    """A rule applies when the category matches (if given), every flag it lists is present (if given) and one
+    trigger pattern matches (if given)."""
     if rule.categories is not None and category not in rule.categories:
+        return False
+    if rule.when_flags is not None and not all(flag in flags for flag in rule.when_flags):
         return False
     return not patterns or any(p.search(text) for p in patterns)
 
@@ -50,7 +55,7 @@ def _present(field: str, message: InboundMessage, text: str, references: set[str
     if field == "business_name":
         return bool(_BUSINESS.search(text))
     if field == "transaction_date":
-        return bool(stated_dates(text)) or bool(_RELATIVE_DATE.search(text))
+        return bool(stated_dates(text, message.received_at.date())) or bool(_RELATIVE_DATE.search(text))
     if field == "amount":
         return bool(_AMOUNT.search(text))
     if field == "explanation":
@@ -62,29 +67,43 @@ def _present(field: str, message: InboundMessage, text: str, references: set[str
 
 def outside_window(text: str, received: datetime, window: timedelta) -> date | None:
     """The oldest stated date if it lies further back than the window allows, else None."""
-    dates = [d for d in stated_dates(text, received.year) if d <= received.date()]
+    dates = [d for d in stated_dates(text, received.date()) if d <= received.date()]
     if not dates:
         return None
     oldest = min(dates)
     return oldest if received.date() - oldest > window else None
 
 
-def stated_dates(text: str, default_year: int | None = None) -> list[date]:
-    """Absolute calendar dates written in the text (ISO, D/M/Y, `3 November 2026`, `Nov 3`)."""
+def stated_dates(text: str, today: date | None = None) -> list[date]:
+    """Calendar dates written in the text (ISO, D/M/Y, `3 November 2026`, `Nov 3`).
+
+    A day and month without a year (`20 November`) is read as the most recent such date not after `today`
+    (the message's date); without `today` it is not read.
+    """
     found: list[date] = []
     for y, m, d in _ISO_DATE.findall(text):
         _add(found, int(y), int(m), int(d))
     for d, m, y in _DMY_DATE.findall(text):
         _add(found, int(y), int(m), int(d))
     for d, mon, y in _D_MON.findall(text):
-        _add(found, int(y) if y else default_year, _MONTH_NUM[mon.lower()[:3]], int(d))
+        _add(found, int(y) if y else None, _MONTH_NUM[mon.lower()[:3]], int(d), today)
     for mon, d, y in _MON_D.findall(text):
-        _add(found, int(y) if y else default_year, _MONTH_NUM[mon.lower()[:3]], int(d))
+        _add(found, int(y) if y else None, _MONTH_NUM[mon.lower()[:3]], int(d), today)
     return found
 
 
-def _add(found: list[date], year: int | None, month: int, day: int) -> None:
+def _add(found: list[date], year: int | None, month: int, day: int, today: date | None = None) -> None:
     if year is None:
+        if today is None:
+            return
+        for year in range(today.year, today.year - 8, -1):  # 29 February: back to the last leap year
+            try:
+                candidate = date(year, month, day)
+            except ValueError:
+                continue
+            if candidate <= today:
+                found.append(candidate)
+                return
         return
     try:
         found.append(date(year, month, day))

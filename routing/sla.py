@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from contracts.channels import ChannelKind
@@ -33,49 +34,106 @@ def _matches(match: SlaMatch, channel: ChannelKind, category: str | None, flags:
     return match.flags is None or all(flag in flags for flag in match.flags)
 
 
-def compute_sla(
-    rule: SlaRule, calendar: BusinessCalendar, received_at: datetime, *, default_warn_at: float
-) -> SlaTargets:
-    """Deadlines and warning times of `rule` for a message received at `received_at`, in the tenant zone.
+def select_sla_rules(
+    rules: Sequence[SlaRule], *, channel: ChannelKind, category: str | None, flags: Collection[str]
+) -> tuple[SlaRule | None, SlaRule | None]:
+    """(first-response rule, resolution rule): for each target, the first matching rule that sets it.
 
-    A business clock runs only while the calendar is open, so it starts at the next opening. A calendar clock
-    starts at the next opening when `rule.start == "next_opening"`, else at receipt. Warnings fire once
-    `warn_at` (the target's, else `default_warn_at`) of the target has elapsed on the target's own clock.
+    So a rule that sets only a resolution target (Izonie's seller disputes) adds it to the first response of
+    whichever later rule matches (the channel's promise).
     """
-    primary = rule.first_response or rule.resolution
-    if primary is None:
-        raise ValueError(f"SLA rule {rule.name!r} sets no target; give first_response or resolution")
+    present = {str(flag) for flag in flags}
+    first = resolution = None
+    for rule in rules:
+        if not _matches(rule.match, channel, category, present):
+            continue
+        if first is None and rule.first_response is not None:
+            first = rule
+        if resolution is None and rule.resolution is not None:
+            resolution = rule
+        if first is not None and resolution is not None:
+            break
+    if first is None and resolution is None:
+        select_sla_rule(rules, channel=channel, category=category, flags=present)  # raises: no catch-all
+    return first, resolution
 
-    # Instants are epoch microseconds here; each is made a zoned datetime once (the same one the calendar
-    # methods would give), and the calendar remembers the last one, so the checks on it stay cheap.
-    received = calendar.probe(received_at)
-    opening = calendar.next_opening_micros(received_at)
 
-    def start_of(target: SlaTarget) -> tuple[int, datetime]:
-        if target.clock == "business" or rule.start == "next_opening":
-            return opening
-        return received
+@dataclass(frozen=True, slots=True)
+class SlaClock:
+    """One target of one rule: it starts at the next opening of `opens` (or at receipt) and counts on `counts`."""
 
-    def deadlines(target: SlaTarget | None) -> tuple[datetime | None, datetime | None]:
+    rule: SlaRule
+    target: SlaTarget
+    opens: BusinessCalendar
+    counts: BusinessCalendar
+
+
+def compute_sla(
+    rule: SlaRule, calendar: BusinessCalendar, received_at: datetime, *, default_warn_at: float,
+    calendars: Mapping[str, BusinessCalendar] | None = None,
+) -> SlaTargets:
+    """Deadlines of one rule's targets on `calendar` (a target naming its own calendar counts on that one,
+    looked up in `calendars`); see `compute_targets`."""
+    def clock(target: SlaTarget | None) -> SlaClock | None:
         if target is None:
-            return None, None
-        share = target.warn_at if target.warn_at is not None else default_warn_at
-        return _deadline(target, calendar, start_of(target), share)
+            return None
+        counts = calendars[target.calendar] if calendars is not None and target.calendar else calendar
+        return SlaClock(rule, target, calendar, counts)
 
-    first_due, first_warn = deadlines(rule.first_response)
-    resolution_due, resolution_warn = deadlines(rule.resolution)
+    if rule.first_response is None and rule.resolution is None:
+        raise ValueError(f"SLA rule {rule.name!r} sets no target; give first_response or resolution")
+    return compute_targets(clock(rule.first_response), clock(rule.resolution), received_at,
+                           default_warn_at=default_warn_at)
+
+
+def compute_targets(
+    first: SlaClock | None, resolution: SlaClock | None, received_at: datetime, *, default_warn_at: float
+) -> SlaTargets:
+    """Deadlines and warning times for a message received at `received_at`, in the tenant zone.
+
+    A business clock runs only while its counting calendar is open, so it starts at the next opening. A
+    calendar clock starts at the next opening of its rule's calendar when `rule.start == "next_opening"`, else
+    at receipt. Warnings fire once `warn_at` (the target's, else `default_warn_at`) of the target has elapsed
+    on the target's own clock.
+    """
+    primary = first or resolution
+    if primary is None:
+        raise ValueError("no SLA target to compute; give first_response or resolution")
+
+    def start_of(clock: SlaClock) -> tuple[int, datetime]:
+        # Instants are epoch microseconds here; each is made a zoned datetime once (the same one the calendar
+        # methods would give), and the calendar remembers the last one, so the checks on it stay cheap.
+        if clock.target.clock == "business" or clock.rule.start == "next_opening":
+            opening = clock.opens.next_opening_micros(received_at)
+            if clock.counts is clock.opens or clock.target.clock != "business":
+                return opening
+            return clock.counts.next_opening_micros(opening[1])
+        return clock.opens.probe(received_at)
+
+    def deadlines(clock: SlaClock | None) -> tuple[datetime | None, datetime | None]:
+        if clock is None:
+            return None, None
+        share = clock.target.warn_at if clock.target.warn_at is not None else default_warn_at
+        return _deadline(clock.target, clock.counts, start_of(clock), share)
+
+    first_due, first_warn = deadlines(first)
+    resolution_due, resolution_warn = deadlines(resolution)
+    other_rule = resolution is not None and first is not None and resolution.rule is not first.rule
+    other_calendar = resolution is not None and first is not None and resolution.counts is not first.counts
     return SlaTargets(
-        timezone=calendar.timezone,
-        clock=primary.clock,
-        calendar=calendar.name,
+        timezone=primary.counts.timezone,
+        clock=primary.target.clock,
+        calendar=primary.counts.name,
         started_at=start_of(primary)[1],
         first_response_due=first_due,
         first_response_warn_at=first_warn,
         resolution_due=resolution_due,
         resolution_warn_at=resolution_warn,
-        resolution_clock=rule.resolution.clock if rule.resolution else None,
-        rule=rule.name,
-        escalate_to=rule.escalate_to,
+        resolution_clock=resolution.target.clock if resolution else None,
+        rule=primary.rule.name,
+        escalate_to=primary.rule.escalate_to or (resolution.rule.escalate_to if resolution else None),
+        resolution_rule=resolution.rule.name if other_rule else None,
+        resolution_calendar=resolution.counts.name if other_calendar else None,
     )
 
 
@@ -93,11 +151,11 @@ def _deadline(
     length = within.as_timedelta()
     # on epoch microseconds: adding to a zoned datetime is wall-clock arithmetic, an hour off across a DST change
     warn = calendar.at_micros(start_us + (length * share) // _TICK)
-    due = _open_or_next(calendar.at_micros(start_us + length // _TICK), calendar)
+    due = open_or_next(calendar.at_micros(start_us + length // _TICK), calendar)
     return due, min(warn, due)
 
 
-def _open_or_next(due: datetime, calendar: BusinessCalendar) -> datetime:
+def open_or_next(due: datetime, calendar: BusinessCalendar) -> datetime:
     """A calendar-clock deadline never falls in a closed period: closed-time work is due at the next opening."""
     if calendar.is_open(due) or calendar.is_open(due - _TICK):
         return due

@@ -41,7 +41,7 @@ class Seen:
 
 
 TABLES = ("seen", "items", "customer_of", "items_of_customer", "item_of_reference", "item_of_conversation",
-          "recent", "strikes", "suspended_until")
+          "recent", "strikes", "suspended_until", "last_contact")
 
 
 def _no_changes() -> dict[str, set[str]]:
@@ -65,6 +65,7 @@ class MemoryState:
     recent: dict[str, deque[datetime]] = field(default_factory=dict)  # customer -> message times
     strikes: dict[str, int] = field(default_factory=dict)
     suspended_until: dict[str, datetime | None] = field(default_factory=dict)  # None = until lifted
+    last_contact: dict[str, datetime] = field(default_factory=dict)  # customer -> last message that reached support
     changed: dict[str, set[str]] = field(default_factory=_no_changes, repr=False, compare=False)
 
     # -- reads ---------------------------------------------------------------------------------------------
@@ -101,6 +102,11 @@ class MemoryState:
     def strikes_of(self, customer: str) -> int:
         return self.strikes.get(customer, 0)
 
+    def contacted_before(self, customer: str, at: datetime) -> datetime | None:
+        """When the customer last reached support before `at` (a routed or merged message), else None."""
+        last = self.last_contact.get(customer)
+        return last if last is not None and last <= at else None
+
     # -- writes --------------------------------------------------------------------------------------------
     def remember(self, key: str, seen: Seen) -> None:
         self.seen[key] = seen
@@ -118,6 +124,11 @@ class MemoryState:
         while times and times[0] <= horizon:
             times.popleft()
         self.changed["recent"].add(customer)
+
+    def note_contact(self, customer: str, at: datetime) -> None:
+        if customer not in self.last_contact or self.last_contact[customer] < at:
+            self.last_contact[customer] = at
+            self.changed["last_contact"].add(customer)
 
     def open(self, item: OpenItem) -> None:
         self.items[item.id] = item

@@ -43,6 +43,7 @@ ENCODERS: dict[str, Callable[[Any], Any]] = {
     "recent": lambda times: [t.isoformat() for t in times],
     "strikes": _same,
     "suspended_until": _iso,
+    "last_contact": _iso,
 }
 DECODERS: dict[str, Callable[[Any], Any]] = {
     "seen": _seen_in,
@@ -54,6 +55,7 @@ DECODERS: dict[str, Callable[[Any], Any]] = {
     "recent": lambda times: deque(datetime.fromisoformat(t) for t in times),
     "strikes": _same,
     "suspended_until": _from_iso,
+    "last_contact": _from_iso,
 }
 assert set(ENCODERS) == set(DECODERS) == set(TABLES)
 
@@ -71,7 +73,8 @@ def restore(data: dict[str, Any]) -> MemoryState:
     """The state a snapshot describes; raises ValueError for a snapshot of another version."""
     if data.get("v") != SNAPSHOT_VERSION:
         raise ValueError(f"routing state snapshot version {data.get('v')!r} is not {SNAPSHOT_VERSION}")
-    return MemoryState(**{table: {k: DECODERS[table](v) for k, v in data[table].items()} for table in TABLES})
+    # a table added since the snapshot was taken starts empty
+    return MemoryState(**{table: {k: DECODERS[table](v) for k, v in data.get(table, {}).items()} for table in TABLES})
 
 
 def prune(state: MemoryState, now: datetime, *, keep_seen_since: datetime, keep_items_since: datetime) -> int:

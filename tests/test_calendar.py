@@ -13,7 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from routing.calendar import BusinessCalendar, CalendarNeverOpens
+from routing.compiled import compile_policy
 from routing.policy.models import CalendarSpec, ExceptionDay, HolidaySpec
+from routing_helpers import policy
 
 LAGOS, JOBURG = ZoneInfo("Africa/Lagos"), ZoneInfo("Africa/Johannesburg")
 LONDON, NEW_YORK = ZoneInfo("Europe/London"), ZoneInfo("America/New_York")
@@ -28,9 +30,10 @@ def every(days, *hours: str) -> dict[str, list[str]]:
     return {day: list(hours) for day in days}
 
 
-ALKONECT = calendar(every(WEEKDAYS5, "09:00-18:00"))
-IZONIE_CHAT = calendar(every((*WEEKDAYS5, "sat"), "08:00-20:00"))
-CONEK = calendar(every(WEEKDAYS5, "09:00-17:00"), "Africa/Johannesburg", "ZA")
+# the shipped policies' calendars (deploy/policies/*.yaml), never copies of them
+ALKONECT = compile_policy(policy("alkonect")).calendars["support"]
+IZONIE_CHAT = compile_policy(policy("izonie")).calendars["live_chat"]
+CONEK = compile_policy(policy("conek")).calendars["support"]
 SPLIT = calendar(
     every(WEEKDAYS5, "09:00-12:00", "13:00-17:00"),
     exceptions=[

@@ -135,16 +135,6 @@ def test_izonie_ends_the_chat_session_on_abuse() -> None:
     assert FollowUpKind.end_session in {f.kind for f in d.follow_ups}
 
 
-def test_flood_from_one_sender_is_rate_limited() -> None:
-    s = Stream("alkonect")
-    decisions = [
-        s(msg("alkonect", "chat", f"hello? message {i} about my order ALK-1000{i}", at=f"2026-11-24T10:0{i}:00"))
-        for i in range(9)
-    ]
-    assert all(d.action != Action.reject for d in decisions[:8])
-    assert decisions[8].action == Action.reject and "rate_limited" in flags(decisions[8])
-
-
 # -- categories, queues, priorities, required information ---------------------------------------------------------
 
 def test_escalation_request_goes_to_supervisors_with_48h_promise() -> None:
@@ -188,16 +178,6 @@ def test_out_of_scope_courier_delay_is_routed_flagged_with_the_complex_case_sla(
     d = Stream("alkonect")(msg("alkonect", "email", "My parcel for ALK-120900 is held at customs for two weeks"))
     assert d.action == Action.route and "out_of_scope" in flags(d)
     assert d.queue == "investigations" and d.sla.rule == "complex_case"
-
-
-def test_izonie_buyer_dispute_with_a_seller_gets_the_3_to_5_business_day_resolution() -> None:
-    d = Stream("izonie")(msg("izonie", "email", "The seller sent me a fake charger for order IZ-40001 and refuses to "
-                             "refund me", at="2026-11-24T10:00:00"))
-    assert "seller_dispute" in flags(d)
-    assert d.sla.rule == "seller_dispute" and d.sla.resolution_due is not None
-    assert (d.sla.clock, d.sla.resolution_clock) == ("calendar", "business")
-    # 5 business days of Mon-Fri 08:00-20:00 from Tuesday 10:00 end the next Tuesday 10:00
-    assert d.sla.resolution_due == local("izonie", "2026-12-01T10:00:00")
 
 
 def test_csat_requested_after_resolution_for_izonie_only() -> None:

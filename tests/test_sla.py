@@ -12,8 +12,17 @@ from hypothesis import strategies as st
 from contracts.channels import ChannelKind
 from contracts.decision import DecisionFlag, SlaTargets
 from routing.calendar import BusinessCalendar
+from routing.compiled import compile_policy
 from routing.policy.models import CalendarSpec, HolidaySpec, SlaRule
-from routing.sla import compute_sla, is_outside_hours, is_public_holiday, public_holiday, select_sla_rule
+from routing_helpers import policy
+from routing.sla import (
+    compute_sla,
+    is_outside_hours,
+    is_public_holiday,
+    public_holiday,
+    select_sla_rule,
+    select_sla_rules,
+)
 
 LAGOS, JOBURG, LONDON = ZoneInfo("Africa/Lagos"), ZoneInfo("Africa/Johannesburg"), ZoneInfo("Europe/London")
 WEEKDAYS5 = ("mon", "tue", "wed", "thu", "fri")
@@ -24,10 +33,12 @@ def calendar(days, hours: str, zone: str, country: str, name: str = "support", c
     return BusinessCalendar(spec, zone, HolidaySpec(country=country), name)
 
 
-ALKONECT = calendar(WEEKDAYS5, "09:00-18:00", "Africa/Lagos", "NG")
-IZONIE_CHAT = calendar((*WEEKDAYS5, "sat"), "08:00-20:00", "Africa/Lagos", "NG", "live_chat")
-IZONIE_ALWAYS = calendar((*WEEKDAYS5, "sat", "sun"), "00:00-24:00", "Africa/Lagos", "NG", "always", closed=False)
-CONEK = calendar(WEEKDAYS5, "09:00-17:00", "Africa/Johannesburg", "ZA")
+# The shipped policies' own rules and calendars (deploy/policies/*.yaml), never copies of them.
+SHIPPED = {tenant: compile_policy(policy(tenant)) for tenant in ("alkonect", "izonie", "conek")}
+ALKONECT = SHIPPED["alkonect"].calendars["support"]
+IZONIE_CHAT = SHIPPED["izonie"].calendars["live_chat"]
+IZONIE_ALWAYS = SHIPPED["izonie"].calendars["always"]
+CONEK = SHIPPED["conek"].calendars["support"]
 LONDON_OFFICE = calendar(WEEKDAYS5, "09:00-17:00", "Europe/London", "GB")
 
 
@@ -35,26 +46,13 @@ def rule(**fields) -> SlaRule:
     return SlaRule.model_validate(fields)
 
 
-ALKONECT_RULES = [
-    rule(name="complex_case", match={"flags": ["out_of_scope"]},
-         first_response={"within": "5bd", "clock": "business", "warn_at": 0.6}),
-    rule(name="order_payment_delivery",
-         match={"categories": ["order_status", "payment_billing", "shipping_delivery", "returns_refunds"]},
-         first_response={"within": "72h", "clock": "calendar", "warn_at": 0.6667}),
-    rule(name="general_inquiry", first_response={"within": "48h", "clock": "calendar", "warn_at": 0.5}),
-]
-IZONIE_RULES = [
-    rule(name="supervisor_escalation", match={"flags": ["escalation_requested"]}, calendar="always",
-         first_response={"within": "48h", "clock": "calendar", "warn_at": 0.75}, escalate_to="supervisors"),
-    rule(name="seller_dispute", match={"flags": ["seller", "escalation_requested"]},
-         first_response={"within": "24h", "clock": "calendar"}, resolution={"within": "5bd", "clock": "business"}),
-    rule(name="live_chat", match={"channels": ["chat"]},
-         first_response={"within": "5m", "clock": "business", "warn_at": 0.4}, escalate_to="supervisors"),
-    rule(name="email_and_social", first_response={"within": "24h", "clock": "calendar"}),
-]
-CONEK_REFUND = rule(name="refund_review", match={"categories": ["returns_refunds"]},
-                    first_response={"within": "2bd", "clock": "business"},
-                    resolution={"within": "10bd", "clock": "business", "warn_at": 0.8}, escalate_to="billing_disputes")
+def shipped_rule(tenant: str, name: str) -> SlaRule:
+    return next(r for r in policy(tenant).sla.rules if r.name == name)
+
+
+ALKONECT_RULES = policy("alkonect").sla.rules
+IZONIE_RULES = policy("izonie").sla.rules
+CONEK_REFUND = shipped_rule("conek", "refund_review")
 
 
 @pytest.mark.parametrize(
@@ -67,8 +65,7 @@ CONEK_REFUND = rule(name="refund_review", match={"categories": ["returns_refunds
         (IZONIE_RULES, ChannelKind.chat, "general", [], "live_chat"),
         (IZONIE_RULES, ChannelKind.instagram, "general", [], "email_and_social"),
         (IZONIE_RULES, ChannelKind.chat, "general", ["escalation_requested"], "supervisor_escalation"),
-        (IZONIE_RULES[1:], ChannelKind.email, "general", ["seller"], "email_and_social"),  # needs both flags
-        (IZONIE_RULES[1:], ChannelKind.email, "general", ["seller", "escalation_requested"], "seller_dispute"),
+        (IZONIE_RULES, ChannelKind.email, "general", ["seller_dispute"], "seller_dispute"),  # resolution only
     ],
 )
 def test_select_sla_rule(rules, channel, category, flags, expected) -> None:
@@ -92,18 +89,18 @@ def joburg(*parts: int) -> datetime:
     "sla_rule, cal, received, started, first_due, first_warn, resolution_due, resolution_warn",
     [
         # 5bd x 9h = 45 business hours from Friday 17:30; warn at 60% = 27h
-        (ALKONECT_RULES[0], ALKONECT, lagos(2026, 7, 10, 17, 30), lagos(2026, 7, 10, 17, 30),
+        (shipped_rule("alkonect", "complex_case"), ALKONECT, lagos(2026, 7, 10, 17, 30), lagos(2026, 7, 10, 17, 30),
          lagos(2026, 7, 17, 17, 30), lagos(2026, 7, 15, 17, 30), None, None),
         # calendar hours counted from the next opening (Saturday -> Monday 09:00)
-        (ALKONECT_RULES[2], ALKONECT, lagos(2026, 7, 11, 10, 0), lagos(2026, 7, 13, 9, 0),
+        (shipped_rule("alkonect", "general_inquiry"), ALKONECT, lagos(2026, 7, 11, 10, 0), lagos(2026, 7, 13, 9, 0),
          lagos(2026, 7, 15, 9, 0), lagos(2026, 7, 14, 9, 0), None, None),
         # Izonie chat, 5 business minutes, warn at 40% = 2 minutes
-        (IZONIE_RULES[2], IZONIE_CHAT, lagos(2026, 7, 11, 19, 58), lagos(2026, 7, 11, 19, 58),
+        (shipped_rule("izonie", "live_chat"), IZONIE_CHAT, lagos(2026, 7, 11, 19, 58), lagos(2026, 7, 11, 19, 58),
          lagos(2026, 7, 13, 8, 3), lagos(2026, 7, 11, 20, 0), None, None),
-        (IZONIE_RULES[2], IZONIE_CHAT, lagos(2026, 7, 12, 15, 0), lagos(2026, 7, 13, 8, 0),
+        (shipped_rule("izonie", "live_chat"), IZONIE_CHAT, lagos(2026, 7, 12, 15, 0), lagos(2026, 7, 13, 8, 0),
          lagos(2026, 7, 13, 8, 5), lagos(2026, 7, 13, 8, 2), None, None),
         # Izonie email on the always-open calendar, default warn 0.8 of 24h
-        (IZONIE_RULES[3], IZONIE_ALWAYS, lagos(2026, 12, 25, 22, 0), lagos(2026, 12, 25, 22, 0),
+        (shipped_rule("izonie", "email_and_social"), IZONIE_ALWAYS, lagos(2026, 12, 25, 22, 0), lagos(2026, 12, 25, 22, 0),
          lagos(2026, 12, 26, 22, 0), lagos(2026, 12, 26, 17, 12), None, None),
         # Conek refund: 2bd = 16h first response, 10bd = 80h resolution; Youth Day (Tue 16 June) is closed
         (CONEK_REFUND, CONEK, joburg(2026, 6, 15, 10, 0), joburg(2026, 6, 15, 10, 0),
@@ -115,14 +112,17 @@ def joburg(*parts: int) -> datetime:
     ],
 )
 def test_compute_sla(sla_rule, cal, received, started, first_due, first_warn, resolution_due, resolution_warn) -> None:
-    targets = compute_sla(sla_rule, cal, received, default_warn_at=0.75 if cal is CONEK else 0.8)
+    tenant = next(t for t, cp in SHIPPED.items() if cal in cp.calendars.values())
+    targets = compute_sla(sla_rule, cal, received, default_warn_at=policy(tenant).sla.warn_at,
+                          calendars=SHIPPED[tenant].calendars)
     assert targets.started_at == started
     assert targets.first_response_due == first_due
     assert targets.first_response_warn_at == first_warn
     assert targets.resolution_due == resolution_due
     assert targets.resolution_warn_at == resolution_warn
-    assert (targets.rule, targets.calendar, targets.timezone) == (sla_rule.name, cal.name, cal.timezone)
+    assert (targets.rule, targets.timezone) == (sla_rule.name, cal.timezone)
     assert targets.clock == sla_rule.first_response.clock
+    assert targets.calendar == (sla_rule.first_response.calendar or cal.name)
     assert targets.escalate_to == sla_rule.escalate_to
 
 
@@ -151,7 +151,7 @@ def test_resolution_only_rule_reports_its_clock() -> None:
 
 def test_datetimes_carry_the_tenant_offset() -> None:
     received = datetime(2026, 7, 10, 16, 30, tzinfo=UTC)  # 17:30 WAT
-    targets = compute_sla(ALKONECT_RULES[0], ALKONECT, received, default_warn_at=0.8)
+    targets = compute_sla(shipped_rule("alkonect", "complex_case"), ALKONECT, received, default_warn_at=0.8)
     dumped = targets.model_dump(mode="json")
     assert dumped["started_at"].endswith("+01:00")
     assert dumped["first_response_due"] == "2026-07-17T17:30:00+01:00"
@@ -231,3 +231,31 @@ def test_property_deadlines_are_ordered(cal, received, first, resolution, start)
 def _calendar_length(within: str) -> timedelta:
     amount, unit = float(within[:-1]), within[-1]
     return timedelta(minutes=amount) if unit == "m" else timedelta(hours=amount)
+
+
+def test_select_sla_rules_takes_each_target_from_the_first_matching_rule_that_sets_it() -> None:
+    rules = [
+        rule(name="dispute", match={"flags": ["seller_dispute"]}, resolution={"within": "5bd", "clock": "business"}),
+        rule(name="chat", match={"channels": ["chat"]}, first_response={"within": "5m", "clock": "business"}),
+        rule(name="any", first_response={"within": "24h", "clock": "calendar"}),
+    ]
+    first, resolution = select_sla_rules(rules, channel=ChannelKind.chat, category=None, flags=["seller_dispute"])
+    assert (first.name, resolution.name) == ("chat", "dispute")
+    first, resolution = select_sla_rules(rules, channel=ChannelKind.email, category=None, flags=[])
+    assert (first.name, resolution) == ("any", None)
+
+
+def test_a_target_counts_on_its_own_calendar() -> None:
+    working_days = calendar(WEEKDAYS5, "00:00-24:00", "Africa/Lagos", "NG", "working_days")
+    hours = rule(name="general", first_response={"within": "48h", "clock": "business", "calendar": "working_days"})
+    # Friday 09:30: 14.5 h on Friday, 24 h on Monday, 9.5 h on Tuesday; the weekend does not count
+    targets = compute_sla(hours, ALKONECT, lagos(2026, 11, 27, 9, 30), default_warn_at=0.5,
+                          calendars={"working_days": working_days})
+    assert targets.first_response_due == lagos(2026, 12, 1, 9, 30)
+    assert targets.first_response_warn_at == lagos(2026, 11, 30, 9, 30)
+    assert (targets.calendar, targets.clock) == ("working_days", "business")
+    # received on Saturday: the clock starts at Alkonect's next opening, Monday 09:00
+    saturday = compute_sla(hours, ALKONECT, lagos(2026, 11, 28, 11, 0), default_warn_at=0.5,
+                           calendars={"working_days": working_days})
+    assert saturday.started_at == lagos(2026, 11, 30, 9, 0)
+    assert saturday.first_response_due == lagos(2026, 12, 2, 9, 0)

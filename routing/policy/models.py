@@ -109,6 +109,7 @@ class SlaTarget(_Strict):
     within: Duration
     clock: Literal["business", "calendar"]
     warn_at: float | None = Field(default=None, gt=0, lt=1)  # share of the target; default from SlaPolicy
+    calendar: str | None = None  # the calendar whose open time this clock counts; default: the rule's
 
     @model_validator(mode="after")
     def _business_days_need_business_clock(self) -> SlaTarget:
@@ -160,6 +161,15 @@ class PriorityRules(_Strict):
     missing_info: Priority | None = None
 
 
+def _check_patterns(value: list[str]) -> list[str]:
+    for pattern in value:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"pattern {pattern!r} is not a valid regular expression: {exc}") from None
+    return value
+
+
 class OutOfScopeRule(_Strict):
     name: str
     patterns: list[str]  # regular expressions, case-insensitive
@@ -167,21 +177,14 @@ class OutOfScopeRule(_Strict):
     reply: str | None = None
     note: str | None = None
 
-    @field_validator("patterns")
-    @classmethod
-    def _compile(cls, value: list[str]) -> list[str]:
-        for pattern in value:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"pattern {pattern!r} is not a valid regular expression: {exc}") from None
-        return value
+    _patterns = field_validator("patterns")(_check_patterns)
 
 
 class RequiredInfoRule(_Strict):
     name: str
     categories: list[str] | None = None
     when_patterns: list[str] | None = None  # or: applies when one of these regexes matches
+    when_flags: list[str] | None = None  # and: applies only when every listed decision flag is present
     fields: list[InfoField]
     request: str  # what we ask the customer
     date_window: Duration | None = None  # a transaction date older than this is flagged outside_window
@@ -199,6 +202,9 @@ class FloodRule(_Strict):
     max_messages: int = Field(ge=1)
     window: Duration
     reply: str | None = None
+    # lines that continue the customer's open live-chat session are a conversation: they count against this
+    # higher limit instead (None: the same limit)
+    session_max_messages: int | None = Field(default=None, ge=1)
 
 
 class DedupeRule(_Strict):
@@ -206,12 +212,52 @@ class DedupeRule(_Strict):
     cross_channel: bool = True
     similarity: float = Field(default=0.5, gt=0, le=1)
     redelivery_window: Duration = Duration(7, "d")
+    session_idle: Duration = Duration(30, "m")  # a live-chat session with no line for this long has ended
 
 
 class ChargebackRule(_Strict):
+    """Chargebacks and bank disputes: filed without contacting support first, filed after it, or threatened."""
+
     queue: str
     priority: Priority = Priority.urgent
     follow_ups: list[FollowUpKind] = Field(default_factory=lambda: [FollowUpKind.suspend_account])
+    after_contact_follow_ups: list[FollowUpKind] = Field(default_factory=list)  # filed after writing to support
+    threat_reply: str | None = None  # to a customer who announces one: contact us first
+
+
+class RefundCase(_Strict):
+    """A circumstance the policy names as refundable (an exception to no refunds) or as excluded from refunds."""
+
+    name: str
+    section: str  # where the text says it, e.g. "§2.2"
+    refundable: bool
+    patterns: list[str]  # regexes, case-insensitive
+    window: Duration | None = None  # e.g. reported within 30 days; older stated dates are said in the trace
+    evidence: list[str] = Field(default_factory=list)  # what the customer must show
+    note: str | None = None
+
+    _patterns = field_validator("patterns")(_check_patterns)
+
+
+class FinalDecision(_Strict):
+    """Refund decisions are final: an appeal is routed with the `decision_final` flag and this wording for agents."""
+
+    patterns: list[str] = Field(min_length=1)
+    wording: str
+
+    _patterns = field_validator("patterns")(_check_patterns)
+
+
+class RefundRules(_Strict):
+    """Refund requests (the `refund_request` flag), the policy's exceptions and exclusions, and final decisions."""
+
+    request_patterns: list[str] = Field(default_factory=list)  # negated mentions ("no refund needed") do not count
+    cases: list[RefundCase] = Field(default_factory=list)  # checked on refund requests; the first match is named
+    request_channels: list[ChannelKind] | None = None  # where refund requests must be made
+    other_channel_reply: str | None = None  # the pointer sent when one arrives elsewhere (still routed)
+    decision_final: FinalDecision | None = None
+
+    _patterns = field_validator("request_patterns")(_check_patterns)
 
 
 class TenantPolicy(_Strict):
@@ -237,6 +283,7 @@ class TenantPolicy(_Strict):
     flood: FloodRule
     dedupe: DedupeRule = Field(default_factory=DedupeRule)
     chargeback: ChargebackRule | None = None
+    refunds: RefundRules | None = None
     csat_after_resolution: bool = False
 
     @field_validator("tenant")
@@ -280,6 +327,10 @@ class TenantPolicy(_Strict):
         for i, rule in enumerate(self.sla.rules):
             if rule.calendar is not None:
                 _known(rule.calendar, self.calendars, f"sla.rules.{i}.calendar", "calendars")
+            for kind in ("first_response", "resolution"):
+                target = getattr(rule, kind)
+                if target is not None and target.calendar is not None:
+                    _known(target.calendar, self.calendars, f"sla.rules.{i}.{kind}.calendar", "calendars")
             if rule.match.categories:
                 _only_canonical(rule.match.categories, f"sla.rules.{i}.match.categories")
             if rule.first_response is None and rule.resolution is None:

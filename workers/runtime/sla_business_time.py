@@ -1,4 +1,4 @@
-"""Where a paused business-hours clock's deadlines fall when the customer answers: the open time left, counted on."""
+"""Where a paused clock's deadlines fall when the customer answers: the time it had left, counted on."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from contracts.workitem import WorkItem
 from routing.calendar import BusinessCalendar
 from routing.compiled import compile_policy
 from routing.policy import TenantPolicy
+from routing.sla import open_or_next
 from workers.runtime.sla_store import PausedClock
 
 
@@ -20,13 +21,21 @@ def calendar_of(item: WorkItem | None, policies: dict[str, TenantPolicy]) -> Bus
 
 def resumed_deadlines(paused: list[PausedClock], calendar: BusinessCalendar,
                       now: datetime) -> dict[str, tuple[datetime, datetime | None]]:
-    """clock kind -> (due, warn) for the business-hours clocks; calendar-time clocks are left to the store."""
+    """clock kind -> (due, warn) for every paused clock.
+
+    A business-hours clock gets the open time it had left, counted on the calendar from `now`. A calendar-time
+    clock gets the elapsed time it had left, and, as at routing time, a due time that falls while the calendar is
+    closed moves to the next opening (its warning never after it).
+    """
     out = {}
     for clock in paused:
-        if clock.clock != "business":
+        if clock.clock == "business":
+            out[clock.kind] = (_carry(calendar, clock.paused_at, clock.due, now),
+                               _carry(calendar, clock.paused_at, clock.warn, now) if clock.warn else None)
             continue
-        out[clock.kind] = (_carry(calendar, clock.paused_at, clock.due, now),
-                           _carry(calendar, clock.paused_at, clock.warn, now) if clock.warn else None)
+        due = open_or_next(now + max(clock.due - clock.paused_at, timedelta(0)), calendar)
+        warn = min(now + max(clock.warn - clock.paused_at, timedelta(0)), due) if clock.warn else None
+        out[clock.kind] = (due, warn)
     return out
 
 

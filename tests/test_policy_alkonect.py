@@ -1,0 +1,98 @@
+"""Alkonect's support policy, clause by clause, against the shipped deploy/policies/alkonect.yaml."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from contracts.decision import FollowUpKind
+
+from routing_helpers import Stream, local, msg
+
+
+def flags(decision) -> set[str]:
+    return {f.value for f in decision.flags}
+
+
+@pytest.mark.parametrize(("text", "out_of_scope"), [
+    ("My parcel for ALK-120900 is held at customs for two weeks", True),
+    ("The courier says delivery of ALK-120901 is delayed again", True),
+    ("Can I order a custom engraving on the watch for order ALK-120055?", False),
+    ("Do you make custom sizes? Order ALK-120056", False),
+])
+def test_alkonect_2_courier_or_customs_delays(text, out_of_scope) -> None:
+    """§2: "Support does not cover issues caused by: ... External courier or customs delays (though we may assist
+    with follow-up)". "Custom" (made to order) is not customs."""
+    d = Stream("alkonect")(msg("alkonect", "email", text))
+    assert ("out_of_scope" in flags(d)) is out_of_scope
+    assert (d.queue == "investigations") is out_of_scope
+
+
+@pytest.mark.parametrize(("text", "at", "rule", "due", "warn"), [
+    # Friday morning: the weekend does not count
+    ("How do I change the email address on my account profile?", "2026-11-27T09:30:00", "general_inquiry",
+     "2026-12-01T09:30:00", "2026-11-30T09:30:00"),
+    ("Where is my order ALK-120088? It has not arrived.", "2026-11-27T09:30:00", "order_payment_delivery",
+     "2026-12-02T09:30:00", "2026-12-01T09:30:08.640000"),
+    # Monday morning: the same hours, all on working days
+    ("How do I change the email address on my account profile?", "2026-11-23T09:30:00", "general_inquiry",
+     "2026-11-25T09:30:00", "2026-11-24T09:30:00"),
+    ("Where is my order ALK-120088? It has not arrived.", "2026-11-23T09:30:00", "order_payment_delivery",
+     "2026-11-26T09:30:00", "2026-11-25T09:30:08.640000"),
+    # Friday evening, after hours: handled from Monday 09:00
+    ("How do I change the email address on my account profile?", "2026-11-27T19:00:00", "general_inquiry",
+     "2026-12-02T09:00:00", "2026-12-01T09:00:00"),
+])
+def test_alkonect_5_response_time_counts_working_days(text, at, rule, due, warn) -> None:
+    """§5: "We aim to respond within: 24–48 hours for general inquiries; 48–72 hours for order, payment, or
+    delivery-related issues". §4: "Weekends & Public Holidays: Limited or delayed response ... Support requests
+    received outside working hours will be handled on the next business day"."""
+    d = Stream("alkonect")(msg("alkonect", "email", text, at=at))
+    assert d.sla.rule == rule
+    assert d.sla.first_response_due == local("alkonect", due)
+    assert d.sla.first_response_warn_at == local("alkonect", warn)
+
+
+CHAT = ["Hi", "I have a question", "about my order ALK-120077", "it was paid yesterday",
+        "but the status says pending", "is that normal?", "I paid by card", "the amount was N25,000",
+        "can you check?", "thanks"]
+
+
+def test_alkonect_9_a_chat_conversation_is_one_work_item_not_a_flood() -> None:
+    """§9: "Alkonect reserves the right to: Limit repeated or unreasonable support requests". Ten one-line chat
+    messages a minute apart are one conversation: one work item, nothing rate-limited."""
+    s = Stream("alkonect")
+    decisions = [s(msg("alkonect", "chat", line, at=f"2026-11-24T10:0{i}:00")) for i, line in enumerate(CHAT)]
+    assert [d.action.value for d in decisions] == ["route"] + ["merge"] * 9
+    assert {d.work_item_id for d in decisions} == {decisions[0].work_item_id}
+    assert not any("rate_limited" in flags(d) for d in decisions)
+
+
+@pytest.mark.parametrize(("channel", "count", "seconds_apart", "limited_from"), [
+    ("email", 9, 60, 8),      # nine separate emails in nine minutes: the ninth is a flood
+    ("chat", 31, 15, 30),     # a line every 15 seconds in one chat session: the 31st is a flood
+])
+def test_alkonect_9_floods_are_limited_and_attached_to_the_open_item(channel, count, seconds_apart,
+                                                                     limited_from) -> None:
+    """§9: "Limit repeated or unreasonable support requests"; the flood reply promises that an agent "will answer
+    them together", so a limited message is attached to the customer's open item, not dropped."""
+    s = Stream("alkonect")
+    start = local("alkonect", "2026-11-24T10:00:00")
+    decisions = []
+    for i in range(count):
+        at = (start + timedelta(seconds=seconds_apart * i)).replace(tzinfo=None).isoformat()
+        decisions.append(s(msg("alkonect", channel, f"question {i} about my order ALK-2000{i:02d}", at=at,
+                               sender="flood@example.com")))
+    assert not any("rate_limited" in flags(d) for d in decisions[:limited_from])
+    limited = decisions[limited_from]
+    assert "rate_limited" in flags(limited) and limited.action.value == "merge"
+    assert limited.work_item_id == decisions[limited_from - 1].work_item_id
+    assert any(f.kind == FollowUpKind.auto_reply and "together" in f.text for f in limited.follow_ups)
+
+
+def test_alkonect_7_refund_decisions_are_final() -> None:
+    """§7: "Refund decisions are final once communicated, subject to applicable law"."""
+    d = Stream("alkonect")(msg("alkonect", "email", "You declined my refund for ALK-120300. I appeal, please reconsider."))
+    assert "decision_final" in flags(d)
+    assert "final once communicated" in next(t for t in d.trace if t.rule == "refunds.decision_final").detail

@@ -1,0 +1,53 @@
+"""Izonie's support policy, clause by clause, against the shipped deploy/policies/izonie.yaml."""
+
+from __future__ import annotations
+
+import pytest
+
+from routing_helpers import Stream, local, msg
+
+FAKE = "The seller sent me a fake charger for order IZ-40001 and refuses to refund me"
+
+
+def flags(decision) -> set[str]:
+    return {f.value for f in decision.flags}
+
+
+@pytest.mark.parametrize(("channel", "text", "at", "first_rule", "first_due", "resolution_due"), [
+    # a chat on Tuesday morning: answered within 5 minutes, resolved within 5 business days
+    ("chat", FAKE, "2026-11-24T10:00:00", "live_chat", "2026-11-24T10:05:00", "2026-12-01T10:00:00"),
+    # an email on Friday night: answered within 24 hours; the 5 business days count from Monday 08:00
+    ("email", FAKE, "2026-11-27T22:00:00", "email_and_social", "2026-11-28T22:00:00", "2026-12-04T20:00:00"),
+    ("messenger", FAKE, "2026-11-24T10:00:00", "email_and_social", "2026-11-25T10:00:00", "2026-12-01T10:00:00"),
+    # a buyer praising a "best seller" has no dispute with a seller
+    ("email", "Where is my order IZ-40002? It is a best seller phone and it has not arrived.", "2026-11-24T10:00:00",
+     "email_and_social", "2026-11-25T10:00:00", None),
+])
+def test_izonie_3_dispute_resolution_keeps_the_channel_first_response(channel, text, at, first_rule, first_due,
+                                                                      resolution_due) -> None:
+    """§3: "Live Chat: Initial response within 2–5 minutes during business hours. Email: Response within 24
+    hours. Dispute Resolution: For issues involving third-party sellers, we aim for a resolution within 3–5
+    business days"."""
+    d = Stream("izonie")(msg("izonie", channel, text, at=at))
+    assert ("seller_dispute" in flags(d)) is (resolution_due is not None)
+    assert d.sla.rule == first_rule
+    assert d.sla.first_response_due == local("izonie", first_due)
+    if resolution_due is None:
+        assert d.sla.resolution_due is None
+    else:
+        assert (d.sla.resolution_rule, d.sla.resolution_calendar) == ("seller_dispute", "business_days")
+        assert d.sla.resolution_due == local("izonie", resolution_due)
+        assert d.sla.escalate_to == "supervisors"
+
+
+@pytest.mark.parametrize("channel", ["chat", "messenger"])
+def test_izonie_6_abuse_ends_the_session_and_suspends_no_one(channel) -> None:
+    """§6: "We maintain a zero-tolerance policy for abusive language or harassment towards our staff. We reserve
+    the right to terminate support sessions if this is breached"."""
+    s = Stream("izonie")
+    for i in range(4):
+        d = s(msg("izonie", channel, "You people are absolute idiots, where is my phone", at=f"2026-11-24T1{i}:00:00"))
+        assert d.action.value == "quarantine" and "suspended" not in flags(d)
+        assert [f.kind.value for f in d.follow_ups if f.kind.value != "auto_reply"] == ["end_session"]
+    polite = s(msg("izonie", channel, "Sorry. Where is my order IZ-30021?", at="2026-11-24T15:00:00"))
+    assert polite.action.value == "route"
