@@ -13,6 +13,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("OMNIROUTE_SHARED", ROOT.parent / "shared"))
 CONFORMANCE = SHARED / "conformance"
 
+# Subprocesses (`omniroute ...`) import this checkout's packages, not whatever the editable install points at
+# (a second worktree shares the venv): PYTHONPATH entries come before the editable finder.
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+
 
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
