@@ -10,14 +10,15 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
 from contracts.errors import OmnirouteError
-from contracts.topics import ALL_TOPICS
 from workers.app import App, build_app
 from workers.runtime.route_worker import RouteWorker
 from workers.runtime.sla_worker import SlaWorker
 from workers.settings import Settings
 from workers.stack import statefile
 from workers.stack.kafka_compat import apply_tansu_leave_group_fix
+from workers.stack.kafka_options import admin_options, resolve_broker
 from workers.stack.redis_server import redact
+from workers.stack.topic_file import topic_specs
 from workers.stack.topics import ensure_topics, mismatch_error
 
 KINDS = ("route", "sla", "ingress", "outbound")
@@ -55,8 +56,11 @@ async def run_worker(kind: str, settings: Settings, echo: Callable[[str], None])
     if kind not in KINDS:
         raise WorkerError(f"unknown worker kind {kind!r}; choose one of: {', '.join(KINDS)}")
     target = find_target(settings)
-    apply_tansu_leave_group_fix()  # needed on the embedded broker; on Apache Kafka generations start at 1 anyway
-    reports = await ensure_topics(target.bootstrap, ALL_TOPICS)
+    settings = await resolve_broker(settings, target.bootstrap)
+    if settings.kafka_broker == "embedded":
+        apply_tansu_leave_group_fix()  # the embedded broker's first group generation is 0; never on Apache Kafka
+    reports = await ensure_topics(target.bootstrap, topic_specs(settings.topics_file),
+                                  client_options=admin_options(settings))
     mismatch = mismatch_error(reports)
     if mismatch:
         raise WorkerError(mismatch)

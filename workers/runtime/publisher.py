@@ -66,5 +66,7 @@ async def inbound_keys(messages: Sequence[InboundMessage], customers: CustomerKe
     return [inbound_key(m) for m in messages]
 
 
-def new_producer(bootstrap: str) -> AIOKafkaProducer:
-    return AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5, client_id="omniroute-publisher")
+def new_producer(bootstrap: str, **options) -> AIOKafkaProducer:
+    """acks=all, 5 ms linger; `options` (security, client id, idempotence: `kafka_options.producer_options`) win."""
+    return AIOKafkaProducer(**({"bootstrap_servers": bootstrap, "acks": "all", "linger_ms": 5,
+                                "client_id": "omniroute-publisher"} | options))
