@@ -221,9 +221,11 @@ def run_loop(main) -> None:  # noqa: ANN001 - a coroutine
 
 
 def logging_setup() -> None:
-    import logging
+    """structlog rendering for every logger: JSON off a terminal, PII redacted, `omniroute.*` at OMNIROUTE_LOG_LEVEL."""
+    from workers.runtime.logs import configure_logging
 
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+    configure_logging(level=settings.log_level, fmt=settings.log_format, pii=settings.log_pii)
 
 
 @app.command()

@@ -9,10 +9,14 @@ from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
+from prometheus_client import CollectorRegistry
+
 from contracts.errors import OmnirouteError
 from workers.app import App, build_app
+from workers.runtime.health_server import start_health_server
 from workers.runtime.route_worker import RouteWorker
 from workers.runtime.sla_worker import SlaWorker
+from workers.runtime.worker_metrics import WorkerCollector
 from workers.settings import Settings
 from workers.stack import statefile
 from workers.stack.kafka_compat import apply_tansu_leave_group_fix
@@ -81,7 +85,10 @@ async def run_worker(kind: str, settings: Settings, echo: Callable[[str], None])
     worker: RouteWorker | SlaWorker = app.route_worker() if kind == "route" else app.sla_worker()
     echo(f"{kind} worker: group {worker.config.group}")
     task = asyncio.create_task(worker.run(stop), name=f"{kind}-worker")
-    await _report(kind, worker, task, stop, echo)
+    async with AsyncExitStack() as health:
+        url = await serve_worker_health(health, settings, kind, worker, task)
+        echo(f"{kind} worker: {url}/healthz, /readyz, /metrics")
+        await _report(kind, worker, task, stop, echo)
     echo(f"{kind} worker: stopping (final checkpoint and commit)")
     await asyncio.wait_for(task, 60)  # re-raises what stopped the worker
     echo(f"{kind} worker: stopped")
@@ -103,6 +110,9 @@ async def _serve_processors(app: App, stop: asyncio.Event, echo: Callable[[str],
     """The faust App's processors (outbound), a replica in the `<prefix>-processors` group."""
     async with AsyncExitStack() as stack:
         processors = await app.start_processors(stack)
+        url = await start_health_server(stack, host=app.settings.health_host, port=app.settings.health_port,
+                                        alive=lambda: not stop.is_set(), ready=lambda: True)
+        echo(f"outbound worker: {url}/healthz, /readyz, /metrics")
         echo(f"outbound worker: ready, faust app {processors.conf.id} (agents: {', '.join(processors.agents)}); "
              f"sends to {app.settings.graph_api_base} and {app.settings.tiktok_api_base}")
         await stop.wait()
@@ -127,6 +137,15 @@ async def _report(kind: str, worker: RouteWorker | SlaWorker, task: asyncio.Task
         if count != last_count and time.monotonic() - last_at >= PROGRESS_EVERY_S:
             echo(f"{kind} worker: {count:,} records handled")
             last_count, last_at = count, time.monotonic()
+
+
+async def serve_worker_health(stack: AsyncExitStack, settings: Settings, kind: str, worker: RouteWorker | SlaWorker,
+                              task: asyncio.Task) -> str:
+    """/healthz (the worker task runs), /readyz (it holds partitions), /metrics (its stats and lag) until `stack` closes."""
+    registry = CollectorRegistry()
+    registry.register(WorkerCollector(kind, worker))
+    return await start_health_server(stack, host=settings.health_host, port=settings.health_port,
+                                     alive=lambda: not task.done(), ready=worker.ready.is_set, registries=[registry])
 
 
 def _partitions(worker: RouteWorker | SlaWorker) -> str:
