@@ -39,6 +39,7 @@ from workers.runtime.route_worker import RouteWorker, RouteWorkerConfig
 from workers.runtime.sla_worker import SlaWorker, SlaWorkerConfig
 from workers.runtime.webhooks import EdgeDeps
 from workers.settings import Settings
+from workers.stack.kafka_options import producer_options
 
 
 @dataclass
@@ -119,7 +120,7 @@ class App:
     async def start_ingress(self, stack: AsyncExitStack, *, is_ready: Callable[[], bool],
                             host: str | None = None, port: int | None = None) -> Ingress:
         """Start the HTTP service (and its producer and Redis client); `stack` stops them in order."""
-        producer = new_producer(self.bootstrap)
+        producer = new_producer(self.bootstrap, **producer_options(self.settings, "ingress"))
         await producer.start()
         stack.push_async_callback(producer.stop)
         client = Redis.from_url(self.redis_url)

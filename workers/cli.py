@@ -20,6 +20,8 @@ from workers.settings import Settings
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="omniroute: omnichannel support-message routing.")
 policy_app = typer.Typer(no_args_is_help=True, help="Tenant policy files.")
 app.add_typer(policy_app, name="policy")
+topics_app = typer.Typer(no_args_is_help=True, help="Kafka topics from deploy/topics.yaml (OMNIROUTE_TOPICS_FILE).")
+app.add_typer(topics_app, name="topics")
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -178,6 +180,36 @@ def act(
     typer.echo(f"accepted: {kind} on {item_id} ({answer['topic']}[{answer['partition']}]@{answer['offset']})")
 
 
+def _topics(execute: bool, allow_repartition: bool) -> None:
+    import asyncio
+
+    from workers.topics_command import run_topics
+
+    try:
+        refused = asyncio.run(run_topics(Settings(), execute=execute, allow_repartition=allow_repartition,
+                                         echo=typer.echo))
+    except (OmnirouteError, OSError) as exc:
+        _fail(str(exc), code=1)
+    if refused:
+        _fail(f"{refused} change(s) refused (marked !): the lines above say why and what it would take", code=1)
+
+
+@topics_app.command("plan")
+def topics_plan(
+    allow_repartition: Annotated[bool, typer.Option("--allow-repartition", help="plan growing keyed topics too")] = False,
+) -> None:
+    """Show what `topics apply` would change on the target cluster (KAFKA_BOOTSTRAP_SERVERS or the dev stack)."""
+    _topics(False, allow_repartition)
+
+
+@topics_app.command("apply")
+def topics_apply(
+    allow_repartition: Annotated[bool, typer.Option("--allow-repartition", help="also grow keyed topics (read the plan first)")] = False,
+) -> None:
+    """Create missing topics, grow partitions, set configs; never shrinks, never repartitions a key silently."""
+    _topics(True, allow_repartition)
+
+
 def run_loop(main) -> None:  # noqa: ANN001 - a coroutine
     """Run a long-lived process on uvloop (libuv: ~2x less event-loop CPU for the HTTP edge than asyncio's)."""
     import asyncio
@@ -189,9 +221,11 @@ def run_loop(main) -> None:  # noqa: ANN001 - a coroutine
 
 
 def logging_setup() -> None:
-    import logging
+    """structlog rendering for every logger: JSON off a terminal, PII redacted, `omniroute.*` at OMNIROUTE_LOG_LEVEL."""
+    from workers.runtime.logs import configure_logging
 
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+    configure_logging(level=settings.log_level, fmt=settings.log_format, pii=settings.log_pii)
 
 
 @app.command()

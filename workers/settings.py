@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _REPO_POLICIES = Path(__file__).resolve().parents[1] / "deploy" / "policies"
+_REPO_TOPICS = Path(__file__).resolve().parents[1] / "deploy" / "topics.yaml"
 
 
 class Settings(BaseSettings):
@@ -29,3 +31,21 @@ class Settings(BaseSettings):
     kafka_ack_timeout_s: float = 5.0  # the ingress answers 503 + Retry-After when Kafka has not acknowledged by then
     state_file: Path = Path.home() / ".cache" / "omniroute" / "dev-stack.json"
     run_dir: Path = Path.home() / ".cache" / "omniroute" / "run"
+    # Deployment: topics, production Kafka, logs, the workers' health/metrics port (meanings: workers/settings_doc.py)
+    topics_file: Path = _REPO_TOPICS
+    kafka_broker: Literal["auto", "embedded", "kafka"] = "auto"
+    kafka_client_id: str = "omniroute"
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None
+    kafka_ssl_certfile: Path | None = None
+    kafka_ssl_keyfile: Path | None = None
+    kafka_rack: str | None = None
+    kafka_idempotence: Literal["auto", "on", "off"] = "auto"
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: str = "INFO"
+    log_pii: bool = False
+    health_host: str = "127.0.0.1"
+    health_port: int = 0  # 0: a free port, printed at start (several local replicas never collide)

@@ -9,15 +9,20 @@ from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
+from prometheus_client import CollectorRegistry
+
 from contracts.errors import OmnirouteError
-from contracts.topics import ALL_TOPICS
 from workers.app import App, build_app
+from workers.runtime.health_server import start_health_server
 from workers.runtime.route_worker import RouteWorker
 from workers.runtime.sla_worker import SlaWorker
+from workers.runtime.worker_metrics import WorkerCollector
 from workers.settings import Settings
 from workers.stack import statefile
 from workers.stack.kafka_compat import apply_tansu_leave_group_fix
+from workers.stack.kafka_options import admin_options, resolve_broker
 from workers.stack.redis_server import redact
+from workers.stack.topic_file import topic_specs
 from workers.stack.topics import ensure_topics, mismatch_error
 
 KINDS = ("route", "sla", "ingress", "outbound")
@@ -55,8 +60,11 @@ async def run_worker(kind: str, settings: Settings, echo: Callable[[str], None])
     if kind not in KINDS:
         raise WorkerError(f"unknown worker kind {kind!r}; choose one of: {', '.join(KINDS)}")
     target = find_target(settings)
-    apply_tansu_leave_group_fix()  # needed on the embedded broker; on Apache Kafka generations start at 1 anyway
-    reports = await ensure_topics(target.bootstrap, ALL_TOPICS)
+    settings = await resolve_broker(settings, target.bootstrap)
+    if settings.kafka_broker == "embedded":
+        apply_tansu_leave_group_fix()  # the embedded broker's first group generation is 0; never on Apache Kafka
+    reports = await ensure_topics(target.bootstrap, topic_specs(settings.topics_file),
+                                  client_options=admin_options(settings))
     mismatch = mismatch_error(reports)
     if mismatch:
         raise WorkerError(mismatch)
@@ -77,7 +85,10 @@ async def run_worker(kind: str, settings: Settings, echo: Callable[[str], None])
     worker: RouteWorker | SlaWorker = app.route_worker() if kind == "route" else app.sla_worker()
     echo(f"{kind} worker: group {worker.config.group}")
     task = asyncio.create_task(worker.run(stop), name=f"{kind}-worker")
-    await _report(kind, worker, task, stop, echo)
+    async with AsyncExitStack() as health:
+        url = await serve_worker_health(health, settings, kind, worker, task)
+        echo(f"{kind} worker: {url}/healthz, /readyz, /metrics")
+        await _report(kind, worker, task, stop, echo)
     echo(f"{kind} worker: stopping (final checkpoint and commit)")
     await asyncio.wait_for(task, 60)  # re-raises what stopped the worker
     echo(f"{kind} worker: stopped")
@@ -99,6 +110,9 @@ async def _serve_processors(app: App, stop: asyncio.Event, echo: Callable[[str],
     """The faust App's processors (outbound), a replica in the `<prefix>-processors` group."""
     async with AsyncExitStack() as stack:
         processors = await app.start_processors(stack)
+        url = await start_health_server(stack, host=app.settings.health_host, port=app.settings.health_port,
+                                        alive=lambda: not stop.is_set(), ready=lambda: True)
+        echo(f"outbound worker: {url}/healthz, /readyz, /metrics")
         echo(f"outbound worker: ready, faust app {processors.conf.id} (agents: {', '.join(processors.agents)}); "
              f"sends to {app.settings.graph_api_base} and {app.settings.tiktok_api_base}")
         await stop.wait()
@@ -123,6 +137,15 @@ async def _report(kind: str, worker: RouteWorker | SlaWorker, task: asyncio.Task
         if count != last_count and time.monotonic() - last_at >= PROGRESS_EVERY_S:
             echo(f"{kind} worker: {count:,} records handled")
             last_count, last_at = count, time.monotonic()
+
+
+async def serve_worker_health(stack: AsyncExitStack, settings: Settings, kind: str, worker: RouteWorker | SlaWorker,
+                              task: asyncio.Task) -> str:
+    """/healthz (the worker task runs), /readyz (it holds partitions), /metrics (its stats and lag) until `stack` closes."""
+    registry = CollectorRegistry()
+    registry.register(WorkerCollector(kind, worker))
+    return await start_health_server(stack, host=settings.health_host, port=settings.health_port,
+                                     alive=lambda: not task.done(), ready=worker.ready.is_set, registries=[registry])
 
 
 def _partitions(worker: RouteWorker | SlaWorker) -> str:

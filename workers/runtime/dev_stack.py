@@ -11,7 +11,6 @@ from datetime import datetime, timezone
 
 from channels.sinks.redis_queue import RedisWorkQueue
 from contracts.errors import OmnirouteError
-from contracts.topics import ALL_TOPICS
 from workers.app import build_app
 from workers.policy_files import load_policies
 from workers.runtime import demo
@@ -23,8 +22,10 @@ from workers.settings import Settings
 from workers.stack import statefile
 from workers.stack.broker import EmbeddedBroker
 from workers.stack.kafka_compat import apply_tansu_leave_group_fix
+from workers.stack.kafka_options import admin_options, resolve_broker
 from workers.stack.platform_fake import PlatformFake, describe_send
 from workers.stack.redis_server import delete_prefix, ensure_redis, redact
+from workers.stack.topic_file import topic_specs
 from workers.stack.topics import ensure_topics, mismatch_error
 
 SAMPLES = Settings().policy_dir.parent / "samples"
@@ -51,11 +52,13 @@ async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: 
         bootstrap = settings.kafka_bootstrap_servers
         if bootstrap:
             echo(f"kafka: using {bootstrap} (KAFKA_BOOTSTRAP_SERVERS)")
+            settings = await resolve_broker(settings, bootstrap)
         else:
             broker = EmbeddedBroker(settings.run_dir / "broker")
             bootstrap = await broker.start()
             stack.push_async_callback(broker.stop)
             apply_tansu_leave_group_fix()
+            settings = settings.model_copy(update={"kafka_broker": "embedded"})
             pids["broker"] = broker.pid or 0
             echo(f"kafka: embedded Tansu broker on {bootstrap}, memory storage (nothing persists across restarts, "
                  f"and its memory is never freed: restart the stack for long runs); log {broker.log_path}")
@@ -72,7 +75,8 @@ async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: 
             cleared = await delete_prefix(redis_handle.url, prefix)
             if cleared:
                 echo(f"redis: cleared {cleared} keys under '{prefix}:' left by an earlier dev stack")
-        reports = await ensure_topics(bootstrap, ALL_TOPICS)
+        reports = await ensure_topics(bootstrap, topic_specs(settings.topics_file),
+                                      client_options=admin_options(settings))
         mismatch = mismatch_error(reports)
         if mismatch:
             raise StackError(mismatch)

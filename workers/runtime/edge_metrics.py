@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
+    REGISTRY,
     CollectorRegistry,
     Counter,
     generate_latest,
@@ -35,4 +36,5 @@ class EdgeMetrics:
         return sample or 0.0
 
     async def handle(self, _: web.Request) -> web.Response:
-        return web.Response(body=generate_latest(self.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+        body = generate_latest(self.registry) + generate_latest(REGISTRY)  # + decisions and process figures
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

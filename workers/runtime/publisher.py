@@ -51,9 +51,15 @@ async def publish_within(producer: AIOKafkaProducer, messages: Sequence[InboundM
         return list(await asyncio.gather(*futures))
 
     try:
-        return await asyncio.wait_for(send_all(), timeout_s)
+        written = await asyncio.wait_for(send_all(), timeout_s)
     except (TimeoutError, KafkaError) as exc:
         raise BrokerUnavailable(f"Kafka did not acknowledge within {timeout_s:g} s ({type(exc).__name__})") from None
+    if log.isEnabledFor(logging.INFO):  # the trace id (the message id) starts here; decisions carry it on
+        for message, meta in zip(messages, written):
+            log.info("published", extra={"trace_id": message.id, "tenant": message.tenant,
+                                         "channel": str(message.channel), "partition": meta.partition,
+                                         "offset": meta.offset})
+    return written
 
 
 async def inbound_keys(messages: Sequence[InboundMessage], customers: CustomerKeys | None = None) -> list[bytes]:
@@ -66,5 +72,7 @@ async def inbound_keys(messages: Sequence[InboundMessage], customers: CustomerKe
     return [inbound_key(m) for m in messages]
 
 
-def new_producer(bootstrap: str) -> AIOKafkaProducer:
-    return AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5, client_id="omniroute-publisher")
+def new_producer(bootstrap: str, **options) -> AIOKafkaProducer:
+    """acks=all, 5 ms linger; `options` (security, client id, idempotence: `kafka_options.producer_options`) win."""
+    return AIOKafkaProducer(**({"bootstrap_servers": bootstrap, "acks": "all", "linger_ms": 5,
+                                "client_id": "omniroute-publisher"} | options))

@@ -18,6 +18,8 @@ from routing.record import record
 from routing.state import MemoryState, OpenItem
 from routing.work_items import opened_item, reply_target
 from workers.runtime.codec import decode_inbound, encode
+from workers.runtime.logs import log_decision
+from workers.runtime.worker_metrics import count_decision
 
 _TOPIC_FOR = {Action.route: ROUTED.name, Action.merge: ROUTED.name, Action.reject: REJECTED.name,
               Action.quarantine: QUARANTINE.name}
@@ -48,6 +50,8 @@ class RouteProcessor:
             record(state, message, decision, policy)
         except Exception as exc:  # noqa: BLE001 - every fault class of one record is dead-lettered, the worker goes on
             return Outcome(produce=[(DEAD_LETTER.name, key, dead_letter(exc, key, value, where))])
+        log_decision(decision)
+        count_decision(decision)
         out = Outcome(decision=decision)
         if decision.action in _TOPIC_FOR:
             out.produce.append((_TOPIC_FOR[decision.action], key, encode(decision)))

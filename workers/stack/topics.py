@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -37,11 +37,12 @@ def mismatch_error(reports: Iterable[TopicReport]) -> str | None:
     if not mismatched:
         return None
     return ("topic partition counts differ from the specs: " + "; ".join(
-        f"{r.name} has {r.actual_partitions}, contracts/topics.py says {r.expected_partitions}" for r in mismatched)
-        + " — recreate the topics or change the specs")
+        f"{r.name} has {r.actual_partitions}, the topics file says {r.expected_partitions}" for r in mismatched)
+        + " — see `omniroute topics plan`, recreate the topics or change deploy/topics.yaml")
 
 
-async def ensure_topics(bootstrap: str, specs: Iterable[TopicSpec], *, timeout_ms: int = 10_000) -> list[TopicReport]:
+async def ensure_topics(bootstrap: str, specs: Iterable[TopicSpec], *, timeout_ms: int = 10_000,
+                        client_options: Mapping | None = None) -> list[TopicReport]:
     """Create each missing topic with its spec's partition count; report existing ones and count mismatches.
 
     A mismatch is reported, not fixed or raised: the caller decides whether it is fatal.
@@ -49,7 +50,7 @@ async def ensure_topics(bootstrap: str, specs: Iterable[TopicSpec], *, timeout_m
     wanted = {spec.name: spec for spec in specs}
     if not wanted:
         return []
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=timeout_ms)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=timeout_ms, **(client_options or {}))
     await admin.start()
     try:
         found = await partition_counts(admin, list(wanted))

@@ -1,0 +1,93 @@
+"""Workers' /healthz, /readyz, /metrics: decisions by action and flag, a worker's counters and lag per partition."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import aiohttp
+from aiokafka import TopicPartition
+from prometheus_client import REGISTRY, CollectorRegistry
+
+from contracts.decision import DropDecision
+from workers.runtime.health_server import start_health_server
+from workers.runtime.worker_metrics import WorkerCollector, count_decision
+
+
+@dataclass
+class _Stats:
+    records: int = 12
+    dead_lettered: int = 1
+    opened: int = 7
+    merged: int = 2
+    batches: int = 3
+
+
+@dataclass
+class _Partition:
+    next_offset: int | None
+
+
+class _Consumer:
+    def assignment(self) -> set[TopicPartition]:
+        return {TopicPartition("support.inbound.v1", 0), TopicPartition("support.inbound.v1", 3)}
+
+    def highwater(self, tp: TopicPartition) -> int:
+        return 100
+
+
+@dataclass
+class _Worker:
+    stats: _Stats = field(default_factory=_Stats)
+    consumer: _Consumer = field(default_factory=_Consumer)
+    partitions: dict = field(default_factory=lambda: {TopicPartition("support.inbound.v1", 0): _Partition(60),
+                                                      TopicPartition("support.inbound.v1", 3): _Partition(100)})
+
+
+def test_decisions_are_counted_by_action_and_flag() -> None:
+    labels = {"tenant": "metrics-t", "channel": "email", "action": "drop"}
+    before = REGISTRY.get_sample_value("omniroute_decisions_total", labels) or 0.0
+    count_decision(DropDecision(message_id="m", tenant="metrics-t", channel="email", customer="c", reason="redelivery",
+                                decided_at=datetime(2026, 1, 5, tzinfo=timezone.utc), flags=["duplicate"]))
+    assert REGISTRY.get_sample_value("omniroute_decisions_total", labels) == before + 1
+    assert REGISTRY.get_sample_value("omniroute_decision_flags_total", {"tenant": "metrics-t", "flag": "duplicate"}) >= 1
+
+
+def test_the_collector_reads_stats_and_lag_when_scraped() -> None:
+    registry = CollectorRegistry()
+    worker = _Worker()
+    registry.register(WorkerCollector("route", worker))
+    assert registry.get_sample_value("omniroute_worker_records_total", {"role": "route"}) == 12
+    lag = {"role": "route", "topic": "support.inbound.v1"}
+    assert registry.get_sample_value("omniroute_consumer_lag", lag | {"partition": "0"}) == 40
+    assert registry.get_sample_value("omniroute_consumer_lag", lag | {"partition": "3"}) == 0
+    worker.stats.records = 20
+    assert registry.get_sample_value("omniroute_worker_records_total", {"role": "route"}) == 20
+    assert registry.get_sample_value("omniroute_partitions_assigned", {"role": "route"}) == 2
+
+
+def test_health_readiness_and_metrics_over_http() -> None:
+    async def scenario() -> list[tuple[int, str]]:
+        ready = asyncio.Event()
+        registry = CollectorRegistry()
+        registry.register(WorkerCollector("sla", _Worker()))
+        answers = []
+        async with AsyncExitStack() as stack:
+            url = await start_health_server(stack, host="127.0.0.1", port=0, alive=lambda: True,
+                                            ready=ready.is_set, registries=[registry])
+            async with aiohttp.ClientSession() as session:
+                for path in ("/healthz", "/readyz"):
+                    async with session.get(url + path) as response:
+                        answers.append((response.status, await response.text()))
+                ready.set()
+                for path in ("/readyz", "/metrics"):
+                    async with session.get(url + path) as response:
+                        answers.append((response.status, await response.text()))
+        return answers
+
+    healthz, not_ready, ready, metrics = asyncio.run(asyncio.wait_for(scenario(), 20))
+    assert healthz[0] == 200 and not_ready[0] == 503 and ready[0] == 200
+    assert 'omniroute_worker_records_total{role="sla"} 12.0' in metrics[1]
+    assert "omniroute_decisions_total" in metrics[1] and "process_cpu_seconds_total" in metrics[1]
