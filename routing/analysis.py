@@ -69,6 +69,8 @@ def analyse(message: InboundMessage, cp: CompiledPolicy) -> Analysis:
         result.flags.append(F.empty)
     if kinds:
         result.flags.append(F.abusive)
+        if "threat" in kinds:
+            result.flags.append(F.threat)
         result.trace.append(TraceStep(rule="abuse", outcome="abusive",
                                       detail=f"{', '.join(kinds)}: {', '.join(abuse_evidence[:4])}"))
     if detect_escalation_request(text):
