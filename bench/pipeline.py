@@ -132,6 +132,11 @@ class Bench:
                 what = "route worker" if replicas == 1 else f"route worker x{replicas} processes (one group)"
                 print(f"(b) {what} end to end (decode, decide, record, produce, Redis, commit): "
                       f"{self.rate(r)}{cpu_note(r)}")
+                if "stage_cpu_us_per_msg" in r:
+                    stages = r["stage_cpu_us_per_msg"]
+                    rest = r["cpu_us_per_msg"] - sum(stages.values())
+                    print("    worker CPU us/msg by stage: " + ", ".join(f"{k} {v:.0f}" for k, v in stages.items())
+                          + f", rest {rest:.0f} (event loop, work items, state checkpoints, logging)")
                 if "by_action" in r:
                     print(f"    decisions: {dict(sorted(r['by_action'].items()))}, dead-lettered {r['dead_lettered']}, "
                           f"batches {r['batches']}" + (f", partitions per process {r['split']}" if "split" in r else ""))

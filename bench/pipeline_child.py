@@ -146,9 +146,11 @@ async def passthrough(cfg: dict) -> None:
 
 async def route(cfg: dict) -> None:
     """RouteWorker as it is, watched from outside through its stats."""
+    import stage_cpu
     from workers.policy_files import load_policies
     from workers.runtime.route_worker import RouteWorker, RouteWorkerConfig
 
+    stage_cpu.install()
     config = RouteWorkerConfig(
         bootstrap=cfg["bootstrap"], redis_url=cfg["redis_url"], group=cfg["group"], redis_prefix=cfg["prefix"],
         fetch_max_wait_ms=cfg["fetch_wait_ms"], max_batch=cfg["max_batch"],
@@ -157,15 +159,22 @@ async def route(cfg: dict) -> None:
     stop, worker_stop = stop_event(), asyncio.Event()
     task = asyncio.create_task(worker.run(worker_stop))
     meter, ready = Meter(cfg["n"], cfg["broker_pid"], cfg.get("progress_s", 5.0)), False
+    stages0: dict[str, float] | None = None
     while not task.done() and not stop.is_set() and not meter.done:
         if not ready and worker.ready.is_set():
             ready = True
             emit("READY")
         meter.update(worker.stats.records)
+        if stages0 is None and meter.start is not None:
+            stages0 = stage_cpu.snapshot()  # the stages are measured over what the meter measures
         await asyncio.sleep(0.01)
     s = worker.stats
     result = meter.result(by_action=s.by_action, dead_lettered=s.dead_lettered, batches=s.batches,
                           opened=s.opened, merged=s.merged, partitions=len(worker.partitions))
+    if stages0 is not None and result.get("measured"):
+        now = stage_cpu.snapshot()
+        result["stage_cpu_us_per_msg"] = {k: (now.get(k, 0.0) - stages0.get(k, 0.0)) / result["measured"] * 1e6
+                                          for k in stage_cpu.STAGES}
     worker_stop.set()
     await asyncio.wait_for(task, 60)  # final checkpoint; re-raises whatever stopped the worker
     emit("RESULT", result)

@@ -40,6 +40,7 @@ class DecisionFlag(StrEnum):
     cross_channel = "cross_channel"
     unofficial_channel = "unofficial_channel"
     abusive = "abusive"
+    threat = "threat"  # abuse that threatens harm to staff (with `abusive`); the policy may act on it more strongly
     rate_limited = "rate_limited"
     suspended = "suspended"
     outside_hours = "outside_hours"

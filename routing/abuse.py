@@ -2,7 +2,9 @@
 
 Frustration is not abuse: "this is unacceptable", "worst service", "I'll take legal action", "damn app keeps
 crashing" and "report you to the police" pass. Flagged: insults aimed at people ("you pack of liars"),
-profanity aimed at staff ("f*** you"), threats of violence ("I will find you"), sexual or stalking harassment
+profanity aimed at staff ("f*** you"), threats of violence ("I will find you") and threats without a violent word
+(promises to visit, wait for, "deal with" or "sort out" staff, in English, Nigerian Pidgin and South African
+English: "I'll be paying your staff a visit", "I go show una pepper", "I'll donner that agent"), sexual or stalking harassment
 and hate. Matching is on whole tokens after light de-obfuscation (f*ck, f**k, fuk, sh1t, a$$hole, f u c k,
 fuuuck), so "class", "assess", "therapist" and "shitake" never match.
 """

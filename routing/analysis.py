@@ -11,7 +11,7 @@ from contracts.inbound import InboundMessage
 from routing.abuse import abuse_cues
 from routing.categorize import categorize_brief
 from routing.compiled import CompiledPolicy
-from routing.escalation import chargeback_stance, detect_escalation_request
+from routing.escalation import chargeback_stance, detect_escalation_request, normal_spacing
 from routing.references import extract_references
 from routing.refunds import refund_clauses
 from routing.required_info import applies, missing_fields, outside_window
@@ -69,6 +69,8 @@ def analyse(message: InboundMessage, cp: CompiledPolicy) -> Analysis:
         result.flags.append(F.empty)
     if kinds:
         result.flags.append(F.abusive)
+        if "threat" in kinds:
+            result.flags.append(F.threat)
         result.trace.append(TraceStep(rule="abuse", outcome="abusive",
                                       detail=f"{', '.join(kinds)}: {', '.join(abuse_evidence[:4])}"))
     if detect_escalation_request(text):
@@ -80,9 +82,11 @@ def analyse(message: InboundMessage, cp: CompiledPolicy) -> Analysis:
             result.flags.append(F.chargeback)
         if result.chargeback == "threatened":
             result.flags.append(F.chargeback_threatened)
-    refund_clauses(result, message, full, cp)
+    if cp.refund_gate is not None and cp.refund_gate.search(normal_spacing(full)):  # else no clause can apply
+        refund_clauses(result, message, full, cp)
     _seller_flags(result, full)
-    _out_of_scope(result, full, cp)
+    if cp.out_of_scope_gate is not None and cp.out_of_scope_gate.search(full):
+        _out_of_scope(result, full, cp)
     _required_info(result, message, full, cp)
     if result.references:
         result.trace.append(TraceStep(rule="references", outcome=", ".join(sorted(result.references))))

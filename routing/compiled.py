@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from contracts.channels import ChannelKind, EndpointKind
 from contracts.decision import DecisionFlag, Priority
@@ -34,6 +34,9 @@ class CompiledPolicy:
     refund_requests: tuple[re.Pattern[str], ...]
     refund_cases: tuple[tuple[re.Pattern[str], ...], ...]
     appeals: tuple[re.Pattern[str], ...]
+    # one pattern that matches where any appeal or refund-request pattern does: most texts are ruled out in one scan
+    refund_gate: re.Pattern[str] | None = None
+    out_of_scope_gate: re.Pattern[str] | None = None  # the same over every out-of-scope pattern
     # memos of pure functions of the policy, keyed by what they read
     _sla_clocks: dict[tuple, tuple[SlaClock | None, SlaClock | None]] = field(default_factory=dict)
     _routing: dict[tuple, Routing] = field(default_factory=dict)
@@ -103,8 +106,29 @@ def compile_policy(policy: TenantPolicy) -> CompiledPolicy:
         appeals=tuple(re.compile(p, flags) for p in (policy.refunds.decision_final.patterns
                                                      if policy.refunds and policy.refunds.decision_final else ())),
     )
-    _CACHE[id(policy)] = compiled
+    _CACHE[id(policy)] = compiled = replace(
+        compiled, refund_gate=any_of((*compiled.appeals, *compiled.refund_requests)),
+        out_of_scope_gate=any_of(tuple(p for _, patterns in compiled.out_of_scope for p in patterns)))
     return compiled
+
+
+_EVERYWHERE = re.compile("")
+
+
+def any_of(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str] | None:
+    """One pattern that finds a match exactly where one of `patterns` does: None when there are none, and one
+    that matches everywhere when they cannot be joined (mixed flags, backreferences, global inline flags)."""
+    if not patterns:
+        return None
+    if len({p.flags for p in patterns}) != 1 or any(_UNJOINABLE.search(p.pattern) for p in patterns):
+        return _EVERYWHERE
+    try:
+        return re.compile("|".join(f"(?:{p.pattern})" for p in patterns), patterns[0].flags)
+    except re.error:
+        return _EVERYWHERE
+
+
+_UNJOINABLE = re.compile(r"\\[1-9]|\(\?P=|\(\?[aiLmsux]+\)")
 
 
 def _remember(memo: dict, key: tuple, value: object) -> None:

@@ -67,7 +67,8 @@ _THREAT = re.compile(r"\b(?:will|shall|going to|gonna|plan(?:ning)? to|intend to
                      r"or (?:else|i|we)|before i|next step)\b|'ll\b", re.IGNORECASE)
 
 
-def _normal(text: str) -> str:
+def normal_spacing(text: str) -> str:
+    """The text the intent patterns read: typographic apostrophes unified, whitespace runs made one space."""
     return " ".join(text.replace("\u2019", "'").split())
 
 
@@ -76,7 +77,7 @@ def _affirmed_matches(rx: re.Pattern[str], guard: re.Pattern[str], norm: str) ->
 
 
 def _affirmed(rx: re.Pattern[str], guard: re.Pattern[str], text: str, keywords: tuple[str, ...]) -> bool:
-    norm = _normal(text)
+    norm = normal_spacing(text)
     low = norm.lower()
     if not any(map(low.__contains__, keywords)) and (norm.isascii() or not any(c in norm for c in _FOLDS_TO_ASCII)):
         return False
@@ -85,7 +86,7 @@ def _affirmed(rx: re.Pattern[str], guard: re.Pattern[str], text: str, keywords: 
 
 def affirmed(rx: re.Pattern[str], text: str) -> bool:
     """True when `rx` matches somewhere not negated in the four words before it ("no refund needed")."""
-    return bool(_affirmed_matches(rx, _NEGATED, _normal(text)))
+    return bool(_affirmed_matches(rx, _NEGATED, normal_spacing(text)))
 
 
 def detect_escalation_request(text: str) -> bool:
@@ -102,7 +103,7 @@ def chargeback_stance(text: str) -> str | None:
     """"filed" for a chargeback or bank dispute initiated, "threatened" for one announced, else None."""
     if not detect_chargeback(text):
         return None
-    norm = _normal(text)
+    norm = normal_spacing(text)
     for m in _affirmed_matches(_CHARGEBACK, _NEGATED_OR_ASKED, norm):
         sentence_start = max(norm.rfind(". ", 0, m.start()), norm.rfind("! ", 0, m.start()), -1) + 1
         if not _THREAT.search(norm, sentence_start, m.end()):

@@ -62,10 +62,13 @@ STAFF_NOUNS = (r"(?:staff|agents?|people|team|support|company|customer (?:servic
                r"guys|workers|employees|riders?|delivery (?:guy|man|men|boy)s?|ceo|boss|reps?|representatives?|"
                r"operators?|lot|folks|organi[sz]ation|firm|office|brand|business)")
 
-_PERSON = (r"(?:you|you all|all of you|any of you|one of you|him|her|them|everyone|everybody|anybody|anyone|"
+_PERSON = (r"(?:you|una|you all|all of you|any of you|one of you|him|her|them|everyone|everybody|anybody|anyone|"
            r"someone|somebody|whoever)")
 _YOUR_TARGET = (r"(?:your\s+(?:\w+\s+)?(?:staff|agents?|people|team|office|shop|store|warehouse|building|house|"
                 r"family|ceo|boss|manager|riders?|delivery (?:guy|man|boy)|workers|employees|children|kids))")
+# a member of staff named by role: "that agent", "the next consultant", "that your rider" (Pidgin)
+_STAFF_TARGET = (r"(?:(?:that|the|this|una|your|that your)\s+(?:\w+\s+){0,2}?(?:agent|consultant|rider|driver|manager|"
+                 r"staff|cashier|delivery (?:guy|man|boy)|girl|guy|lady|woman|man|person|whoever)s?)")
 _FUTURE = (r"(?:i|we|my (?:boys|people|guys|brothers)|someone|somebody)\s+(?:will|shall|would|am going to|"
            r"are going to|going to|am gonna|gonna|go|must|can)\s+")
 
@@ -75,13 +78,14 @@ THREAT_PATTERNS: tuple[tuple[str, str, str], ...] = (
      rf"(?:{_PERSON}|{_YOUR_TARGET}|the (?:agent|staff|rider|manager)|that (?:agent|rider|guy))\b"),
     ("violent intent",
      "kill murder shoot stab hurt harm beat slap punch smash break burn destroy deal finish scatter moer bliksem "
-     "attack come",
+     "attack come donner klap wound",
      rf"\b{_FUTURE}(?:\w+\s+){{0,8}}?(?:kill|murder|shoot|stab|hurt|harm|beat|slap|punch|"
-     rf"smash|break|burn|destroy|deal with|finish|scatter|moer|bliksem|attack|come for)\s+"
-     rf"(?:up\s+)?(?:{_PERSON}|{_YOUR_TARGET}|everything|every\s?thing|the place|that place|"
-     rf"your office|the office|down)\b"),
+     rf"smash|break|burn|destroy|deal with|finish|scatter|moer|bliksem|donner|klap|wound|attack|come for)\s+"
+     rf"(?:up\s+)?(?:{_PERSON}|{_YOUR_TARGET}|{_STAFF_TARGET}|everything|every\s?thing|the place|that place|"
+     rf"your office|the office|that office|una office|una shop|down)\b"),
     ("find you", "find hunt track locate",
-     rf"\b{_FUTURE}(?:\w+\s+){{0,2}}?(?:find|hunt|track|locate)\s+(?:down\s+)?(?:you|{_YOUR_TARGET})"
+     rf"\b{_FUTURE}(?:\w+\s+){{0,2}}?(?:find|hunt|track|locate)\s+(?:down\s+)?(?:you|una|whoever|{_YOUR_TARGET}|"
+     rf"{_STAFF_TARGET})"
      rf"(?!\s+(?:on|online|in the|at the|via|through))\b"),
     ("find you myself", "find",
      r"\bfind (?:you|u) my\s?self\b"),
@@ -94,6 +98,30 @@ THREAT_PATTERNS: tuple[tuple[str, str, str], ...] = (
      r"you will pay for this|you won't know what hit you|you will not know what hit you|"
      r"what i will do to you|you will see what i will do|i will make you suffer|"
      r"you don't know who you are dealing with|you do not know who you are dealing with)\b"),
+    # threats without a violent word: promises to visit, wait for, "sort out" or get back at staff
+    ("visit or wait for staff", "pay paying visit waiting coming come",
+     rf"\b(?:pay|paying) (?:you|una|{_YOUR_TARGET}|{_STAFF_TARGET}) a (?:little |personal )?visit\b"
+     r"|\b(?:i|we) (?:will|shall) be waiting (?:outside|for (?:you|una|him|her|them|your \w+) (?:outside|after|when))\b"
+     r"|\b(?:i|we) (?:am|are|dey) coming for (?:you|una|him|her|them|your \w+)\b|\bi dey come for (?:you|una)\b"),
+    ("sort you out", "sort",
+     rf"\b{_FUTURE}(?:\w+\s+){{0,8}}?sort\s+(?:out\s+(?:{_PERSON}|{_YOUR_TARGET}|{_STAFF_TARGET})\s+"
+     rf"(?:personally|myself|ourselves)|(?:you|una|him|her|them|{_YOUR_TARGET}|{_STAFF_TARGET})\s+out)\b"),
+    ("get back at staff", "watch backs back regret pay suffer sorry happens happen hurt hope pray meet",
+     r"\bwatch (?:your|his|her|their) backs?\b"
+     r"|\b(?:better|to|must|should) watch (?:yourself|yourselves|himself|herself|themselves)\b"
+     r"|\bmake (?:you|una|them|him|her|your \w+) (?:regret|suffer|sorry|pay(?!\s+(?:for|the|back|me|us|it)))\b"
+     r"|\b(?:you|he|she|they|una) (?:will|go|are going to|is going to) be sorry\b"
+     r"|\bsee what (?:happens|will happen) to (?:you|una|him|her|them|your \w+)\b"
+     r"|\b(?:someone|somebody|people|you|your \w+|he|she) (?:is|are|will|go) (?:going to )?get(?:ting)? hurt\b"
+     r"|\bhope (?:i|we) never (?:meet|see|run into|bump into)\b"
+     r"|\bpray (?:he|she|they|you) (?:does not|doesn't|do not|never) (?:run into|meet|see|bump into) me\b"),
+    ("pidgin threat", "una you go show pepper pain catch",
+     r"\b(?:una|you) go (?:regret|see wetin|hear am|hear from)\b|\bi go show (?:una|you)\b"
+     r"|\bshow (?:una|you) pepper\b|\be go pain (?:am|una|you|dem)\b"
+     r"|\bi go catch (?:that|this|una|the) (?:\w+\s+)?(?:agent|rider|driver|manager|girl|guy|man|woman)\b"),
+    ("afrikaans threat", "ek sal gaan",
+     r"\bek (?:sal|gaan)\b(?:\s+\w+){0,8}?\s+(?:jou|julle|hom|haar)\s+(?:\w+\s+)?"
+     r"(?:bliksem|moer|donder|opneuk|slaan|doodmaak)\b"),
 )
 
 HARASSMENT_PATTERNS: tuple[tuple[str, str, str], ...] = (

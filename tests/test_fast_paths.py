@@ -17,12 +17,13 @@ from contracts.inbound import Sender
 from routing import escalation, references, textnorm
 from routing.calendar import BusinessCalendar
 from routing.categorize import _INDEX, CATEGORIES, allowed_pool, categorize, categorize_brief
+from routing.compiled import any_of, compile_policy
 from routing.dedupe import identity_keys
 from routing.lexicon_categories import CATEGORY_LEXICONS
 from routing.policy.models import CalendarSpec, HolidaySpec, SlaRule, SlaTarget
 from routing.sla import compute_sla
 from routing.similarity import fingerprint
-from routing_helpers import msg
+from routing_helpers import msg, policy
 
 DATA = Path(__file__).parent / "data"
 TEXTS = [json.loads(line)["text"] for name in ("unseen_messages.jsonl", "blind_messages.jsonl")
@@ -194,3 +195,27 @@ def test_calendar_memo_tells_apart_equal_times_of_different_instants() -> None:
     assert first == second  # same zone: Python compares wall clocks
     assert always.is_open(first) and not always.is_open(second)
     assert always.next_opening(second) != always.next_opening(first)
+
+
+GATED = [(compile_policy(policy(t)), t) for t in ("alkonect", "izonie", "conek")]
+POLICY_PHRASES = [p.pattern.replace("\\b", "").replace("\\s+", " ") for cp, _ in GATED
+                  for p in (*cp.appeals, *cp.refund_requests, *(p for _, ps in cp.out_of_scope for p in ps))]
+
+
+@settings(max_examples=300)
+@given(st.one_of(texts, st.sampled_from(POLICY_PHRASES)))
+def test_policy_gates_match_exactly_where_one_of_their_patterns_does(text: str) -> None:
+    for cp, tenant in GATED:
+        norm = escalation.normal_spacing(text)
+        refund = (*cp.appeals, *cp.refund_requests)
+        assert bool(cp.refund_gate and cp.refund_gate.search(norm)) == any(p.search(norm) for p in refund), tenant
+        scope = [p for _, ps in cp.out_of_scope for p in ps]
+        assert bool(cp.out_of_scope_gate and cp.out_of_scope_gate.search(text)) == any(p.search(text) for p in scope)
+
+
+def test_unjoinable_patterns_gate_nothing_out() -> None:
+    assert any_of(()) is None
+    assert any_of((re.compile(r"(a)\1"), re.compile("b"))).search("xyz")
+    assert any_of((re.compile("a", re.I), re.compile("b"))).search("xyz")
+    joined = any_of((re.compile("refund", re.I), re.compile(r"money\s+back", re.I)))
+    assert joined.search("MONEY  back") and not joined.search("no money")
