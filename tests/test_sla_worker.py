@@ -9,7 +9,7 @@ import os
 import sys
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -406,4 +406,25 @@ async def test_a_business_hours_clock_resumes_with_the_open_time_it_had_left(env
     # 4 open minutes were left: 2 tonight, 2 on Wednesday from 08:00; the warning (1 minute left) tonight
     assert deadlines[("breach", "first_response")] == datetime(2026, 11, 25, 8, 2, tzinfo=lagos)
     assert deadlines[("warning", "first_response")] == datetime(2026, 11, 24, 19, 59, tzinfo=lagos)
+    stop.set()
+
+
+async def test_a_merge_re_published_after_a_rebalance_does_not_end_a_later_wait(env: Env) -> None:
+    """Route workers re-publish decisions when partitions move; the SLA worker dedupes them on message_id."""
+    decision, item = await env.route("Where is my parcel IZ-20001?", "republished")
+    clock = ManualClock(datetime(2026, 11, 24, 10, 1, tzinfo=UTC))
+    worker, stop = env.worker(clock)
+    await env.run(worker, stop)
+    await until(lambda: _state(env, item, "running"), what="clock started")
+    merge = MergeDecision(message_id=f"m3-{env.prefix}", tenant="izonie", channel=item.channel,
+                          customer=item.customer, work_item_id=item.id, repeat_count=1, decided_at=clock.at)
+    await env.producer.send_and_wait(ROUTED.name, value=encode(merge), key=b"izonie:republished")
+    await until(lambda: env.store.decision_applied(merge.message_id), what="the merge applied")
+    await env.act(item, AgentActionKind.wait_customer, clock.at)  # then the agent waits for the customer
+    await until(lambda: _state(env, item, "paused"), what="paused")
+    await env.producer.send_and_wait(ROUTED.name, value=encode(merge), key=b"izonie:republished")  # re-published
+    await env.producer.send_and_wait(ROUTED.name, value=encode(decision), key=b"izonie:republished")
+    marker, marker_item = await env.route("Another question about IZ-20002", "republished-marker")
+    await until(lambda: _state(env, marker_item, "running"), what="the records after them handled")
+    assert await _state(env, item, "paused") and await _queue_state(env, item, WorkItemState.waiting_customer)
     stop.set()

@@ -127,8 +127,12 @@ class RouteWorker:
         sends: list[asyncio.Future] = []
         every, send = self.config.yield_every, self.producer.send
         for tp, records in batch.items():
-            part = self.partitions.setdefault(tp, _Partition(MemoryState()))
+            part = self.partitions.get(tp)
+            if part is None:  # not (or no longer) ours, or its state not restored yet: it is fetched again
+                continue
             for rec in records:
+                if part.next_offset is not None and rec.offset < part.next_offset:
+                    continue  # fetched before the seek to the restored offset: already in the state
                 outcome = self.processor.process(part.state, rec.key, rec.value, (tp.topic, tp.partition, rec.offset))
                 outcomes.append(outcome)
                 sends += [await send(topic, value=value, key=key) for topic, key, value in outcome.produce]
@@ -234,12 +238,31 @@ class _Rebalance(ConsumerRebalanceListener):
             w.partitions.pop(tp, None)
 
     async def on_partitions_assigned(self, assigned) -> None:
+        """Restore every assigned partition before any of its records is decided.
+
+        The partitions are paused first and the batch lock held: a record decided on an empty state while its
+        state is still loading would open a second work item for a repeat (issue 14). Each partition then
+        starts at the offset its state reflects (or at the committed offset, or the beginning, when it has none).
+        """
         w = self.worker
-        for tp in assigned:
-            restored = await w.store.load(tp.topic, tp.partition)
-            if restored is None:
-                w.partitions[tp] = _Partition(MemoryState())
-                continue
-            w.partitions[tp] = _Partition(restored.state, next_offset=restored.next_offset)
-            w.consumer.seek(tp, restored.next_offset)
+        assigned = list(assigned)
+        if not assigned:
+            return
+        w.consumer.pause(*assigned)
+        try:
+            async with w._batch_lock:
+                for tp in assigned:
+                    restored = await w.store.load(tp.topic, tp.partition)
+                    if restored is not None:
+                        w.partitions[tp] = _Partition(restored.state, next_offset=restored.next_offset)
+                        w.consumer.seek(tp, restored.next_offset)
+                        continue
+                    committed = await w.consumer.committed(tp)
+                    w.partitions[tp] = _Partition(MemoryState(), next_offset=committed)
+                    if committed is None:
+                        await w.consumer.seek_to_beginning(tp)
+                    else:
+                        w.consumer.seek(tp, committed)
+        finally:
+            w.consumer.resume(*assigned)
         log.info("route worker assigned %s", sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned))

@@ -14,6 +14,9 @@ from contracts.workitem import AgentActionKind, SlaClockKind, SlaEvent, SlaEvent
 from workers.runtime import sla_lua
 
 
+DECISION_MEMORY_S = 30 * 24 * 3600  # longer than any item stays open; a re-published decision comes within minutes
+
+
 def _epoch(at: datetime) -> str:
     return f"{at.timestamp():.6f}"
 
@@ -104,6 +107,17 @@ class SlaStore:
         for kind, (due, warn) in (given or {}).items():
             args += [kind, _epoch(due), _epoch(warn) if warn else ""]
         return int(await self._resume(args=args))
+
+    def _decision_key(self, message_id: str) -> str:
+        return f"{self._prefix}:sla:decided:{escape(message_id)}"
+
+    async def decision_applied(self, message_id: str) -> bool:
+        """True when a decision about this inbound message was applied already (decisions are re-published on
+        every route-worker rebalance, at new offsets that the per-source offsets cannot recognise)."""
+        return bool(await self._redis.exists(self._decision_key(message_id)))
+
+    async def mark_decision(self, message_id: str) -> None:
+        await self._redis.set(self._decision_key(message_id), b"1", ex=DECISION_MEMORY_S)
 
     async def paused_clocks(self, item_id: str) -> list[PausedClock]:
         """The item's paused clocks as they were when paused."""

@@ -136,11 +136,14 @@ class SlaWorker:
         source = f"{tp.topic}:{tp.partition}"
         if tp.topic == ROUTED.name:
             decision = decode_decision(rec.value)
+            if await self.store.decision_applied(decision.message_id):
+                return  # re-published by a route worker after a rebalance: an old merge must not end a new wait
             if isinstance(decision, RouteDecision):
                 await self.store.start(decision.work_item_id, decision.tenant, decision.sla, source, rec.offset)
             elif isinstance(decision, MergeDecision):  # the customer wrote again
                 await self._resume(decision.work_item_id, source, rec.offset)
                 await self.queue.end_wait(decision.work_item_id)
+            await self.store.mark_decision(decision.message_id)
             return
         action = AgentAction.model_validate_json(rec.value)
         await self._act(action, source, rec.offset)
