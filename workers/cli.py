@@ -140,7 +140,7 @@ def worker(
 def queues(
     tenant: Annotated[Optional[str], typer.Option(help="only this tenant")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON rows instead of a table")] = False,
-    limit: Annotated[Optional[int], typer.Option(min=1, help="show the first N by SLA due [default: 50; 1000 with --json]")] = None,
+    limit: Annotated[Optional[int], typer.Option(min=1, help="show the first N by SLA due (default 50; 1000 with --json)")] = None,
     show_all: Annotated[bool, typer.Option("--all", help="show every open item")] = False,
 ) -> None:
     """List each queue's open work items, ordered by SLA due (from the running dev stack or REDIS_URL)."""
