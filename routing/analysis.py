@@ -48,11 +48,17 @@ class Analysis:
         return self._tokens
 
 
+def full_text(message: InboundMessage) -> str:
+    """Subject line and text, as the detectors read them."""
+    text = message.text or ""
+    return f"{message.subject}\n{text}" if message.subject else text
+
+
 def analyse(message: InboundMessage, cp: CompiledPolicy) -> Analysis:
     policy = cp.policy
     text = message.text or ""
     subject = message.subject
-    full = f"{subject}\n{text}" if subject else text
+    full = full_text(message)
     category, confidence, cues = categorize_brief(read(text), read(subject) if subject else None, cp.category_pool)
     kinds, abuse_evidence = abuse_cues(full)
     result = Analysis(

@@ -21,12 +21,13 @@ from contracts.decision import (
     DecisionFlag as F,
 )
 from contracts.inbound import InboundMessage, MessageKind
-from routing.analysis import Analysis, analyse
+from routing.analysis import Analysis, analyse, full_text
 from routing.compiled import CompiledPolicy, compile_policy
 from routing.dedupe import find_merge_target, identity_keys, live_session_item, redelivery_key
 from routing.official import matched_official_endpoint
 from routing.policy import TenantPolicy
 from routing.queueing import bump
+from routing.references import extract_references
 from routing.sla import compute_targets, is_outside_hours, public_holiday
 from routing.state import MemoryState
 
@@ -158,6 +159,20 @@ def _latest_open_item(ctx: _Ctx):
 _GATES: tuple[Callable[[_Ctx], Decision | None], ...] = (
     _kind_gate, _redelivery_gate, _official_gate, _suspended_gate, _flood_gate,
 )
+
+
+def merge_references(message: InboundMessage, policy: TenantPolicy) -> set[str]:
+    """The order references decide() may merge `message` on (as `Decision.references` gives them).
+
+    None for a message refused before its text is read: not a customer message, or not sent to an official
+    channel. Suspensions and flood limits depend on the state, so a message they refuse still gives its references.
+    """
+    if message.kind in _DROP_KINDS or message.kind in _QUARANTINE_KINDS:
+        return set()
+    cp = compile_policy(policy)
+    if matched_official_endpoint(message, cp.official) is None:
+        return set()
+    return extract_references(full_text(message), cp.references)
 
 
 def _route_or_merge(ctx: _Ctx, analysis: Analysis) -> Decision:

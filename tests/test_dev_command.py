@@ -113,11 +113,14 @@ def test_dev_refuses_a_second_stack(tmp_path: Path) -> None:
     from workers.stack import statefile
 
     state_file = tmp_path / "dev-stack.json"
-    statefile.write(state_file, statefile.StackState(bootstrap="127.0.0.1:1", redis_url="redis://127.0.0.1:1"))
-    env = {**os.environ, "OMNIROUTE_STATE_FILE": str(state_file), "OMNIROUTE_RUN_DIR": str(tmp_path / "run")}
-    out = subprocess.run([EXE, "dev"], env=env, capture_output=True, text=True, timeout=60)
-    assert out.returncode == 1
-    assert "already running" in out.stderr and "Traceback" not in out.stderr
+    state = statefile.StackState(bootstrap="127.0.0.1:1", redis_url="redis://127.0.0.1:1")
+    with statefile.claim(state_file):  # as a running stack holds it
+        statefile.write(state_file, state)
+        env = {**os.environ, "OMNIROUTE_STATE_FILE": str(state_file), "OMNIROUTE_RUN_DIR": str(tmp_path / "run")}
+        out = subprocess.run([EXE, "dev"], env=env, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 1
+        assert "already running" in out.stderr and "Traceback" not in out.stderr
+        assert statefile.read(state_file) == state
 
 
 def test_two_route_worker_replicas_share_the_partitions_and_route_each_message_once(

@@ -273,3 +273,63 @@ async def test_a_cross_channel_repeat_is_merged_when_publishers_key_by_linked_cu
         await running.graceful()
     finally:
         await _teardown(running, producer, redis, prefix)
+
+
+async def test_customers_naming_one_order_merge_like_the_dry_run(bootstrap: str, redis_url: str) -> None:
+    """Two customers (an email address, a phone number) write about one order: one item each pair, as the dry-run.
+
+    Each pair's senders are chosen so that their own customer keys land on different partitions: only the order
+    reference can bring the second message to the partition that holds the first one's item.
+    """
+    import random
+
+    from aiokafka.partitioner import DefaultPartitioner
+
+    from routing_helpers import Stream, msg
+    from workers.runtime.customer_keys import CustomerKeys
+
+    prefix = f"omniroute-test-{uuid.uuid4().hex[:8]}"
+    redis = Redis.from_url(redis_url)
+    producer = new_producer(bootstrap)
+    await producer.start()
+    running = Running(bootstrap, redis_url, prefix)
+    partition, partitions = DefaultPartitioner(), list(range(INBOUND.partitions))
+    base = random.Random(prefix).randrange(100_000, 900_000)  # this run's own orders: the topic is shared
+
+    def apart(k: int) -> tuple[str, str]:
+        return next((f"mail-{prefix}-{k}-{n}", f"phone-{prefix}-{k}-{n}") for n in range(100)
+                    if partition(f"alkonect:api:mail-{prefix}-{k}-{n}".encode(), partitions, partitions)
+                    != partition(f"alkonect:api:phone-{prefix}-{k}-{n}".encode(), partitions, partitions))
+
+    messages = []
+    for k in range(8):
+        mail, phone = apart(k)
+        order = f"ALK-{base + k}"
+        messages += [
+            msg("alkonect", "api", f"Where is my order {order}? It has not arrived yet.", sender=mail,
+                email=f"{mail}@example.com", to="crm", provider_id=f"a-{k}-{prefix}", at=f"2026-11-24T10:{k:02d}:00"),
+            msg("alkonect", "api", f"Hello, I am asking about order {order} for my brother, any news on it?",
+                sender=phone, phone=f"+234 80{k} {base:06d}", to="crm", provider_id=f"b-{k}-{prefix}",
+                at=f"2026-11-24T10:{k + 20:02d}:00"),
+        ]
+    dry_run = Stream("alkonect")
+    expected: dict[str, list[str]] = {}
+    for m in messages:
+        decision = dry_run(m)
+        expected.setdefault(decision.work_item_id, []).append(m.id)
+    assert len(expected) == 8  # the dry-run merges each pair on its order reference
+
+    try:
+        await running.start()
+        await publish(producer, messages, CustomerKeys(redis, prefix=prefix, policies=POLICIES))
+
+        async def settled():
+            items = await RedisWorkQueue(redis, prefix=prefix).list_open(tenant="alkonect")
+            mine = {m.id for m in messages}
+            ours = {i.id: i.message_ids for i in items if mine & set(i.message_ids)}
+            return ours if sum(map(len, ours.values())) == len(messages) else None
+
+        assert await wait_for(settled) == expected
+        await running.graceful()
+    finally:
+        await _teardown(running, producer, redis, prefix)

@@ -402,3 +402,67 @@ def test_waiting_for_the_customer_takes_an_item_off_the_claimable_set_until_they
     assert after["o"].state == WorkItemState.open
     assert (after["c"].state, after["c"].assignee) == (WorkItemState.claimed, "agent-1")  # back with its agent
     assert claim_after is not None and claim_after.id == "o"
+
+
+def many_items(n: int) -> list[WorkItem]:
+    """`n` items over two tenants and three queues, due one minute apart in a shuffled order."""
+    places = [("acme", "billing"), ("acme", "tech"), ("globex", "billing")]
+    items = [make_item(f"m{k:05d}", tenant=places[k % 3][0], queue=places[k % 3][1], due_min=k) for k in range(n)]
+    random.Random(11).shuffle(items)
+    return items
+
+
+def test_list_open_lists_past_a_thousand_items_and_counts_them(run) -> None:
+    items = many_items(1500)
+
+    async def body(q: RedisWorkQueue, _):
+        await q.upsert_many(items)
+        return (await q.list_open(), await q.list_open(limit=1200), await q.list_open(tenant="globex"),
+                await q.count_open(), await q.count_open(tenant="acme"), await q.count_open(tenant="acme", queue="tech"))
+
+    everything, first, globex, total, acme, tech = run(body)
+    by_due = [i.id for i in sorted(items, key=due_of)]
+    assert [i.id for i in everything] == by_due
+    assert [i.id for i in first] == by_due[:1200]
+    assert len(globex) == 500 and (total, acme, tech) == (1500, 1000, 500)
+
+
+def test_queues_command_pages_and_says_how_many_more(run, redis_url: str) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    items = many_items(1234)
+
+    async def body(q: RedisWorkQueue, _):
+        await q.upsert_many(items)
+
+    run(body)
+    env = {**os.environ, "REDIS_URL": redis_url, "OMNIROUTE_REDIS_PREFIX": run.prefix, "PYTHONPATH": str(ROOT)}
+
+    def queues(*args: str) -> subprocess.CompletedProcess[str]:
+        out = subprocess.run([sys.executable, "-m", "workers.cli", "queues", *args], env=env, cwd=ROOT,
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        return out
+
+    by_due = [i.id for i in sorted(items, key=due_of)]
+    table = queues().stdout.splitlines()
+    assert [line.split()[0] for line in table[1:51]] == by_due[:50]
+    assert table[51:] == ["… and 1,184 more; --all or --limit to see them"]
+    table = queues("--limit", "1100", "--tenant", "acme").stdout.splitlines()
+    assert len(table) == 1 + 823 and "more" not in table[-1]  # acme holds 823: all of them fit
+
+    rows = queues("--json")
+    assert [r["item_id"] for r in json.loads(rows.stdout)] == by_due[:1000]
+    assert rows.stderr.strip() == "… and 234 more; --all or --limit to see them"
+    everything = queues("--json", "--all")
+    assert [r["item_id"] for r in json.loads(everything.stdout)] == by_due and everything.stderr == ""
+    few = queues("--json", "--limit", "3")
+    assert len(json.loads(few.stdout)) == 3 and "1,231 more" in few.stderr
+    both = subprocess.run([sys.executable, "-m", "workers.cli", "queues", "--all", "--limit", "3"], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert both.returncode == 2 and "exclude each other" in both.stderr

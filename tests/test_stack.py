@@ -378,3 +378,81 @@ def test_statefile_round_trip_and_liveness(tmp_path: Path) -> None:
     statefile.remove(path)
     statefile.remove(path)
     assert not path.exists()
+
+
+_CLAIMER = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    from workers.stack import statefile
+
+    path = Path(sys.argv[1])
+    sys.stdin.readline()  # go
+    try:
+        with statefile.claim(path):
+            statefile.write(path, statefile.StackState(bootstrap="127.0.0.1:9", redis_url="redis://127.0.0.1:9",
+                                                       redis_prefix="omniroute-dev"))
+            print("won", flush=True)
+            sys.stdin.readline()  # hold until told to stop
+    except statefile.StackRunning as exc:
+        print("refused:", exc, flush=True)
+""")
+
+
+def _claimer(path: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-c", _CLAIMER, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def test_statefile_claim_refuses_a_second_stack_even_before_the_first_wrote_its_state(tmp_path: Path) -> None:
+    path = tmp_path / "dev-stack.json"
+    with statefile.claim(path):
+        with pytest.raises(statefile.StackRunning, match=rf"is starting \(pid {os.getpid()},"):
+            with statefile.claim(path):
+                pass
+        statefile.write(path, statefile.StackState(bootstrap="127.0.0.1:1", redis_url="redis://127.0.0.1:2",
+                                                   http_url="http://127.0.0.1:3", redis_prefix="omniroute-dev"))
+        assert statefile.read_live(path) is not None
+        with pytest.raises(statefile.StackRunning) as refused:
+            with statefile.claim(path):
+                pass
+        assert str(refused.value).startswith(f"a dev stack is already running (pid {os.getpid()}, kafka 127.0.0.1:1, "
+                                             "http http://127.0.0.1:3, redis prefix omniroute-dev, started ")
+        assert path.exists()  # the refused claim left the running stack's file alone
+    assert not path.exists()
+    with statefile.claim(path):  # free again
+        pass
+
+
+def test_statefile_claim_two_processes_at_once_one_wins_and_a_crash_frees_the_claim(tmp_path: Path) -> None:
+    path = tmp_path / "dev-stack.json"
+    first, second = _claimer(path), _claimer(path)
+    try:
+        for proc in (first, second):
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        answers = {proc: proc.stdout.readline().strip() for proc in (first, second)}
+        winner = next(proc for proc, answer in answers.items() if answer == "won")
+        loser = second if winner is first else first
+        refusal = answers[loser]  # the winner may not have written its state file yet
+        assert refusal.startswith("refused: ") and (
+            "another `omniroute dev` is starting" in refusal or f"already running (pid {winner.pid}," in refusal)
+        assert loser.wait(10) == 0
+        live = statefile.read_live(path)
+        assert live is not None and live.supervisor_pid == winner.pid
+        with pytest.raises(statefile.StackRunning, match=f"already running \\(pid {winner.pid}, kafka 127.0.0.1:9"):
+            with statefile.claim(path):
+                pass
+
+        winner.kill()  # a crash: no clean-up, the state file stays behind
+        winner.wait(10)
+        assert path.exists() and statefile.read_live(path) is None
+        # a stale file naming a live pid (here our own, as a reused pid would) is not a running stack either
+        statefile.write(path, statefile.StackState(bootstrap="127.0.0.1:1", redis_url="redis://127.0.0.1:2"))
+        assert statefile.read_live(path) is None
+        with statefile.claim(path):
+            pass
+    finally:
+        for proc in (first, second):
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()

@@ -126,7 +126,7 @@ class App:
         client = Redis.from_url(self.redis_url)
         stack.push_async_callback(client.aclose)
         prefix = self.settings.redis_prefix
-        customers = CustomerKeys(client, prefix=prefix)
+        customers = CustomerKeys(client, prefix=prefix, policies=self.policies)
         deps = EdgeDeps(producer=producer, policies=self.policies, secrets=self.secrets,
                         guard=EdgeGuard(client, prefix=prefix), customers=customers, metrics=EdgeMetrics(),
                         clock=self.clock, deliveries=DeliveryIndex(client, prefix=prefix),

@@ -140,24 +140,33 @@ def worker(
 def queues(
     tenant: Annotated[Optional[str], typer.Option(help="only this tenant")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON rows instead of a table")] = False,
+    limit: Annotated[Optional[int], typer.Option(min=1, help="show the first N by SLA due (default 50; 1000 with --json)")] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="show every open item")] = False,
 ) -> None:
     """List each queue's open work items, ordered by SLA due (from the running dev stack or REDIS_URL)."""
     import asyncio
 
-    from workers.queues_view import format_queue_table, queue_rows_json
+    from workers.queues_view import format_queue_table, more_line, queue_rows_json
     from workers.runtime.queue_reader import open_items, redis_for_cli
 
+    if show_all and limit is not None:
+        _fail("--all and --limit exclude each other")
     found = redis_for_cli(Settings())
     if found is None:
         _fail("no running dev stack found and REDIS_URL is not set; start one with `omniroute dev`", code=1)
+    # JSON keeps the 1,000 rows it always gave, so scripts reading it see no fewer than before
+    shown = None if show_all else limit or (1000 if as_json else 50)
     try:
-        items = asyncio.run(open_items(*found, tenant))
+        items, total = asyncio.run(open_items(*found, tenant, shown))
     except OSError as exc:
         _fail(f"cannot read the queues from Redis ({exc})", code=1)
+    more = None if show_all else more_line(len(items), total)
     if as_json:
         sys.stdout.buffer.write(orjson.dumps(queue_rows_json(items), option=orjson.OPT_INDENT_2) + b"\n")
     else:
         typer.echo(format_queue_table(items, datetime.now(ZoneInfo("UTC"))) if items else "no open work items")
+    if more:
+        typer.echo(more, err=as_json)
 
 
 @app.command()

@@ -68,3 +68,10 @@ def format_queue_table(items: Sequence[WorkItem], now: datetime) -> str:
                       item.customer, due_text, item.state.value])
     widths = [max(len(row[i]) for row in lines) for i in range(len(_COLUMNS))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in lines)
+
+
+def more_line(shown: int, total: int) -> str | None:
+    """What a limited listing leaves out, e.g. '… and 1,234 more; --all or --limit to see them'."""
+    if total <= shown:
+        return None
+    return f"… and {total - shown:,} more; --all or --limit to see them"

@@ -14,6 +14,7 @@ from contracts.workitem import WorkItem, WorkItemState
 
 RESOLVED_TTL_SECONDS = 7 * 24 * 3600
 _NO_SLA_HORIZON = timedelta(days=3652)  # items without an SLA sort after every real deadline
+_READ_CHUNK = 1000  # items read per round trip when listing
 
 
 def sla_due(item: WorkItem) -> datetime | None:
@@ -139,23 +140,40 @@ class RedisWorkQueue:
         return {i: (_hydrate(*row[:3]), int(row[3] or 0)) for i, row in zip(item_ids, rows) if row[0]}
 
     async def list_open(self, tenant: str | None = None, queue: str | None = None,
-                        limit: int = 1000) -> list[WorkItem]:
-        """Unresolved items (open, claimed, waiting, escalated), SLA due first, across the selected queues."""
-        if limit <= 0:
+                        limit: int | None = None) -> list[WorkItem]:
+        """Unresolved items (open, claimed, waiting, escalated), SLA due first, across the selected queues.
+
+        All of them unless `limit` is given; `count_open` says how many there are in all.
+        """
+        if limit is not None and limit <= 0:
             return []
-        tenants = [tenant] if tenant is not None else sorted(await self._tenants())
-        sources = [self.tenant_key(t) if queue is None else self.queue_key(t, queue) for t in tenants]
+        stop = -1 if limit is None else limit - 1
         pipe = self._redis.pipeline(transaction=False)
-        for key in sources:
-            pipe.zrange(key, 0, limit - 1, withscores=True)
+        for key in await self._sources(tenant, queue):
+            pipe.zrange(key, 0, stop, withscores=True)
         ranked = await pipe.execute()
         heads = heapq.merge(*([(score, _text(member)) for member, score in rows] for rows in ranked))
         ids = [item_id for _, item_id in islice(heads, limit)]
+        items: list[WorkItem] = []
+        for start in range(0, len(ids), _READ_CHUNK):
+            pipe = self._redis.pipeline(transaction=False)
+            for item_id in ids[start:start + _READ_CHUNK]:
+                pipe.hmget(self.item_key(item_id), "json", "state", "assignee")
+            items += [_hydrate(*row) for row in await pipe.execute()
+                      if row[0] and _text(row[1]) != WorkItemState.resolved.value]
+        return items
+
+    async def count_open(self, tenant: str | None = None, queue: str | None = None) -> int:
+        """How many unresolved items `list_open` would list without a limit."""
         pipe = self._redis.pipeline(transaction=False)
-        for item_id in ids:
-            pipe.hmget(self.item_key(item_id), "json", "state", "assignee")
-        rows = await pipe.execute()
-        return [_hydrate(*row) for row in rows if row[0] and _text(row[1]) != WorkItemState.resolved.value]
+        for key in await self._sources(tenant, queue):
+            pipe.zcard(key)
+        return sum(await pipe.execute())
+
+    async def _sources(self, tenant: str | None, queue: str | None) -> list[str]:
+        """The sorted sets indexing the selected items: per queue, or per tenant (all of its queues)."""
+        tenants = [tenant] if tenant is not None else sorted(await self._tenants())
+        return [self.tenant_key(t) if queue is None else self.queue_key(t, queue) for t in tenants]
 
     async def queue_depths(self, tenant: str | None = None) -> dict[tuple[str, str], int]:
         """Unresolved items per (tenant, queue), including known queues that are empty now."""

@@ -1,26 +1,29 @@
-"""Kafka keys for inbound messages: one customer's messages share a partition across channels (a Redis index)."""
+"""Kafka keys for inbound messages: messages routing may merge share a partition across channels (a Redis index)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from redis.asyncio import Redis
 
 from channels.sinks.redis_queue_lua import escape
 from contracts.inbound import InboundMessage
+from routing.decide import merge_references
+from routing.policy import TenantPolicy
 
-# KEYS: none (the names are built from ARGV, like the queue scripts). ARGV: prefix, tenant, identity keys...
-# The first identity already linked to a customer names the customer; else the first identity does. Every
-# identity of the message is then linked to that customer, unless it already belongs to one.
+# KEYS: none (the names are built from ARGV, like the queue scripts). ARGV: prefix, tenant, number of references,
+# the references (`ref:...`), then the identity keys. The first of them already linked names the customer, so a
+# reference wins over the sender's own identities, as it does in `find_merge_target`; when none is linked, the
+# first identity names it. Every key of the message is then linked to that customer, unless it already is to one.
 _LINK = """
 local base = ARGV[1] .. ':ident:' .. ARGV[2] .. ':'
 local customer = nil
-for i = 3, #ARGV do
+for i = 4, #ARGV do
   customer = redis.call('GET', base .. ARGV[i])
   if customer then break end
 end
-customer = customer or ARGV[3]
-for i = 3, #ARGV do redis.call('SET', base .. ARGV[i], customer, 'NX') end
+customer = customer or ARGV[4 + tonumber(ARGV[3])]
+for i = 4, #ARGV do redis.call('SET', base .. ARGV[i], customer, 'NX') end
 return customer
 """
 
@@ -28,15 +31,20 @@ return customer
 class CustomerKeys:
     """`tenant:customer` record keys, where the customer is the first identity ever seen of a linked group.
 
-    The route worker keeps routing state per partition, so a cross-channel repeat can only be merged when it
-    lands on the partition of the customer's earlier messages. Keying by the sender's own first identity (the
-    plain `inbound_key`) sends an email and a chat that names the same address to different partitions; this
-    index sends them to one. Identities link when one message carries several (a chat visitor's email, a
-    WhatsApp number). Two customers already keyed apart are not merged later: their state lives apart.
+    The route worker keeps routing state per partition, so a repeat can only be merged when it lands on the
+    partition of the item it repeats. Keying by the sender's own first identity (the plain `inbound_key`) sends
+    an email and a chat that names the same address to different partitions; this index sends them to one.
+    Identities link when one message carries several (a chat visitor's email, a WhatsApp number). With the
+    tenants' `policies`, order references link too (per tenant, found as `decide` finds them): a message naming
+    an order goes where the first message naming it went, so two people writing about one order merge as they do
+    in the dry-run. A group is where messages are placed, not who routing thinks wrote them (routing state keeps
+    its own customers), and two groups already keyed apart are not joined later.
     """
 
-    def __init__(self, redis: Redis, *, prefix: str = "omniroute") -> None:
+    def __init__(self, redis: Redis, *, prefix: str = "omniroute",
+                 policies: Mapping[str, TenantPolicy] | None = None) -> None:
         self._prefix = prefix
+        self._policies = policies or {}
         self._link = redis.register_script(_LINK)
         self._redis = redis
 
@@ -46,7 +54,10 @@ class CustomerKeys:
             return []
         pipe = self._redis.pipeline(transaction=False)
         for m in messages:
-            await self._link(args=[self._prefix, escape(m.tenant), *m.sender.identity_keys(m.channel)], client=pipe)
+            policy = self._policies.get(m.tenant)
+            refs = [f"ref:{r}" for r in sorted(merge_references(m, policy))] if policy else []
+            await self._link(args=[self._prefix, escape(m.tenant), len(refs), *refs,
+                                   *m.sender.identity_keys(m.channel)], client=pipe)
         customers = await pipe.execute()
         return [f"{m.tenant}:{_text(c)}".encode() for m, c in zip(messages, customers)]
 

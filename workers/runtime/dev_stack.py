@@ -37,10 +37,6 @@ class StackError(OmnirouteError):
 
 
 async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: Callable[[str], None]) -> None:
-    running = statefile.read_live(settings.state_file)
-    if running is not None:
-        raise StackError(f"a dev stack is already running (pid {running.supervisor_pid}, kafka {running.bootstrap}); "
-                         "stop it with Ctrl-C in its terminal first")
     policies = load_policies(settings.policy_dir)
     settings.run_dir.mkdir(parents=True, exist_ok=True)
     stop = asyncio.Event()
@@ -48,6 +44,10 @@ async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: 
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with AsyncExitStack() as stack:
+        try:  # first: of two starts at once exactly one goes on, and its lock is released last
+            stack.enter_context(statefile.claim(settings.state_file))
+        except statefile.StackRunning as exc:
+            raise StackError(str(exc)) from None
         pids: dict[str, int] = {}
         bootstrap = settings.kafka_bootstrap_servers
         if bootstrap:
@@ -113,7 +113,6 @@ async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: 
         statefile.write(settings.state_file, statefile.StackState(bootstrap=bootstrap, redis_url=redis_handle.url,
                                                                    http_url=http_url, pids=pids,
                                                                    redis_prefix=prefix))
-        stack.callback(statefile.remove, settings.state_file)
         await _until_ready(worker, worker_task, stop)
         await _until_ready(sla, sla_task, stop, "SLA worker")
         if play_demo:  # the demo clock starts with the traffic, so its first deadlines are a minute away, not less

@@ -19,10 +19,14 @@ def redis_for_cli(settings: Settings) -> tuple[str, str] | None:
     return (running.redis_url, running.redis_prefix) if running else None
 
 
-async def open_items(url: str, prefix: str, tenant: str | None) -> list[WorkItem]:
+async def open_items(url: str, prefix: str, tenant: str | None,
+                     limit: int | None = None) -> tuple[list[WorkItem], int]:
+    """The first `limit` open items by SLA due (all with None), and how many are open in all."""
     redis = Redis.from_url(url)
     try:
-        return await RedisWorkQueue(redis, prefix=prefix).list_open(tenant=tenant)
+        queue = RedisWorkQueue(redis, prefix=prefix)
+        total = await queue.count_open(tenant=tenant)
+        return await queue.list_open(tenant=tenant, limit=limit), total
     except RedisConnectionError as exc:
         raise OSError(str(exc)) from None
     finally:
