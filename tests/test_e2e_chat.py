@@ -218,12 +218,17 @@ async def test_a_live_token_renews_its_own_session(stack: ChatStack) -> None:
     assert (await stack.send(renewed["token"], "still here"))[0] == 202
 
 
-async def test_the_hours_panel_is_served(stack: ChatStack) -> None:
+async def test_the_hours_panel_and_the_widget_are_served(stack: ChatStack) -> None:
     async with stack.http.get(stack.url("hours"), headers={"Origin": IZONIE}) as answer:
         assert answer.status == 200 and answer.headers["Access-Control-Allow-Origin"] == IZONIE
         hours = await answer.json()
     assert hours["hours"] == ["Mon–Sat 08:00–20:00"] and hours["first_response"] == "5 minutes"
     assert ("online" in hours["status"]) == hours["open"]
+    async with stack.http.get(stack.url("widget.js")) as answer:
+        assert answer.status == 200 and answer.content_type == "application/javascript"
+        assert "innerHTML" not in await answer.text()  # the widget renders text, never markup
+    async with stack.http.get(stack.url("widget.css")) as answer:
+        assert answer.status == 200 and answer.content_type == "text/css"
     async with stack.http.get(stack.url("")) as answer:
         assert answer.status == 404  # the demo page is off outside `omniroute dev`
 

@@ -44,9 +44,13 @@ class Fanout:
             if not queues:
                 del self.local[session_id]
 
-    async def start(self) -> None:
+    async def start(self, wait_s: float = 10.0) -> None:
+        """Subscribe in the background; waits up to `wait_s` for it, then serves anyway (it keeps retrying)."""
         self._task = asyncio.create_task(self._run(), name="chat-fanout")
-        await asyncio.wait_for(self.subscribed.wait(), 10)
+        try:
+            await asyncio.wait_for(self.subscribed.wait(), wait_s)
+        except TimeoutError:
+            log.warning("chat fan-out: not subscribed to Redis after %g s; live frames wait for it", wait_s)
 
     async def stop(self) -> None:
         if self._task is not None:

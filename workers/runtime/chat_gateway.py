@@ -327,6 +327,8 @@ class ChatGateway:
             auth = await self._authenticate(ws, tenant, keys)
             if auth is not None:
                 await self._serve(ws, *auth)
+        except ConnectionResetError:  # the visitor left while a frame was on its way: it is replayed next time
+            pass
         finally:
             self.sockets.discard(ws)
             if not ws.closed:
