@@ -261,8 +261,20 @@ class TestChat(AdapterBehaviour):
     def with_unknowns(self):
         return dumps(self.EVENT), dumps([{**self.EVENT, "novel": 1}, {**self.EVENT, "id": "c-9", "type": "seen"}])
 
-    def test_chat_is_refused_until_the_gateway_verifies_visitors(self) -> None:
-        assert not self.adapter.verify(dumps(self.EVENT), {}, {"signing_key": "k"}, NOW).ok
+    def test_chat_verifies_the_visitor_token_of_the_gateway(self) -> None:
+        from datetime import timedelta
+
+        from channels.chat import tokens
+
+        claims = tokens.VisitorClaims(tenant="acme", session_id="s-1", visitor_id="v-1", origin="https://alkonect.com",
+                                      issued_at=NOW, expires_at=NOW + timedelta(hours=1))
+        raw, genuine = dumps(self.EVENT), {"authorization": f"Bearer {tokens.issue(claims, 'k')}"}
+        assert self.adapter.verify(raw, genuine, {"signing_key": "k"}, NOW).ok
+        assert self.adapter.verify(raw, genuine, {"signing_key": "new", "previous_signing_key": "k"}, NOW).ok
+        assert not self.adapter.verify(raw, {}, {"signing_key": "k"}, NOW).ok
+        assert not self.adapter.verify(raw, genuine, {"signing_key": "other"}, NOW).ok
+        assert not self.adapter.verify(raw, genuine, {}, NOW).ok
+        assert not self.adapter.verify(raw, genuine, {"signing_key": "k"}, NOW + timedelta(hours=2)).ok
 
 
 class TestApi(AdapterBehaviour):

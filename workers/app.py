@@ -27,6 +27,10 @@ from routing.policy import TenantPolicy
 from workers.channel_secrets import ChannelSecrets
 from workers.policy_files import load_policies
 from workers.processors import create_faust_app, register_outbound
+from workers.runtime.chat_frames import ChatTransport
+from workers.runtime.chat_gateway import ChatOptions, add_chat_routes
+from workers.runtime.chat_policy import register_chat_policy
+from workers.runtime.chat_store import ChatStore
 from workers.runtime.clock import SystemClock
 from workers.runtime.customer_keys import CustomerKeys
 from workers.runtime.delivery_index import DeliveryIndex
@@ -95,12 +99,14 @@ class App:
         prefix = self.settings.redis_prefix
         platforms = PlatformClient(session, {"graph": self.settings.graph_api_base,
                                              "tiktok": self.settings.tiktok_api_base})
-        transports = {"graph": platforms, "tiktok": platforms}  # email and chat add theirs when they exist
+        chat = ChatStore(client, prefix=prefix)
+        transports = {"graph": platforms, "tiktok": platforms, "chat": ChatTransport(chat, self.clock)}
         processor = OutboundProcessor(client, RedisWorkQueue(client, prefix=prefix), transports, self.secrets,
                                       self.clock, prefix=prefix)
         processors = create_faust_app(self.bootstrap, app_id=f"{prefix}-processors",
                                       fetch_max_wait_ms=self.settings.fetch_max_wait_ms)
         register_outbound(processors, processor, on_delivery)
+        register_chat_policy(processors, chat, self.clock)
         await processors.start()
         stack.push_async_callback(processors.stop)
         return processors
@@ -133,6 +139,8 @@ class App:
                         ack_timeout_s=self.settings.kafka_ack_timeout_s)
         token = self.settings.api_token.get_secret_value() if self.settings.api_token else None
         application = build_ingress(deps, self.adapters, token, is_ready)
+        add_chat_routes(application, deps, ChatStore(client, prefix=prefix),
+                        ChatOptions(auth_timeout_s=self.settings.chat_auth_timeout_s, demo=self.settings.chat_demo))
         runner = web.AppRunner(application)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     graph_api_base: str = "https://graph.facebook.com/v21.0"  # Meta's Graph API (WhatsApp, Messenger, Instagram)
     tiktok_api_base: str = "https://business-api.tiktok.com/open_api/v1.3"
     kafka_ack_timeout_s: float = 5.0  # the ingress answers 503 + Retry-After when Kafka has not acknowledged by then
+    chat_demo: bool = False  # serve /chat/{tenant}/ and accept the gateway's own origin (`omniroute dev` sets it)
+    chat_auth_timeout_s: float = 10.0  # a chat WebSocket must send its auth frame within this
     state_file: Path = Path.home() / ".cache" / "omniroute" / "dev-stack.json"
     run_dir: Path = Path.home() / ".cache" / "omniroute" / "run"
     # Deployment: topics, production Kafka, logs, the workers' health/metrics port (meanings: workers/settings_doc.py)

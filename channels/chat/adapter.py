@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from channels.chat import config
+from channels.chat import config, tokens
 from channels.chat.normalize import normalize_chat
+from channels.chat.send import ChatSender
 from contracts.adapters import Handshake, Verification
 from contracts.channels import ChannelKind, EndpointKind
 from contracts.inbound import InboundMessage
@@ -19,13 +20,20 @@ class ChatAdapter:
     endpoint_kinds = (EndpointKind.chat_origin,)
     native_input = {ChannelKind.chat: config.NATIVE_INPUT}
     secrets = config.SECRETS
-    webhook = None  # visitors talk to the chat gateway (its own routes), not to a platform webhook
-    sender = None  # pushing replies to the visitor is not built yet
+    webhook = None  # visitors talk to the chat gateway (`/chat/{tenant}/...`), not to a platform webhook
+    sender = ChatSender()
 
     def verify(self, raw: bytes, headers: Mapping[str, str], secrets: Mapping[str, str], now: datetime) -> Verification:
-        # Visitor tokens signed with the tenant's key are checked by the chat gateway, which does not exist yet:
-        # until it does, nothing reaches omniroute as a verified chat request.
-        return Verification.refused("live-chat visitor tokens are checked by the chat gateway, which is not built yet")
+        """A visitor request is authentic when it bears (`Authorization: Bearer`) an unexpired token signed with
+        the tenant's current or previous signing key. The gateway also checks the token's tenant and session."""
+        token = tokens.bearer(headers.get("authorization"))
+        if token is None:
+            return Verification.refused("no visitor token (Authorization: Bearer <token>)")
+        try:
+            claims = tokens.read(token, tokens.verification_keys(secrets), now)
+        except tokens.TokenError as exc:
+            return Verification.refused(str(exc))
+        return Verification.passed(f"visitor token of session {claims.session_id}")
 
     def handshake(self, query: Mapping[str, str], secrets: Mapping[str, str]) -> Handshake | None:
         return None

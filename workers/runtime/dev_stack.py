@@ -15,6 +15,7 @@ from workers.app import build_app
 from workers.policy_files import load_policies
 from workers.runtime import demo
 from workers.runtime.auth import TOKEN_VARIABLE
+from workers.runtime.chat_demo import chat_lines, with_generated_keys
 from workers.runtime.clock import ScaledClock, SystemClock
 from workers.runtime.demo_webhooks import DemoWebhooks, demo_secrets
 from workers.runtime.sla_store import SlaStore
@@ -83,6 +84,7 @@ async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: 
         echo("topics: " + ", ".join(f"{r.name}[{r.actual_partitions}] {r.status}" for r in reports))
         settings = settings.model_copy(update={"kafka_bootstrap_servers": bootstrap, "redis_url": redis_handle.url,
                                                "redis_prefix": prefix})
+        settings = settings.model_copy(update={"chat_demo": True})  # /chat/{tenant}/ demo pages on this stack
         if play_demo and settings.graph_api_base == Settings.model_fields["graph_api_base"].default:
             fake = PlatformFake(on_request=lambda r: echo(f"platform fake: {r.api} POST {r.path}: {describe_send(r)}"))
             await fake.start()
@@ -95,6 +97,9 @@ async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: 
             app = build_app(settings, SystemClock(), environ={**os.environ, **extra})
             echo(f"demo: webhook secrets set for this stack only (your own variables win when set): "
                  f"{', '.join(f'{k}={v}' for k, v in sorted(extra.items()))}")
+        if play_demo and (generated := with_generated_keys(app))[1]:
+            app = generated[0]
+            echo(f"demo: live-chat signing keys generated for this stack only: {', '.join(generated[1])}")
         worker = app.route_worker()
         worker_task = asyncio.create_task(worker.run(stop), name="route-worker")
         stack.push_async_callback(_finish, worker_task, stop)  # before the broker and Redis go away
@@ -110,6 +115,8 @@ async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: 
              + ("" if settings.api_token else f"; the API channel answers 503 until {TOKEN_VARIABLE} is set"))
         for line in app.webhook_secrets_missing():
             echo(f"webhooks: {line}")
+        for line in chat_lines(app, http_url):
+            echo(line)
         statefile.write(settings.state_file, statefile.StackState(bootstrap=bootstrap, redis_url=redis_handle.url,
                                                                    http_url=http_url, pids=pids,
                                                                    redis_prefix=prefix))

@@ -1,0 +1,134 @@
+"""Live-chat sessions in Redis: the session record, its numbered frame log (for replay) and the fan-out channel."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import orjson
+from redis.asyncio import Redis
+
+from channels.chat import config
+from channels.chat.wire import FrameType
+from channels.sinks.redis_queue_lua import escape
+
+MAX_FRAMES = 500  # frames kept per session for replay; older ones are trimmed
+
+# ARGV: session key, seq key, frames key, fan-out channel, ttl ms, max frames, mode ("push" | "end"),
+# session id, frame body (a JSON object without seq), end reason.
+# Numbers the frame, stores it for replay, refreshes the session's life and publishes it in one step, so a
+# reconnecting client and a live subscriber see the same numbering. Returns the seq, 0 for an unknown session,
+# -1 for an ended one ("end" on an ended session also answers -1: it is ended once).
+_PUSH = """
+local state = redis.call('HGET', ARGV[1], 'state')
+if not state then return 0 end
+if state ~= 'open' then return -1 end
+if ARGV[7] == 'end' then redis.call('HSET', ARGV[1], 'state', 'ended', 'reason', ARGV[10]) end
+local seq = redis.call('INCR', ARGV[2])
+local frame = '{"seq":' .. seq .. ',' .. string.sub(ARGV[9], 2)
+redis.call('ZADD', ARGV[3], seq, frame)
+local excess = redis.call('ZCARD', ARGV[3]) - tonumber(ARGV[6])
+if excess > 0 then redis.call('ZREMRANGEBYRANK', ARGV[3], 0, excess - 1) end
+for i = 1, 3 do redis.call('PEXPIRE', ARGV[i], ARGV[5]) end
+redis.call('PUBLISH', ARGV[4], ARGV[8] .. '\\n' .. frame)
+return seq
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ChatSession:
+    """A visitor's session as the gateway stored it."""
+
+    session_id: str
+    tenant: str
+    visitor_id: str
+    origin: str
+    name: str | None
+    email: str | None
+    open: bool
+    reason: str | None
+
+
+class ChatStore:
+    """Sessions, frames and the fan-out channel under `{prefix}:chat:`; every replica of the gateway shares them."""
+
+    def __init__(self, redis: Redis, *, prefix: str, session_ttl: timedelta = config.SESSION_TTL) -> None:
+        self.redis, self.prefix, self.session_ttl = redis, prefix, session_ttl
+        self.channel = f"{prefix}:chat:fanout"
+        self._push = redis.register_script(_PUSH)
+
+    def _key(self, kind: str, session_id: str) -> str:
+        return f"{self.prefix}:chat:{kind}:{escape(session_id)}"
+
+    async def create(self, tenant: str, origin: str, *, name: str | None, email: str | None) -> ChatSession:
+        """A new open session with unguessable session and visitor ids."""
+        session = ChatSession(session_id=f"cs_{secrets.token_urlsafe(18)}", tenant=tenant,
+                              visitor_id=f"v_{secrets.token_urlsafe(12)}", origin=origin, name=name, email=email,
+                              open=True, reason=None)
+        fields = {"tenant": tenant, "visitor": session.visitor_id, "origin": origin, "state": "open",
+                  "name": name or "", "email": email or ""}
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(self._key("session", session.session_id), mapping=fields)
+            pipe.pexpire(self._key("session", session.session_id), _ms(self.session_ttl))
+            await pipe.execute()
+        return session
+
+    async def get(self, session_id: str) -> ChatSession | None:
+        raw = await self.redis.hgetall(self._key("session", session_id))
+        if not raw:
+            return None
+        f = {k.decode(): v.decode() for k, v in raw.items()}
+        return ChatSession(session_id=session_id, tenant=f["tenant"], visitor_id=f["visitor"], origin=f["origin"],
+                           name=f.get("name") or None, email=f.get("email") or None, open=f.get("state") == "open",
+                           reason=f.get("reason") or None)
+
+    async def touch(self, session_id: str) -> None:
+        """The visitor is active: the session and its frames live another SESSION_TTL."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for kind in ("session", "seq", "frames"):
+                pipe.pexpire(self._key(kind, session_id), _ms(self.session_ttl))
+            await pipe.execute()
+
+    async def push(self, session_id: str, kind: FrameType, at: datetime, **fields: object) -> int:
+        """Append a frame and fan it out; its seq, 0 for an unknown session, -1 for an ended one."""
+        return await self._run(session_id, "push", kind, at, "", fields)
+
+    async def end(self, session_id: str, reason: str, at: datetime) -> int:
+        """End an open session with a `session_ended` frame; its seq, or 0/-1 when unknown or already ended."""
+        return await self._run(session_id, "end", FrameType.session_ended, at, reason, {"reason": reason})
+
+    async def _run(self, session_id: str, mode: str, kind: FrameType, at: datetime, reason: str,
+                   fields: dict) -> int:
+        body = orjson.dumps({"type": kind.value, "at": at.isoformat(), **fields})
+        args = [self._key("session", session_id), self._key("seq", session_id), self._key("frames", session_id),
+                self.channel, _ms(self.session_ttl), MAX_FRAMES, mode, session_id, body, reason]
+        return int(await self._push(args=args))
+
+    async def frames_after(self, session_id: str, last_seq: int) -> list[bytes]:
+        """The stored frames with seq > last_seq, in order (JSON bytes)."""
+        return list(await self.redis.zrangebyscore(self._key("frames", session_id), f"({last_seq}", "+inf"))
+
+    async def last_seq(self, session_id: str) -> int:
+        return int(await self.redis.get(self._key("seq", session_id)) or 0)
+
+    async def remember_message(self, message_id: str, session_id: str) -> None:
+        """Which session an inbound message came from (a decision names only the message)."""
+        await self.redis.set(self._key("message", message_id), session_id, px=_ms(self.session_ttl))
+
+    async def session_of_message(self, message_id: str) -> str | None:
+        found = await self.redis.get(self._key("message", message_id))
+        return found.decode() if found else None
+
+    async def over_limit(self, what: str, who: str, limit: int, window: timedelta) -> bool:
+        """Count one more `what` by `who` (an IP address) in a fixed window; True once over `limit`."""
+        key = f"{self.prefix}:chat:rate:{what}:{escape(who)}"
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(key, 0, nx=True, px=_ms(window))  # the window starts with the first count (INCR keeps it)
+            pipe.incr(key)
+            _, count = await pipe.execute()
+        return int(count) > limit
+
+
+def _ms(delta: timedelta) -> int:
+    return int(delta.total_seconds() * 1000)
