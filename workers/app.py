@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
 import faust
@@ -26,9 +26,11 @@ from contracts.ports import Clock
 from routing.policy import TenantPolicy
 from workers.channel_secrets import ChannelSecrets
 from workers.policy_files import load_policies
-from workers.processors import create_faust_app, register_outbound
+from workers.processors import create_faust_app, register_deliver, register_outbound
 from workers.runtime.clock import SystemClock
 from workers.runtime.customer_keys import CustomerKeys
+from workers.runtime.deliver import Publication
+from workers.runtime.deliver_wiring import deliver_processor
 from workers.runtime.delivery_index import DeliveryIndex
 from workers.runtime.edge_guard import EdgeGuard
 from workers.runtime.edge_metrics import EdgeMetrics
@@ -39,6 +41,7 @@ from workers.runtime.route_worker import RouteWorker, RouteWorkerConfig
 from workers.runtime.sla_worker import SlaWorker, SlaWorkerConfig
 from workers.runtime.webhooks import EdgeDeps
 from workers.settings import Settings
+from workers.sink_files import SinkSet, load_sinks
 
 
 @dataclass
@@ -60,6 +63,7 @@ class App:
     policies: dict[str, TenantPolicy]
     adapters: Sequence[ChannelAdapter]
     secrets: ChannelSecrets
+    sinks: SinkSet = field(default_factory=SinkSet)
 
     @property
     def bootstrap(self) -> str:
@@ -85,8 +89,9 @@ class App:
                          policies=self.policies)
 
     async def start_processors(self, stack: AsyncExitStack, *,
-                               on_delivery: Callable[[DeliveryEvent], None] | None = None) -> faust.App:
-        """Start the faust App with its agents (outbound), inside this event loop; `stack` stops it."""
+                               on_delivery: Callable[[DeliveryEvent], None] | None = None,
+                               on_sink: Callable[[Publication], None] | None = None) -> faust.App:
+        """Start the faust App with its agents (outbound, deliver), inside this event loop; `stack` stops it."""
         session = aiohttp.ClientSession()
         stack.push_async_callback(session.close)
         client = Redis.from_url(self.redis_url)
@@ -100,6 +105,7 @@ class App:
         processors = create_faust_app(self.bootstrap, app_id=f"{prefix}-processors",
                                       fetch_max_wait_ms=self.settings.fetch_max_wait_ms)
         register_outbound(processors, processor, on_delivery)
+        register_deliver(processors, deliver_processor(self, client, session), on_sink)
         await processors.start()
         stack.push_async_callback(processors.stop)
         return processors
@@ -150,4 +156,5 @@ def build_app(settings: Settings, clock: Clock | None = None, *, environ: Mappin
     policies = load_policies(settings.policy_dir)
     adapters = registry.ADAPTERS
     return App(settings=settings, clock=clock or SystemClock(), policies=policies, adapters=adapters,
-               secrets=ChannelSecrets.from_environ(adapters, policies, environ))
+               secrets=ChannelSecrets.from_environ(adapters, policies, environ),
+               sinks=load_sinks(settings.policy_dir.parent / "sinks", policies, environ))
