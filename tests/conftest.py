@@ -13,6 +13,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("OMNIROUTE_SHARED", ROOT.parent / "shared"))
 CONFORMANCE = SHARED / "conformance"
 
+# Subprocesses (`omniroute dev`, `omniroute act`) import the tree under test, not whatever checkout the
+# virtualenv's editable install points at.
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+
 
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
