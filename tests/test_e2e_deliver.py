@@ -1,4 +1,5 @@
-"""Routed work delivered to a local Standard Webhooks receiver end to end: created, redelivered, resolved."""
+"""End to end on the broker and Redis: routed work delivered to a local Standard Webhooks receiver, and the agents'
+API (checked actions, racing claims, tenant-scoped tokens, the API channel, OpenAPI)."""
 
 from __future__ import annotations
 
@@ -22,11 +23,14 @@ from channels.sinks.redis_queue import RedisWorkQueue
 from contracts.sinks import SinkReceipt
 from contracts.topics import ALL_TOPICS, ROUTED, SINK_RECEIPTS
 from workers.app import Ingress, build_app
+from workers.dlq_command import read_letters, replay
 from workers.runtime.deliver import Publication
+from workers.runtime.tokens import TokenStore
 from workers.settings import Settings
 from workers.stack.broker import EmbeddedBroker
 from workers.stack.topics import ensure_topics
 from workers.stack.webhook_receiver import Delivery, WebhookReceiver
+from workers.worker_command import Target
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 TOKEN = "deliver-t0ken"
@@ -37,6 +41,7 @@ SINK_SECRET = "whsec_" + base64.b64encode(os.urandom(24)).decode()
 class Stack:
     bootstrap: str
     prefix: str
+    redis_url: str
     ingress: Ingress
     queue: RedisWorkQueue
     receiver: WebhookReceiver
@@ -65,6 +70,16 @@ class Stack:
 
 async def _first(found):
     return next(iter(found), None)
+
+
+async def _pending(found):
+    return next((x for x in await found() if not x.delivered), None)
+
+
+def _await_list(target: Target, item_id: str):
+    async def letters():
+        return [x for x in await read_letters(target) if x.letter.event.item.id == item_id]
+    return letters
 
 
 async def eventually(probe, timeout: float = 30.0):
@@ -97,7 +112,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Asy
         await app.start_processors(exits, on_sink=published.append)
         http = aiohttp.ClientSession()
         exits.push_async_callback(http.close)
-        yield Stack(bootstrap, prefix, ingress, RedisWorkQueue(ingress.redis, prefix=prefix), receiver, published, http)
+        yield Stack(bootstrap, prefix, redis_url, ingress, RedisWorkQueue(ingress.redis, prefix=prefix), receiver, published, http)
         stop.set()
         await asyncio.wait_for(asyncio.gather(*tasks), 30)
     await receiver.stop()
@@ -166,3 +181,92 @@ async def read_decisions(bootstrap: str, item_id: str) -> list[bytes]:
         return found
     finally:
         await consumer.stop()
+
+
+async def _call(stack: Stack, method: str, path: str, token: str = TOKEN, body: dict | None = None):
+    async with stack.http.request(method, stack.ingress.url + path, json=body,
+                                  headers={"Authorization": f"Bearer {token}"}) as answer:
+        return answer.status, await answer.json()
+
+
+async def test_two_racing_claims_one_wins_and_actions_are_checked_before_they_are_accepted(stack: Stack) -> None:
+    item_id = await stack.customer_writes("27830002003")
+    path = f"/v1/conek/work-items/{item_id}/actions"
+    answers = await asyncio.gather(*(_call(stack, "POST", path, body={"kind": "claim", "agent_id": agent})
+                                     for agent in ("ann", "bob")))
+    assert sorted(status for status, _ in answers) == [202, 409]
+    loser = "bob" if answers[0][0] == 202 else "ann"
+    assert "held by" in next(body["error"] for status, body in answers if status == 409)
+    assert (await _call(stack, "POST", path, body={"kind": "resolve", "agent_id": loser}))[0] == 409
+    status, body = await _call(stack, "POST", path, body={"kind": "escalate", "agent_id": "ann", "escalate_to": "moon"})
+    assert status == 422 and "moon" in body["error"] and "billing_disputes" in body["known"]
+    status, body = await _call(stack, "POST", path, body={"kind": "escalate", "agent_id": "ann"})
+    assert status == 202 and body["escalate_to"] == "billing_disputes"  # Conek's policy: escalations go there
+    assert (await _call(stack, "POST", "/v1/conek/work-items/wi-nothing/actions",
+                        body={"kind": "claim", "agent_id": "ann"}))[0] == 404
+    assert (await _call(stack, "POST", f"/v1/izonie/work-items/{item_id}/actions",
+                        body={"kind": "claim", "agent_id": "ann"}))[0] == 404  # another tenant's item
+    winner = "ann" if loser == "bob" else "bob"
+    assert (await _call(stack, "POST", path, body={"kind": "resolve", "agent_id": winner}))[0] == 202
+    status, body = await _call(stack, "POST", path, body={"kind": "reply", "agent_id": winner, "text": "too late"})
+    assert status == 409 and "resolved" in body["error"]
+    status, body = await _call(stack, "GET", f"/v1/conek/work-items/{item_id}")
+    assert status == 200 and body["trace"] and [a["kind"] for a in body["history"]] == ["claim", "escalate", "resolve"]
+
+
+async def test_a_tenant_token_reaches_only_its_tenant(stack: Stack) -> None:
+    store = TokenStore(stack.ingress.redis, prefix=stack.prefix)
+    principal, conek = await store.create("conek", label="crm")
+    _, agent_only = await store.create("conek", agent="ann")
+    item_id = await stack.customer_writes("27830002004")
+    assert (await _call(stack, "GET", "/v1/conek/queues", conek))[0] == 200
+    assert (await _call(stack, "GET", "/v1/izonie/queues", conek))[0] == 403
+    assert (await _call(stack, "GET", f"/v1/izonie/work-items/{item_id}", conek))[0] == 403
+    assert (await _call(stack, "GET", f"/v1/conek/work-items/{item_id}", "omr_forged"))[0] == 401
+    status, body = await _call(stack, "POST", f"/v1/conek/work-items/{item_id}/actions", agent_only,
+                               {"kind": "claim", "agent_id": "bob"})
+    assert status == 403 and "ann" in body["error"]
+    status, body = await _call(stack, "GET", "/v1/conek/queues", conek)
+    queue = next(q for q in body["queues"] if q["open"])["queue"]
+    status, body = await _call(stack, "GET", f"/v1/conek/queues/{queue}/items", conek)
+    dues = [i["sla_due"] for i in body["items"]]
+    assert status == 200 and dues == sorted(dues)
+    await store.revoke(principal.id)
+    assert (await _call(stack, "GET", "/v1/conek/queues", conek))[0] == 401
+
+
+async def test_an_api_channel_message_is_official_by_its_token_and_routed(stack: Stack) -> None:
+    _, token = await TokenStore(stack.ingress.redis, prefix=stack.prefix).create("conek", label="contact form")
+    message = {"provider_message_id": f"form-{uuid.uuid4().hex}", "conversation_key": "form-7",
+               "sender": {"platform_id": "form-user-7", "email": "seven@example.com"},
+               "text": "I cannot log in to my account, the OTP never arrives"}
+    status, body = await _call(stack, "POST", "/v1/conek/messages", token, message)
+    assert status == 202, body
+    found = await eventually(lambda: stack._item_of("form-user-7"))
+    assert found.channel.value == "api"
+    assert any(step.rule == "official_channel" and step.outcome == "official" for step in found.trace)
+
+
+async def test_the_openapi_document_names_both_apis(stack: Stack) -> None:
+    async with stack.http.get(stack.ingress.url + "/openapi.json") as answer:
+        doc = await answer.json()
+    assert answer.status == 200 and doc["openapi"].startswith("3.1")
+    assert {"/v1/{tenant}/messages", "/v1/{tenant}/work-items/{item_id}/actions", "/v1/{tenant}/queues",
+            "/v1/{tenant}/queues/{queue}/items", "/v1/{tenant}/work-items/{item_id}"} <= set(doc["paths"])
+    assert {"InboundMessage", "ActionRequest"} <= set(doc["components"]["schemas"])
+
+
+async def test_a_delivery_the_sink_refuses_is_dead_lettered_listed_and_replayed(stack: Stack) -> None:
+    stack.receiver.refuse(4, 503, containing=b"27830002005")  # the whole retry budget of this item's delivery
+    item_id = await stack.customer_writes("27830002005")
+    target = Target(stack.bootstrap, stack.redis_url, stack.prefix, "test")
+    found = _await_list(target, item_id)
+    pending = await eventually(lambda: _pending(found))
+    assert pending.letter.attempts == 4 and "HTTP 503" in pending.letter.error
+    assert not stack.receiver.refusals
+    assert await replay(target, [pending]) == 1
+    delivered = await stack.delivered(item_id, "work_item.created")
+    assert delivered.verified and delivered.headers["webhook-id"] == pending.letter.event.id
+    letters = await read_letters(target, event_id=pending.letter.event.id)
+    assert [x.delivered for x in letters] == [True]
+    assert await replay(target, letters) == 0  # nothing pending: nothing sent twice

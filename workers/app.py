@@ -27,10 +27,10 @@ from routing.policy import TenantPolicy
 from workers.channel_secrets import ChannelSecrets
 from workers.policy_files import load_policies
 from workers.processors import create_faust_app, register_deliver, register_outbound
+from workers.runtime.agents_wiring import agents_api_deps, deliver_processor
 from workers.runtime.clock import SystemClock
 from workers.runtime.customer_keys import CustomerKeys
 from workers.runtime.deliver import Publication
-from workers.runtime.deliver_wiring import deliver_processor
 from workers.runtime.delivery_index import DeliveryIndex
 from workers.runtime.edge_guard import EdgeGuard
 from workers.runtime.edge_metrics import EdgeMetrics
@@ -137,7 +137,8 @@ class App:
                         clock=self.clock, deliveries=DeliveryIndex(client, prefix=prefix),
                         ack_timeout_s=self.settings.kafka_ack_timeout_s)
         token = self.settings.api_token.get_secret_value() if self.settings.api_token else None
-        application = build_ingress(deps, self.adapters, token, is_ready)
+        agents = agents_api_deps(token, client, prefix, self.policies)
+        application = build_ingress(deps, self.adapters, agents.auth, is_ready, agents=agents)
         runner = web.AppRunner(application)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)

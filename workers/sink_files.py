@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,7 +11,12 @@ import yaml
 from pydantic import ValidationError
 
 from channels.sinks.base import Sink, serves
-from channels.sinks.config import SinkFile, SinkKind, SinkSpec, default_webhook_variables
+from channels.sinks.config import (
+    SinkFile,
+    SinkKind,
+    SinkSpec,
+    default_webhook_variables,
+)
 from channels.sinks.webhook import WebhookSink, signer
 from contracts.errors import ConfigError
 from contracts.sinks import SinkEvent
@@ -76,6 +81,3 @@ def _build(tenant: str, spec: SinkSpec, env: Mapping[str, str], notes: list[str]
     queues = frozenset(spec.queues) if spec.queues is not None else None
     return WebhookSink(name=spec.name, tenant=tenant, queues=queues, url=url, key=signer(secret, spec.secret_env))
 
-
-def sink_names(sinks: Sequence[Sink]) -> list[str]:
-    return [f"{s.tenant}/{s.name}" for s in sinks]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,9 +26,23 @@ from channels.sinks.redis_queue import RedisWorkQueue
 from channels.sinks.redis_queue_lua import escape
 from contracts.decision import MergeDecision, RouteDecision
 from contracts.ports import Clock
-from contracts.sinks import ReceiptStatus, SinkDeadLetter, SinkEvent, SinkEventType, SinkReceipt, sink_event_id
+from contracts.sinks import (
+    ReceiptStatus,
+    SinkDeadLetter,
+    SinkEvent,
+    SinkEventType,
+    SinkReceipt,
+    sink_event_id,
+)
 from contracts.topics import SINK_DEAD_LETTER, SINK_RECEIPTS
-from contracts.workitem import AgentAction, AgentActionKind, SlaEvent, SlaEventKind, WorkItem, WorkItemState
+from contracts.workitem import (
+    AgentAction,
+    AgentActionKind,
+    SlaEvent,
+    SlaEventKind,
+    WorkItem,
+    WorkItemState,
+)
 from workers.runtime.codec import decode_decision
 from workers.sink_files import SinkSet
 
@@ -119,7 +133,7 @@ class DeliverProcessor:
         return [p for p in found if p is not None]
 
     async def _one(self, sink: Sink, event: SinkEvent) -> Publication | None:
-        mark = f"{self.prefix}:sink:done:{escape(sink.tenant)}:{escape(sink.name)}:{event.id}"
+        mark = delivered_mark(self.prefix, sink.tenant, sink.name, event.id)
         if await self.redis.exists(mark):
             return None  # delivered before this record came again
         breaker = self.breakers.setdefault(f"{sink.tenant}/{sink.name}", self.new_breaker())
@@ -160,6 +174,11 @@ class DeliverProcessor:
                          sla_due=sla.due_at if sla else None, item=item)
 
 
+def delivered_mark(prefix: str, tenant: str, sink: str, event_id: str) -> str:
+    """The Redis key saying this sink took this event (kept 7 days)."""
+    return f"{prefix}:sink:done:{escape(tenant)}:{escape(sink)}:{event_id}"
+
+
 def _key(event: SinkEvent) -> bytes:
     return f"{event.tenant}:{event.item.id}".encode()
 
@@ -172,3 +191,13 @@ def _from_decision(decision: RouteDecision) -> WorkItem:
                     customer=decision.customer, conversation_key=decision.customer, opened_at=decision.decided_at,
                     message_ids=[decision.message_id], references=decision.references,
                     flags=[f.value for f in decision.flags], sla=decision.sla, trace=decision.trace)
+
+
+def describe_dead_letters(echo: Callable[[str], None]) -> Callable[[Publication], None]:
+    """An on_sink callback that says each dead letter as it happens (receipts are quiet)."""
+    def say(publication: Publication) -> None:
+        letter = publication.value
+        if isinstance(letter, SinkDeadLetter):
+            echo(f"sink {letter.event.tenant}/{letter.sink}: {letter.event.type.value} {letter.event.item.id} "
+                 f"dead-lettered after {letter.attempts} attempt(s): {letter.error} (`omniroute dlq replay`)")
+    return say

@@ -34,9 +34,13 @@ class Delivery:
 class WebhookReceiver:
     secret: str
     received: list[Delivery] = field(default_factory=list)
-    answers: list[int] = field(default_factory=list)  # scripted statuses for the next requests (then 204)
+    refusals: list[tuple[bytes, int]] = field(default_factory=list)  # (body marker, status) scripted, in order
     on_delivery: Callable[[Delivery], None] | None = None
     url: str = ""
+
+    def refuse(self, times: int, status: int = 503, containing: bytes = b"") -> None:
+        """Answer the next `times` requests whose body contains `containing` with `status` (a sink that is down)."""
+        self.refusals += [(containing, status)] * times
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         app = web.Application()
@@ -54,9 +58,10 @@ class WebhookReceiver:
     async def _hook(self, request: web.Request) -> web.Response:
         body = await request.read()
         headers = {k.lower(): v for k, v in request.headers.items()}
-        if self.answers:
-            status = self.answers.pop(0)
-            return web.Response(status=status)
+        refusal = next((r for r in self.refusals if r[0] in body), None)
+        if refusal is not None:
+            self.refusals.remove(refusal)
+            return web.Response(status=refusal[1])
         try:
             Webhook(self.secret).verify(body, headers)
             delivery = Delivery(headers, body, True)
