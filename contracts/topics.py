@@ -26,6 +26,10 @@ SLA_EVENTS = TopicSpec(name="support.sla-events.v1", key="tenant:work_item", val
 AGENT_ACTIONS = TopicSpec(name="support.agent-actions.v1", key="tenant:work_item", value="AgentAction")
 DELIVERY = TopicSpec(name="support.delivery.v1", key="tenant:work_item", value="DeliveryEvent")
 DEAD_LETTER = TopicSpec(name="support.deadletter.v1", key="original key", value="bytes + error", partitions=1)
+SINK_RECEIPTS = TopicSpec(name="support.sink-receipts.v1", key="tenant:work_item", value="SinkReceipt")
+SINK_DEAD_LETTER = TopicSpec(name="support.sink-deadletter.v1", key="tenant:work_item", value="SinkDeadLetter",
+                             partitions=1)
+SINK_REPLAY = TopicSpec(name="support.sink-replay.v1", key="tenant:work_item", value="SinkDeadLetter")
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (INBOUND, ROUTED, REJECTED, QUARANTINE, SLA_EVENTS, AGENT_ACTIONS, DELIVERY,
-                                     DEAD_LETTER)
+                                     DEAD_LETTER, SINK_RECEIPTS, SINK_DEAD_LETTER, SINK_REPLAY)

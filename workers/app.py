@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
 import faust
@@ -26,13 +26,15 @@ from contracts.ports import Clock
 from routing.policy import TenantPolicy
 from workers.channel_secrets import ChannelSecrets
 from workers.policy_files import load_policies
-from workers.processors import create_faust_app, register_outbound
+from workers.processors import create_faust_app, register_deliver, register_outbound
+from workers.runtime.agents_wiring import agents_api_deps, deliver_processor
 from workers.runtime.chat_frames import ChatTransport
 from workers.runtime.chat_gateway import ChatOptions, add_chat_routes
 from workers.runtime.chat_policy import register_chat_policy
 from workers.runtime.chat_store import ChatStore
 from workers.runtime.clock import SystemClock
 from workers.runtime.customer_keys import CustomerKeys
+from workers.runtime.deliver import Publication
 from workers.runtime.delivery_index import DeliveryIndex
 from workers.runtime.edge_guard import EdgeGuard
 from workers.runtime.edge_metrics import EdgeMetrics
@@ -43,6 +45,7 @@ from workers.runtime.route_worker import RouteWorker, RouteWorkerConfig
 from workers.runtime.sla_worker import SlaWorker, SlaWorkerConfig
 from workers.runtime.webhooks import EdgeDeps
 from workers.settings import Settings
+from workers.sink_files import SinkSet, load_sinks
 from workers.stack.kafka_options import producer_options
 
 
@@ -65,6 +68,7 @@ class App:
     policies: dict[str, TenantPolicy]
     adapters: Sequence[ChannelAdapter]
     secrets: ChannelSecrets
+    sinks: SinkSet = field(default_factory=SinkSet)
 
     @property
     def bootstrap(self) -> str:
@@ -90,8 +94,9 @@ class App:
                          policies=self.policies)
 
     async def start_processors(self, stack: AsyncExitStack, *,
-                               on_delivery: Callable[[DeliveryEvent], None] | None = None) -> faust.App:
-        """Start the faust App with its agents (outbound), inside this event loop; `stack` stops it."""
+                               on_delivery: Callable[[DeliveryEvent], None] | None = None,
+                               on_sink: Callable[[Publication], None] | None = None) -> faust.App:
+        """Start the faust App with its agents (outbound, deliver), inside this event loop; `stack` stops it."""
         session = aiohttp.ClientSession()
         stack.push_async_callback(session.close)
         client = Redis.from_url(self.redis_url)
@@ -107,6 +112,7 @@ class App:
                                       fetch_max_wait_ms=self.settings.fetch_max_wait_ms)
         register_outbound(processors, processor, on_delivery)
         register_chat_policy(processors, chat, self.clock)
+        register_deliver(processors, deliver_processor(self, client, session), on_sink)
         await processors.start()
         stack.push_async_callback(processors.stop)
         return processors
@@ -138,7 +144,8 @@ class App:
                         clock=self.clock, deliveries=DeliveryIndex(client, prefix=prefix),
                         ack_timeout_s=self.settings.kafka_ack_timeout_s)
         token = self.settings.api_token.get_secret_value() if self.settings.api_token else None
-        application = build_ingress(deps, self.adapters, token, is_ready)
+        agents = agents_api_deps(token, client, prefix, self.policies)
+        application = build_ingress(deps, self.adapters, agents.auth, is_ready, agents=agents)
         add_chat_routes(application, deps, ChatStore(client, prefix=prefix),
                         ChatOptions(auth_timeout_s=self.settings.chat_auth_timeout_s, demo=self.settings.chat_demo))
         runner = web.AppRunner(application)
@@ -159,4 +166,5 @@ def build_app(settings: Settings, clock: Clock | None = None, *, environ: Mappin
     policies = load_policies(settings.policy_dir)
     adapters = registry.ADAPTERS
     return App(settings=settings, clock=clock or SystemClock(), policies=policies, adapters=adapters,
-               secrets=ChannelSecrets.from_environ(adapters, policies, environ))
+               secrets=ChannelSecrets.from_environ(adapters, policies, environ),
+               sinks=load_sinks(settings.policy_dir.parent / "sinks", policies, environ))

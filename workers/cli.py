@@ -115,11 +115,12 @@ def dev(
 
 @app.command()
 def worker(
-    kind: Annotated[str, typer.Argument(help="route, sla, ingress or outbound")],
+    kind: Annotated[str, typer.Argument(help="route, sla, ingress, outbound or deliver")],
 ) -> None:
     """Run one process of one role: a route or SLA replica in its consumer group (Kafka shares the partitions
-    out among replicas), the HTTP ingress (API channel, platform webhooks, agents' actions), or the outbound
-    processor (agents' replies to the customers' channels, on faust-streaming).
+    out among replicas), the HTTP ingress (API channel, platform webhooks, agents' API), or the faust App's
+    processors (`outbound`: agents' replies to the customers' channels; `deliver`: work items and SLA events to
+    the tenants' sinks; either name runs the one App with all its agents, a replica in its group).
 
     Uses KAFKA_BOOTSTRAP_SERVERS and REDIS_URL when both are set, else joins the running dev stack. Ctrl-C (or
     SIGTERM) stops it after a final checkpoint and commit.
@@ -172,13 +173,13 @@ def queues(
 @app.command()
 def act(
     item_id: Annotated[str, typer.Argument(help="work item id, as `omniroute queues` lists it")],
-    tenant: Annotated[str, typer.Option(help="tenant the item belongs to")],
     kind: Annotated[str, typer.Option(help="claim, reply, resolve, escalate or wait_customer")],
-    agent: Annotated[str, typer.Option(help="agent id")],
+    tenant: Annotated[Optional[str], typer.Option(help="tenant the item belongs to [default: the item's own]")] = None,
+    agent: Annotated[Optional[str], typer.Option(help="agent id [default: your login name]")] = None,
     text: Annotated[Optional[str], typer.Option(help="reply text")] = None,
-    escalate_to: Annotated[Optional[str], typer.Option(help="queue to escalate to (kind escalate)")] = None,
+    escalate_to: Annotated[Optional[str], typer.Option(help="queue to escalate to (kind escalate; default: the policy's escalation queue)")] = None,
 ) -> None:
-    """Act on a work item in the running dev stack (needs OMNIROUTE_API_TOKEN); replies and resolutions stop clocks."""
+    """Act on a work item in the running dev stack (with its operator credential, or OMNIROUTE_API_TOKEN)."""
     from workers.act_command import ActError, post_action
 
     try:
@@ -186,7 +187,88 @@ def act(
                              escalate_to=escalate_to)
     except ActError as exc:
         _fail(str(exc), code=1)
-    typer.echo(f"accepted: {kind} on {item_id} ({answer['topic']}[{answer['partition']}]@{answer['offset']})")
+    typer.echo(f"accepted: {kind} on {item_id} ({answer['topic']}[{answer['partition']}]@{answer['offset']})"
+               + (f" to {answer['escalate_to']}" if answer.get("escalate_to") else ""))
+
+
+tokens_app = typer.Typer(no_args_is_help=True, help="Per-tenant API tokens (stored hashed in Redis).")
+app.add_typer(tokens_app, name="tokens")
+
+
+@tokens_app.command("create")
+def tokens_create(
+    tenant: Annotated[str, typer.Option(help="the only tenant this token reaches")],
+    agent: Annotated[Optional[str], typer.Option(help="the only agent id its actions may carry")] = None,
+    label: Annotated[Optional[str], typer.Option(help="a note: who or what holds it")] = None,
+) -> None:
+    """Create a token; it is printed once and only its hash is kept."""
+    from workers import tokens_command as tc
+
+    try:
+        principal, token = tc.create(Settings(), tenant, agent, label)
+    except OmnirouteError as exc:
+        _fail(str(exc), code=1)
+    typer.echo(f"{tc.describe(principal)}\n{token}")
+
+
+@tokens_app.command("list")
+def tokens_list() -> None:
+    """List tokens (ids, tenants, agents; never the tokens)."""
+    from workers import tokens_command as tc
+
+    try:
+        found = tc.listed(Settings())
+    except OmnirouteError as exc:
+        _fail(str(exc), code=1)
+    typer.echo("\n".join(tc.describe(p) for p in found) if found else "no tokens")
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(token_id: Annotated[str, typer.Argument(help="the id `omniroute tokens list` shows")]) -> None:
+    """Revoke a token: it is refused from the next request on."""
+    from workers import tokens_command as tc
+
+    try:
+        principal = tc.revoke(Settings(), token_id)
+    except OmnirouteError as exc:
+        _fail(str(exc), code=1)
+    typer.echo(f"revoked: {tc.describe(principal)}")
+
+
+dlq_app = typer.Typer(no_args_is_help=True, help="Deliveries a sink did not take within its retry budget.")
+app.add_typer(dlq_app, name="dlq")
+
+
+@dlq_app.command("list")
+def dlq_list(
+    tenant: Annotated[Optional[str], typer.Option(help="only this tenant")] = None,
+    sink: Annotated[Optional[str], typer.Option(help="only this sink")] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="also those delivered since")] = False,
+) -> None:
+    """List dead-lettered deliveries (pending ones unless --all)."""
+    from workers.dlq_command import run_list
+
+    try:
+        letters = [x for x in run_list(Settings(), tenant=tenant, sink=sink) if show_all or not x.delivered]
+    except (OmnirouteError, OSError) as exc:
+        _fail(str(exc), code=1)
+    typer.echo("\n".join(x.describe() for x in letters) if letters else "no dead-lettered deliveries")
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    tenant: Annotated[Optional[str], typer.Option(help="only this tenant")] = None,
+    sink: Annotated[Optional[str], typer.Option(help="only this sink")] = None,
+    event: Annotated[Optional[str], typer.Option(help="only this event id (webhook-id)")] = None,
+) -> None:
+    """Send pending dead letters again through the running deliver processors."""
+    from workers.dlq_command import run_replay
+
+    try:
+        count = run_replay(Settings(), tenant=tenant, sink=sink, event_id=event)
+    except (OmnirouteError, OSError) as exc:
+        _fail(str(exc), code=1)
+    typer.echo(f"replaying {count} dead-lettered deliver{'y' if count == 1 else 'ies'}")
 
 
 def _topics(execute: bool, allow_repartition: bool) -> None:

@@ -1,4 +1,4 @@
-"""The project's faust App: the I/O-bound stream processors (outbound today; delivery, CSAT and SLA to come).
+"""The project's faust App: the I/O-bound stream processors (outbound, deliver; CSAT and SLA to come).
 
 Agents are registered explicitly by the app factory, never at import. Durable state lives in Redis, not in
 faust tables: on the embedded broker faust's table recovery lost updates (the README says why), and on Apache
@@ -15,9 +15,18 @@ import faust
 from pydantic import ValidationError
 
 from contracts.outbound import DeliveryEvent
-from contracts.topics import AGENT_ACTIONS, DELIVERY
+from contracts.topics import (
+    AGENT_ACTIONS,
+    DELIVERY,
+    ROUTED,
+    SINK_DEAD_LETTER,
+    SINK_RECEIPTS,
+    SINK_REPLAY,
+    SLA_EVENTS,
+)
 from contracts.workitem import AgentAction
 from workers.runtime.codec import encode
+from workers.runtime.deliver import DeliverProcessor, Publication
 from workers.runtime.outbound import OutboundProcessor
 from workers.stack.faust_compat import set_faust_fetch_wait
 
@@ -55,3 +64,28 @@ def register_outbound(app: faust.App, processor: OutboundProcessor,
                 await sending  # acknowledged before the action's offset can be committed
                 if on_event is not None:
                     on_event(event)
+
+
+def register_deliver(app: faust.App, processor: DeliverProcessor,
+                     on_publication: Callable[[Publication], None] | None = None) -> None:
+    """`deliver`: decisions, SLA events, agents' actions and DLQ replays -> the tenants' sinks -> receipts."""
+    handlers = {ROUTED.name: processor.on_decision, SLA_EVENTS.name: processor.on_sla_event,
+                AGENT_ACTIONS.name: processor.on_action, SINK_REPLAY.name: processor.on_replay}
+    inputs = app.topic(*handlers, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
+    outputs = {spec.name: app.topic(spec.name, key_type=bytes, value_type=bytes, key_serializer="raw",
+                                    value_serializer="raw") for spec in (SINK_RECEIPTS, SINK_DEAD_LETTER)}
+
+    @app.agent(inputs, name="deliver")
+    async def deliver(stream) -> None:  # noqa: ANN001 - a faust stream
+        async for event in stream.events():
+            topic = event.message.topic
+            try:
+                publications = await handlers[topic](event.value)
+            except (ValidationError, ValueError) as exc:
+                log.warning("deliver: a record on %s that is not its contract skipped: %s", topic, exc)
+                continue
+            for publication in publications:
+                sending = await outputs[publication.topic].send(key=publication.key, value=encode(publication.value))
+                await sending  # acknowledged before the input's offset can be committed
+                if on_publication is not None:
+                    on_publication(publication)

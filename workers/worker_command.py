@@ -25,7 +25,7 @@ from workers.stack.redis_server import redact
 from workers.stack.topic_file import topic_specs
 from workers.stack.topics import ensure_topics, mismatch_error
 
-KINDS = ("route", "sla", "ingress", "outbound")
+KINDS = ("route", "sla", "ingress", "outbound", "deliver")
 PROGRESS_EVERY_S = 10.0
 
 
@@ -79,8 +79,8 @@ async def run_worker(kind: str, settings: Settings, echo: Callable[[str], None])
     if kind == "ingress":
         await _serve_ingress(app, stop, echo)
         return
-    if kind == "outbound":
-        await _serve_processors(app, stop, echo)
+    if kind in ("outbound", "deliver"):  # one faust App hosts both agents: either name runs a replica of it
+        await _serve_processors(app, stop, echo, kind)
         return
     worker: RouteWorker | SlaWorker = app.route_worker() if kind == "route" else app.sla_worker()
     echo(f"{kind} worker: group {worker.config.group}")
@@ -106,18 +106,21 @@ async def _serve_ingress(app: App, stop: asyncio.Event, echo: Callable[[str], No
     echo("ingress: stopped")
 
 
-async def _serve_processors(app: App, stop: asyncio.Event, echo: Callable[[str], None]) -> None:
-    """The faust App's processors (outbound), a replica in the `<prefix>-processors` group."""
+async def _serve_processors(app: App, stop: asyncio.Event, echo: Callable[[str], None], kind: str) -> None:
+    """The faust App's processors (outbound, deliver), a replica in the `<prefix>-processors` group."""
     async with AsyncExitStack() as stack:
         processors = await app.start_processors(stack)
         url = await start_health_server(stack, host=app.settings.health_host, port=app.settings.health_port,
                                         alive=lambda: not stop.is_set(), ready=lambda: True)
-        echo(f"outbound worker: {url}/healthz, /readyz, /metrics")
-        echo(f"outbound worker: ready, faust app {processors.conf.id} (agents: {', '.join(processors.agents)}); "
-             f"sends to {app.settings.graph_api_base} and {app.settings.tiktok_api_base}")
+        echo(f"{kind} worker: {url}/healthz, /readyz, /metrics")
+        echo(f"{kind} worker: ready, faust app {processors.conf.id} (agents: {', '.join(processors.agents)}); "
+             f"sends to {app.settings.graph_api_base} and {app.settings.tiktok_api_base}; "
+             f"sinks: {', '.join(app.sinks.describe()) or 'none configured'}")
+        for note in app.sinks.notes:
+            echo(f"{kind} worker: sink {note}")
         await stop.wait()
-        echo("outbound worker: stopping")
-    echo("outbound worker: stopped")
+        echo(f"{kind} worker: stopping")
+    echo(f"{kind} worker: stopped")
 
 
 async def _report(kind: str, worker: RouteWorker | SlaWorker, task: asyncio.Task, stop: asyncio.Event,

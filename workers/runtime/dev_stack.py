@@ -14,13 +14,15 @@ from contracts.errors import OmnirouteError
 from workers.app import build_app
 from workers.policy_files import load_policies
 from workers.runtime import demo
-from workers.runtime.auth import TOKEN_VARIABLE
 from workers.runtime.chat_demo import chat_lines, with_generated_keys
 from workers.runtime.clock import ScaledClock, SystemClock
+from workers.runtime.deliver import describe_dead_letters
+from workers.runtime.demo_sinks import start_demo_receiver
 from workers.runtime.demo_webhooks import DemoWebhooks, demo_secrets
 from workers.runtime.sla_store import SlaStore
+from workers.runtime.tokens import TokenStore
 from workers.settings import Settings
-from workers.stack import statefile
+from workers.stack import operator_credential, statefile
 from workers.stack.broker import EmbeddedBroker
 from workers.stack.kafka_compat import apply_tansu_leave_group_fix
 from workers.stack.kafka_options import admin_options, resolve_broker
@@ -92,9 +94,10 @@ async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: 
             settings = settings.model_copy(update={"graph_api_base": fake.base_urls["graph"],
                                                    "tiktok_api_base": fake.base_urls["tiktok"]})
             echo(f"demo: replies go to a local platform fake on {fake.url}, never to Meta or TikTok")
-        app = build_app(settings, SystemClock())
+        sink_env = await start_demo_receiver(stack, policies, echo) if play_demo else {}
+        app = build_app(settings, SystemClock(), environ={**os.environ, **sink_env})
         if play_demo and (extra := demo_secrets(app)):
-            app = build_app(settings, SystemClock(), environ={**os.environ, **extra})
+            app = build_app(settings, SystemClock(), environ={**os.environ, **sink_env, **extra})
             echo(f"demo: webhook secrets set for this stack only (your own variables win when set): "
                  f"{', '.join(f'{k}={v}' for k, v in sorted(extra.items()))}")
         if play_demo and (generated := with_generated_keys(app))[1]:
@@ -107,12 +110,20 @@ async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: 
         sla_task = asyncio.create_task(sla.run(stop), name="sla-worker")
         stack.push_async_callback(_finish, sla_task, stop)
         ingress = await app.start_ingress(stack, is_ready=worker.ready.is_set, port=http_port)
-        await app.start_processors(stack, on_delivery=(lambda e: echo(demo.describe_delivery(e))) if play_demo else None)
+        await app.start_processors(stack, on_delivery=(lambda e: echo(demo.describe_delivery(e))) if play_demo else None,
+                                   on_sink=describe_dead_letters(echo))
+        await operator_credential.issue(settings.state_file, TokenStore(ingress.redis, prefix=prefix))
+        stack.callback(operator_credential.remove, settings.state_file)
+        echo(f"sinks: {', '.join(app.sinks.describe()) or 'none (set <TENANT>_WEBHOOK_SINK_URL and _SECRET)'}")
+        for note in app.sinks.notes:
+            echo(f"sinks: {note}")
         http_url = ingress.url
         webhooks = ", ".join(p for p in ingress.paths if p.startswith("/webhooks/"))
         echo(f"http: {http_url}  (POST /v1/{{tenant}}/messages, POST /v1/{{tenant}}/work-items/{{id}}/actions, "
+             f"GET /v1/{{tenant}}/queues[/{{queue}}/items], GET /v1/{{tenant}}/work-items/{{id}}, GET /openapi.json, "
              f"GET|POST {webhooks}, GET /healthz, GET /readyz, GET /metrics)"
-             + ("" if settings.api_token else f"; the API channel answers 503 until {TOKEN_VARIABLE} is set"))
+             + f"; `omniroute act` uses the operator credential in "
+               f"{operator_credential.path_for(settings.state_file)}")
         for line in app.webhook_secrets_missing():
             echo(f"webhooks: {line}")
         for line in chat_lines(app, http_url):

@@ -12,15 +12,19 @@ from contracts.adapters import ChannelAdapter
 from contracts.channels import ChannelKind
 from contracts.inbound import InboundMessage
 from workers.runtime.actions_api import add_action_routes
-from workers.runtime.auth import invalid, json_response, tenant_and_object
+from workers.runtime.agents_api import add_agent_routes
+from workers.runtime.api_channel import AgentsApiDeps, official_by_token
+from workers.runtime.auth import authorise, invalid, json_object, json_response
+from workers.runtime.openapi import add_openapi_route
 from workers.runtime.publisher import BrokerUnavailable, publish_within
+from workers.runtime.tokens import Authoriser
 from workers.runtime.webhooks import RETRY_AFTER_S, EdgeDeps, add_webhook_routes
 
 MAX_BODY = 5 * 1024 * 1024
 
 
-def build_ingress(deps: EdgeDeps, adapters: Sequence[ChannelAdapter], api_token: str | None,
-                  is_ready: Callable[[], bool]) -> web.Application:
+def build_ingress(deps: EdgeDeps, adapters: Sequence[ChannelAdapter], api_token: Authoriser | str | None,
+                  is_ready: Callable[[], bool], *, agents: AgentsApiDeps | None = None) -> web.Application:
     """The aiohttp application; nothing is acknowledged before Kafka acknowledged the write."""
     app = web.Application(client_max_size=MAX_BODY)
     tenants = set(deps.policies)
@@ -33,12 +37,14 @@ def build_ingress(deps: EdgeDeps, adapters: Sequence[ChannelAdapter], api_token:
         return json_response(200 if ready else 503, {"status": "ready" if ready else "starting"})
 
     async def post_message(request: web.Request) -> web.Response:
-        checked = await tenant_and_object(request, tenants, api_token)
+        checked = await authorise(request, tenants, api_token)
         if isinstance(checked, web.Response):
             return checked
-        tenant, data = checked
+        (tenant, principal), data = checked, await json_object(request)
+        if isinstance(data, web.Response):
+            return data
         data = {"channel": ChannelKind.api.value, "received_at": datetime.now(timezone.utc).isoformat(),
-                **data, "tenant": tenant}
+                **data, "tenant": tenant, "addressed_to": official_by_token(data, principal)}
         try:
             message = InboundMessage.model_validate(data)
         except ValidationError as exc:
@@ -53,6 +59,9 @@ def build_ingress(deps: EdgeDeps, adapters: Sequence[ChannelAdapter], api_token:
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", deps.metrics.handle)
     app.router.add_post("/v1/{tenant}/messages", post_message)
-    add_action_routes(app, deps.producer, tenants, api_token)
+    add_action_routes(app, deps.producer, tenants, api_token, **(agents.action_checks() if agents else {}))
+    if agents is not None:
+        add_agent_routes(app, tenants, agents.auth, agents.queue, agents.history)
+    add_openapi_route(app)
     add_webhook_routes(app, adapters, deps)
     return app

@@ -1,0 +1,86 @@
+"""The OpenAPI 3.1 document of the HTTP service (the API channel and the agents' API), served at /openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from contracts.inbound import InboundMessage
+from workers.runtime.actions_api import ActionRequest
+from workers.runtime.auth import json_response
+
+_REF = "#/components/schemas/"
+
+
+def _schemas(*models: type[BaseModel]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for model in models:
+        schema = model.model_json_schema(ref_template=_REF + "{model}")
+        out.update(schema.pop("$defs", {}))
+        out[model.__name__] = schema
+    return out
+
+
+def _error(description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": _REF + "Error"}}}}
+
+
+def _get(summary: str, *params: str) -> dict:
+    return {"get": {"summary": summary, "parameters": [_param(p) for p in ("tenant", *params)],
+                    "responses": {"200": {"description": "found", "content": {"application/json": {}}},
+                                  "401": _error("missing or wrong token"),
+                                  "403": _error("the token is for another tenant or agent"),
+                                  "404": _error("unknown tenant or item")}}}
+
+
+def _param(name: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def document() -> dict[str, Any]:
+    schemas = _schemas(InboundMessage, ActionRequest)
+    schemas["Error"] = {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}
+    body = lambda name: {"required": True, "content": {"application/json": {"schema": {"$ref": _REF + name}}}}  # noqa: E731
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "omniroute", "version": "1",
+                 "description": "The API channel (trusted integrations post customer messages) and the agents' API "
+                                "(queues, work items, actions). Bearer tokens are scoped to one tenant "
+                                "(`omniroute tokens create`)."},
+        "components": {"schemas": schemas,
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearer": []}],
+        "paths": {
+            "/v1/{tenant}/messages": {"post": {
+                "summary": "A customer message from a trusted integration; official by the token's authentication",
+                "parameters": [_param("tenant")], "requestBody": body("InboundMessage"),
+                "responses": {"202": {"description": "written to Kafka (id, topic, partition, offset)"},
+                              "401": _error("missing or wrong token"), "403": _error("another tenant's token"),
+                              "404": _error("unknown tenant"), "422": _error("field errors"),
+                              "503": _error("Kafka did not acknowledge in time; retry")}}},
+            "/v1/{tenant}/work-items/{item_id}/actions": {"post": {
+                "summary": "An agent's action: claim, reply, resolve, escalate, wait_customer",
+                "parameters": [_param("tenant"), _param("item_id")], "requestBody": body("ActionRequest"),
+                "responses": {"202": {"description": "accepted and written to Kafka"},
+                              "404": _error("no such item in this tenant"),
+                              "409": _error("a claim on a held item, or an action on a resolved one"),
+                              "422": _error("field errors, or an unknown escalation queue")}}},
+            "/v1/{tenant}/queues": _get("The tenant's queues with open counts and the next SLA due"),
+            "/v1/{tenant}/queues/{queue}/items": _get("A queue's open items, SLA due first", "queue"),
+            "/v1/{tenant}/work-items/{item_id}": _get("One item with its trace and action history", "item_id"),
+            "/healthz": {"get": {"summary": "liveness", "security": [], "responses": {"200": {"description": "ok"}}}},
+            "/readyz": {"get": {"summary": "readiness", "security": [],
+                                "responses": {"200": {"description": "ready"}, "503": {"description": "starting"}}}},
+        },
+    }
+
+
+def add_openapi_route(app: web.Application) -> None:
+    doc = document()
+
+    async def openapi(_: web.Request) -> web.Response:
+        return json_response(200, doc)
+
+    app.router.add_get("/openapi.json", openapi)

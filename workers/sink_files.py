@@ -1,0 +1,83 @@
+"""The sinks of every tenant, built once at start-up from `deploy/sinks/*.yaml` and the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from channels.sinks.base import Sink, serves
+from channels.sinks.config import (
+    SinkFile,
+    SinkKind,
+    SinkSpec,
+    default_webhook_variables,
+)
+from channels.sinks.webhook import WebhookSink, signer
+from contracts.errors import ConfigError
+from contracts.sinks import SinkEvent
+
+DEFAULT_WEBHOOK = "webhook"
+
+
+@dataclass
+class SinkSet:
+    """Every configured sink; `notes` says which are off and which variable would turn each on."""
+
+    sinks: list[Sink] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def for_event(self, event: SinkEvent) -> list[Sink]:
+        return [s for s in self.sinks if serves(s, event)]
+
+    def named(self, tenant: str, name: str) -> Sink | None:
+        return next((s for s in self.sinks if s.tenant == tenant and s.name == name), None)
+
+    def describe(self) -> list[str]:
+        return [f"{s.tenant}/{s.name} ({s.kind}, {'every queue' if s.queues is None else ', '.join(sorted(s.queues))})"
+                for s in self.sinks]
+
+
+def load_sinks(directory: Path, tenants: Iterable[str], environ: Mapping[str, str] | None = None) -> SinkSet:
+    """The tenant-wide webhook where its variables are set, plus each tenant file's sinks."""
+    env = os.environ if environ is None else environ
+    found = SinkSet()
+    for tenant in sorted(tenants):
+        url_var, secret_var = default_webhook_variables(tenant)
+        specs = [SinkSpec(name=DEFAULT_WEBHOOK, kind=SinkKind.webhook, url_env=url_var, secret_env=secret_var)]
+        path = directory / f"{tenant}.yaml"
+        if path.is_file():
+            specs += _read(path).sinks
+        for spec in specs:
+            sink = _build(tenant, spec, env, found.notes, optional=spec.name == DEFAULT_WEBHOOK)
+            if sink is not None:
+                found.sinks.append(sink)
+    return found
+
+
+def _read(path: Path) -> SinkFile:
+    try:
+        return SinkFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read the sink file ({exc})") from None
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        raise ConfigError(f"{path}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+
+
+def _build(tenant: str, spec: SinkSpec, env: Mapping[str, str], notes: list[str], *, optional: bool) -> Sink | None:
+    url, secret = env.get(spec.url_env, "").strip(), env.get(spec.secret_env, "").strip()
+    if not url:
+        if not optional:
+            notes.append(f"{tenant}/{spec.name} is off until {spec.url_env} is set")
+        return None
+    if not secret:
+        notes.append(f"{tenant}/{spec.name} is off until {spec.secret_env} is set (never unsigned)")
+        return None
+    queues = frozenset(spec.queues) if spec.queues is not None else None
+    return WebhookSink(name=spec.name, tenant=tenant, queues=queues, url=url, key=signer(secret, spec.secret_env))
+
