@@ -27,7 +27,7 @@ AGENT_ACTIONS = TopicSpec(name="support.agent-actions.v1", key="tenant:work_item
 DELIVERY = TopicSpec(name="support.delivery.v1", key="tenant:work_item", value="DeliveryEvent")
 DEAD_LETTER = TopicSpec(name="support.deadletter.v1", key="original key", value="bytes + error", partitions=1)
 SINK_RECEIPTS = TopicSpec(name="support.sink-receipts.v1", key="tenant:work_item", value="SinkReceipt")
-SINK_DEAD_LETTER = TopicSpec(name="support.sink-deadletter.v1", key="tenant:work_item", value="SinkDeadLetter",
+SINK_DEAD_LETTER = TopicSpec(name="support.sink-deadletter.v1", key="dead letter, by tenant:work_item", value="SinkDeadLetter",
                              partitions=1)
 SINK_REPLAY = TopicSpec(name="support.sink-replay.v1", key="tenant:work_item", value="SinkDeadLetter")
 

@@ -18,6 +18,8 @@ MEANINGS: dict[str, str] = {
     "http_host": "address the HTTP ingress listens on",
     "http_port": "port of the HTTP ingress (`/healthz`, `/readyz`, `/metrics` included)",
     "fetch_max_wait_ms": "consumers' fetch wait; the embedded broker answers a waiting fetch only at its end",
+    "chat_demo": "serve /chat/{tenant}/ demo pages and accept the gateway's own origin (omniroute dev sets it)",
+    "chat_auth_timeout_s": "seconds a chat WebSocket has to send its auth frame",
     "graph_api_base": "Meta Graph API base URL (WhatsApp, Messenger, Instagram replies)",
     "tiktok_api_base": "TikTok Business API base URL (replies)",
     "kafka_ack_timeout_s": "the ingress answers 503 + Retry-After when Kafka has not acknowledged by then",

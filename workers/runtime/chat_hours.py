@@ -18,8 +18,8 @@ def chat_hours(policy: TenantPolicy, now: datetime) -> dict:
     calendar = compiled.calendar_for(ChannelKind.chat)
     is_open = calendar.is_open(now)
     opening = calendar.next_opening(now)
-    rule = compiled.sla_rule(ChannelKind.chat, None, [])
-    within = rule.first_response.within if rule.first_response else None
+    first_response, _ = compiled.sla_clocks(ChannelKind.chat, None, [])
+    within = first_response.target.within if first_response else None
     answer = f"{within.amount:g} {_UNITS[within.unit]}" if within else None
     holiday = calendar.holiday_name(calendar.local_date(now)) if calendar.spec.closed_on_public_holidays else None
     if is_open:
