@@ -113,11 +113,12 @@ def dev(
 
 @app.command()
 def worker(
-    kind: Annotated[str, typer.Argument(help="route, sla, ingress or outbound")],
+    kind: Annotated[str, typer.Argument(help="route, sla, ingress, outbound or email")],
 ) -> None:
     """Run one process of one role: a route or SLA replica in its consumer group (Kafka shares the partitions
     out among replicas), the HTTP ingress (API channel, platform webhooks, agents' actions), or the outbound
-    processor (agents' replies to the customers' channels, on faust-streaming).
+    processor (agents' replies to the customers' channels, on faust-streaming), or the email pollers (one per
+    tenant with <TENANT>_IMAP_URL set).
 
     Uses KAFKA_BOOTSTRAP_SERVERS and REDIS_URL when both are set, else joins the running dev stack. Ctrl-C (or
     SIGTERM) stops it after a final checkpoint and commit.

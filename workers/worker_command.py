@@ -1,4 +1,4 @@
-"""`omniroute worker route|sla|ingress|outbound`: one process of one role, a replica among others (built by the app factory)."""
+"""`omniroute worker route|sla|ingress|outbound|email`: one process of one role, a replica among others (built by the app factory)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from contracts.errors import OmnirouteError
 from contracts.topics import ALL_TOPICS
 from workers.app import App, build_app
+from workers.runtime.mail_pollers import serve_mail_pollers
 from workers.runtime.route_worker import RouteWorker
 from workers.runtime.sla_worker import SlaWorker
 from workers.settings import Settings
@@ -20,7 +21,7 @@ from workers.stack.kafka_compat import apply_tansu_leave_group_fix
 from workers.stack.redis_server import redact
 from workers.stack.topics import ensure_topics, mismatch_error
 
-KINDS = ("route", "sla", "ingress", "outbound")
+KINDS = ("route", "sla", "ingress", "outbound", "email")
 PROGRESS_EVERY_S = 10.0
 
 
@@ -73,6 +74,9 @@ async def run_worker(kind: str, settings: Settings, echo: Callable[[str], None])
         return
     if kind == "outbound":
         await _serve_processors(app, stop, echo)
+        return
+    if kind == "email":
+        await serve_mail_pollers(app, stop, echo)
         return
     worker: RouteWorker | SlaWorker = app.route_worker() if kind == "route" else app.sla_worker()
     echo(f"{kind} worker: group {worker.config.group}")

@@ -18,6 +18,7 @@ from workers.runtime import demo
 from workers.runtime.auth import TOKEN_VARIABLE
 from workers.runtime.clock import ScaledClock, SystemClock
 from workers.runtime.demo_webhooks import DemoWebhooks, demo_secrets
+from workers.runtime.mail_pollers import start_mail_pollers
 from workers.runtime.sla_store import SlaStore
 from workers.settings import Settings
 from workers.stack import statefile
@@ -99,6 +100,9 @@ async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: 
         stack.push_async_callback(_finish, sla_task, stop)
         ingress = await app.start_ingress(stack, is_ready=worker.ready.is_set, port=http_port)
         await app.start_processors(stack, on_delivery=(lambda e: echo(demo.describe_delivery(e))) if play_demo else None)
+        mail = await start_mail_pollers(app, stack, producer=ingress.producer, redis=ingress.redis)
+        for line in mail.describe():
+            echo(f"email: polling {line}")
         http_url = ingress.url
         webhooks = ", ".join(p for p in ingress.paths if p.startswith("/webhooks/"))
         echo(f"http: {http_url}  (POST /v1/{{tenant}}/messages, POST /v1/{{tenant}}/work-items/{{id}}/actions, "
