@@ -10,8 +10,8 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from email.utils import format_datetime
 from datetime import UTC, datetime
+from email.utils import format_datetime
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
@@ -104,8 +104,8 @@ class Mailbox:
 
 
 def mail(subject: str = "My order never arrived", *, sender: str = "ada@example.net",
-         to: str = "support@alkonect.com", message_id: str | None = None, body: str = "Order 12345 is late, please help.",
-         extra: str = "") -> bytes:
+         to: str = "support@alkonect.com", message_id: str | None = None,
+         body: str = "Order 12345 is late, please help.", extra: str = "") -> bytes:
     message_id = message_id or f"<{uuid.uuid4().hex}@example.net>"
     return (f"From: Ada Obi <{sender}>\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: {message_id}\r\n"
             f"Date: {format_datetime(datetime.now(UTC))}\r\n{extra}MIME-Version: 1.0\r\n"
@@ -188,7 +188,7 @@ class SmtpCatcher:
     def start(self) -> None:
         def authenticate(server, session, envelope, mechanism, auth_data):
             ok = auth_data.login == SMTP_USER.encode() and auth_data.password == SMTP_PASSWORD.encode()
-            return AuthResult(success=ok)
+            return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535 itself
 
         self.port = free_port()
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port, authenticator=authenticate,

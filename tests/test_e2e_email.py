@@ -7,7 +7,9 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from email import message_from_bytes, policy
 
+import aiohttp
 import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaConsumer
@@ -130,6 +132,32 @@ async def test_an_unreadable_mail_is_dead_lettered_with_its_uid_and_the_poller_g
     await eventually(lambda: item_for(stack, subject), what="the next mail's work item")
     letters = await read_topic(stack.bootstrap, DEAD_LETTER.name, lambda v: b'"uid":%d' % bad in v)
     assert b"binary data" in letters[0] and b"alkonect" in letters[0]
+
+
+async def test_an_agent_reply_reaches_the_smtp_server_threaded(stack: Stack) -> None:
+    subject = f"Refund for order {uuid.uuid4().hex[:6]}"
+    customer_id = f"<{uuid.uuid4().hex}@example.net>"
+    stack.box.append(mail(subject, sender="eke@example.com", message_id=customer_id,
+                          body="Please refund order 777, the item was damaged."))
+    item = await eventually(lambda: item_for(stack, subject), what="the work item")
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{stack.ingress.url}/v1/alkonect/work-items/{item.id}/actions",
+                             json={"kind": "reply", "agent_id": "agent-7", "text": "Refunded today, sorry!"},
+                             headers={"Authorization": f"Bearer {TOKEN}"}) as answer:
+            assert answer.status == 202, await answer.text()
+    event = await eventually(lambda: _first(e for e in stack.events if e.work_item_id == item.id), what="delivery")
+    assert event.status == "sent", event
+    sent = [r for r in stack.smtp.received if "eke@example.com" in r.rcpt_tos]
+    assert len(sent) == 1
+    reply = message_from_bytes(sent[0].content, policy=policy.default)
+    assert reply["In-Reply-To"] == customer_id and customer_id in reply["References"]
+    assert reply["Subject"] == f"Re: {subject}" and reply["From"] == "support@alkonect.com"
+    assert reply["Message-ID"] == f"<{event.provider_message_id}>" and reply["Auto-Submitted"] is None
+    assert reply.get_content().strip() == "Refunded today, sorry!"
+
+
+async def _first(found):
+    return next(iter(found), None)
 
 
 async def read_topic(bootstrap: str, topic: str, wanted, timeout: float = 20.0) -> list[bytes]:

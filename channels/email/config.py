@@ -1,4 +1,4 @@
-"""Email channel settings: the mailbox URLs a tenant configures (IMAP in, SMTP out), parsed without leaking passwords."""
+"""Email channel settings: a tenant's mailbox URLs (IMAP in, SMTP out), parsed without ever showing the password."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Mail taken from a mailbox -> normalized -> edge dedupe and flood limit -> Kafka (keyed by customer) or dead letters."""
+"""Mail from a mailbox -> normalized -> edge dedupe and flood limit -> Kafka keyed by customer, or dead letters."""
 
 from __future__ import annotations
 
