@@ -227,3 +227,19 @@ async def test_a_url_is_read_with_its_defaults() -> None:
         "me@alkonect.com", "p@ss", 143, "Support/In", True, False)
     assert "p@ss" not in repr(url)
     assert parse_imap_url("imaps://u:p@h", "V").port == 993 and parse_imap_url("imaps://u:p@h", "V").path == "INBOX"
+
+
+async def test_pollers_are_configured_per_tenant_from_the_environment_only() -> None:
+    from workers.app import build_app
+    from workers.runtime.mail_pollers import configured_mailboxes, missing_mailboxes
+    from workers.settings import Settings
+
+    app = build_app(Settings(), environ={"CONEK_IMAP_URL": "imaps://info%40gmail.com:app-pass@imap.gmail.com/INBOX"})
+    [box] = configured_mailboxes(app)
+    assert (box.tenant, box.url.user, box.url.host, box.variable) == ("conek", "info@gmail.com", "imap.gmail.com",
+                                                                      "CONEK_IMAP_URL")
+    assert missing_mailboxes(app) == ["ALKONECT_IMAP_URL", "IZONIE_IMAP_URL"]
+    broken = build_app(Settings(), environ={"IZONIE_IMAP_URL": "imaps://user:s3cret@/INBOX"})
+    with pytest.raises(ConfigError, match="^IZONIE_IMAP_URL is malformed: it names no host") as raised:
+        configured_mailboxes(broken)
+    assert "s3cret" not in str(raised.value)
