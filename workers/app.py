@@ -39,6 +39,7 @@ from workers.runtime.delivery_index import DeliveryIndex
 from workers.runtime.edge_guard import EdgeGuard
 from workers.runtime.edge_metrics import EdgeMetrics
 from workers.runtime.ingress import build_ingress
+from workers.runtime.mail_transport import smtp_transport
 from workers.runtime.outbound import OutboundProcessor
 from workers.runtime.publisher import new_producer
 from workers.runtime.route_worker import RouteWorker, RouteWorkerConfig
@@ -105,7 +106,8 @@ class App:
         platforms = PlatformClient(session, {"graph": self.settings.graph_api_base,
                                              "tiktok": self.settings.tiktok_api_base})
         chat = ChatStore(client, prefix=prefix)
-        transports = {"graph": platforms, "tiktok": platforms, "chat": ChatTransport(chat, self.clock)}
+        transports = {"graph": platforms, "tiktok": platforms, "chat": ChatTransport(chat, self.clock),
+                      "smtp": smtp_transport(self, client)}
         processor = OutboundProcessor(client, RedisWorkQueue(client, prefix=prefix), transports, self.secrets,
                                       self.clock, prefix=prefix)
         processors = create_faust_app(self.bootstrap, app_id=f"{prefix}-processors",

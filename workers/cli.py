@@ -115,12 +115,13 @@ def dev(
 
 @app.command()
 def worker(
-    kind: Annotated[str, typer.Argument(help="route, sla, ingress, outbound or deliver")],
+    kind: Annotated[str, typer.Argument(help="route, sla, ingress, outbound, deliver or email")],
 ) -> None:
     """Run one process of one role: a route or SLA replica in its consumer group (Kafka shares the partitions
-    out among replicas), the HTTP ingress (API channel, platform webhooks, agents' API), or the faust App's
+    out among replicas), the HTTP ingress (API channel, platform webhooks, agents' API), the faust App's
     processors (`outbound`: agents' replies to the customers' channels; `deliver`: work items and SLA events to
-    the tenants' sinks; either name runs the one App with all its agents, a replica in its group).
+    the tenants' sinks; either name runs the one App with all its agents, a replica in its group), or the email
+    pollers (one per tenant with <TENANT>_IMAP_URL set).
 
     Uses KAFKA_BOOTSTRAP_SERVERS and REDIS_URL when both are set, else joins the running dev stack. Ctrl-C (or
     SIGTERM) stops it after a final checkpoint and commit.

@@ -1,4 +1,4 @@
-"""`omniroute worker route|sla|ingress|outbound`: one process of one role, a replica among others (built by the app factory)."""
+"""`omniroute worker route|sla|ingress|outbound|email`: one process of one role, a replica among others (built by the app factory)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry
 from contracts.errors import OmnirouteError
 from workers.app import App, build_app
 from workers.runtime.health_server import start_health_server
+from workers.runtime.mail_pollers import serve_mail_pollers
 from workers.runtime.route_worker import RouteWorker
 from workers.runtime.sla_worker import SlaWorker
 from workers.runtime.worker_metrics import WorkerCollector
@@ -25,7 +26,7 @@ from workers.stack.redis_server import redact
 from workers.stack.topic_file import topic_specs
 from workers.stack.topics import ensure_topics, mismatch_error
 
-KINDS = ("route", "sla", "ingress", "outbound", "deliver")
+KINDS = ("route", "sla", "ingress", "outbound", "deliver", "email")
 PROGRESS_EVERY_S = 10.0
 
 
@@ -81,6 +82,9 @@ async def run_worker(kind: str, settings: Settings, echo: Callable[[str], None])
         return
     if kind in ("outbound", "deliver"):  # one faust App hosts both agents: either name runs a replica of it
         await _serve_processors(app, stop, echo, kind)
+        return
+    if kind == "email":
+        await serve_mail_pollers(app, stop, echo)
         return
     worker: RouteWorker | SlaWorker = app.route_worker() if kind == "route" else app.sla_worker()
     echo(f"{kind} worker: group {worker.config.group}")

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from channels.email import config
 from channels.email.normalize import normalize_email
+from channels.email.send import EmailSender
 from contracts.adapters import Handshake, Verification
 from contracts.channels import ChannelKind, EndpointKind
 from contracts.inbound import InboundMessage
@@ -20,7 +21,7 @@ class EmailAdapter:
     native_input = {ChannelKind.email: config.NATIVE_INPUT}
     secrets = config.SECRETS
     webhook = None  # mail is fetched from the tenant's mailbox, never posted to us
-    sender = None  # replies by SMTP are not built yet
+    sender = EmailSender()  # replies by SMTP through <TENANT>_SMTP_URL
 
     def verify(self, raw: bytes, headers: Mapping[str, str], secrets: Mapping[str, str], now: datetime) -> Verification:
         # Mail is read from the tenant's own mailbox over an authenticated IMAP session: the source is the proof.

@@ -19,6 +19,7 @@ from workers.runtime.clock import ScaledClock, SystemClock
 from workers.runtime.deliver import describe_dead_letters
 from workers.runtime.demo_sinks import start_demo_receiver
 from workers.runtime.demo_webhooks import DemoWebhooks, demo_secrets
+from workers.runtime.mail_pollers import start_mail_pollers
 from workers.runtime.sla_store import SlaStore
 from workers.runtime.tokens import TokenStore
 from workers.settings import Settings
@@ -117,6 +118,9 @@ async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: 
         echo(f"sinks: {', '.join(app.sinks.describe()) or 'none (set <TENANT>_WEBHOOK_SINK_URL and _SECRET)'}")
         for note in app.sinks.notes:
             echo(f"sinks: {note}")
+        mail = await start_mail_pollers(app, stack, producer=ingress.producer, redis=ingress.redis)
+        for line in mail.describe():
+            echo(f"email: polling {line}")
         http_url = ingress.url
         webhooks = ", ".join(p for p in ingress.paths if p.startswith("/webhooks/"))
         echo(f"http: {http_url}  (POST /v1/{{tenant}}/messages, POST /v1/{{tenant}}/work-items/{{id}}/actions, "

@@ -1,0 +1,180 @@
+"""Email end to end against real servers on loopback: IMAP (pymap) in, work items, SMTP (aiosmtpd) out."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from email import message_from_bytes, policy
+
+import aiohttp
+import pytest
+import pytest_asyncio
+from aiokafka import AIOKafkaConsumer
+from mail_servers import Mailbox, PymapServer, SmtpCatcher, mail
+
+from channels.email.poller import ImapSession, PollerOptions
+from channels.sinks.redis_queue import RedisWorkQueue
+from contracts.outbound import DeliveryEvent
+from contracts.topics import ALL_TOPICS, DEAD_LETTER
+from workers.app import Ingress, build_app
+from workers.runtime.mail_pollers import MailPollers, start_mail_pollers
+from workers.settings import Settings
+from workers.stack.broker import EmbeddedBroker
+from workers.stack.topics import ensure_topics
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+TOKEN = "api-t0ken"
+FAST = PollerOptions(poll_interval_s=0.05, idle_check_s=0.1, backoff_s=0.05, max_backoff_s=0.2, timeout_s=10)
+
+
+@dataclass
+class Stack:
+    bootstrap: str
+    box: Mailbox
+    smtp: SmtpCatcher
+    ingress: Ingress
+    queue: RedisWorkQueue
+    mail: MailPollers
+    events: list[DeliveryEvent]
+
+
+async def eventually(probe, timeout: float = 30.0, what: str = "condition"):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not (value := await probe()):
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+    return value
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def stack(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> AsyncIterator[Stack]:
+    imap = PymapServer(tmp_path_factory.mktemp("pymap") / "pymap.log")
+    smtp = SmtpCatcher()
+    smtp.start()
+    broker = EmbeddedBroker(tmp_path_factory.mktemp("email-broker"))
+    bootstrap = await broker.start()
+    await ensure_topics(bootstrap, ALL_TOPICS)
+    box = Mailbox(imap)
+    prefix = f"omniroute-test-{uuid.uuid4().hex[:8]}"
+    settings = Settings(kafka_bootstrap_servers=bootstrap, redis_url=redis_url, redis_prefix=prefix, api_token=TOKEN)
+    app = build_app(settings, environ={"ALKONECT_IMAP_URL": box.url(), "ALKONECT_SMTP_URL": smtp.url()})
+    stop, events = asyncio.Event(), []
+    worker = app.route_worker(group=f"route-{prefix}", session_timeout_ms=6000, checkpoint_every_s=0.2)
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        async with AsyncExitStack() as exits:
+            await asyncio.wait_for(worker.ready.wait(), 30)
+            ingress = await app.start_ingress(exits, is_ready=worker.ready.is_set, host="127.0.0.1", port=0)
+            await app.start_processors(exits, on_delivery=events.append)
+            pollers = await start_mail_pollers(app, exits, producer=ingress.producer, redis=ingress.redis,
+                                               options=FAST)
+            yield Stack(bootstrap, box, smtp, ingress, RedisWorkQueue(ingress.redis, prefix=prefix), pollers, events)
+            stop.set()
+            await asyncio.wait_for(task, 30)
+    finally:
+        await broker.stop()
+        smtp.stop()
+        imap.stop()
+
+
+async def item_for(stack: Stack, subject: str):
+    return next((i for i in await stack.queue.list_open("alkonect") if i.subject == subject), None)
+
+
+async def test_a_mail_appended_to_the_mailbox_becomes_a_work_item_and_is_marked_seen(stack: Stack) -> None:
+    subject = f"Where is my order {uuid.uuid4().hex[:6]}"
+    uid = stack.box.append(mail(subject))
+    item = await eventually(lambda: item_for(stack, subject), what="the work item")
+    assert item.channel == "email" and item.reply_to.recipient == "ada@example.net"
+    await eventually(lambda: _true(b"\\Seen" in stack.box.flags(uid)), what="\\Seen")
+
+
+async def test_an_auto_reply_opens_no_work(stack: Stack) -> None:
+    marker = f"Customer after the auto-reply {uuid.uuid4().hex[:6]}"
+    stack.box.append(mail("Automatic reply: Out of office", sender="bob@example.org",
+                          extra="Auto-Submitted: auto-replied\r\n"))
+    stack.box.append(mail(marker, sender="bob@example.org"))  # same sender, same partition: decided after it
+    await eventually(lambda: item_for(stack, marker), what="the marker's work item")
+    subjects = [i.subject for i in await stack.queue.list_open("alkonect")]
+    assert "Automatic reply: Out of office" not in subjects
+
+
+async def test_a_crash_between_publish_and_seen_redelivers_and_dedupe_drops_the_copy(
+        stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = ImapSession.mark_taken
+    crashes = []
+
+    def crash_once(session, uids):
+        if not crashes:
+            crashes.append(uids)
+            raise ConnectionError("the process died before \\Seen (simulated)")
+        return real(session, uids)
+
+    monkeypatch.setattr(ImapSession, "mark_taken", crash_once)
+    duplicates = stack.mail.intake.counts.duplicates
+    subject = f"Charged twice {uuid.uuid4().hex[:6]}"
+    uid = stack.box.append(mail(subject, sender="chi@example.com"))
+    await eventually(lambda: _true(b"\\Seen" in stack.box.flags(uid)), what="\\Seen after the retry")
+    assert crashes == [[uid]] and stack.mail.intake.counts.duplicates == duplicates + 1
+    await eventually(lambda: item_for(stack, subject), what="the work item")
+    items = [i for i in await stack.queue.list_open("alkonect") if i.subject == subject]
+    assert len(items) == 1 and len(items[0].message_ids) == 1
+
+
+async def test_an_unreadable_mail_is_dead_lettered_with_its_uid_and_the_poller_goes_on(stack: Stack) -> None:
+    bad = stack.box.append(b"\x00\x01 this is not a mail\r\n")
+    subject = f"After the bad one {uuid.uuid4().hex[:6]}"
+    stack.box.append(mail(subject, sender="dee@example.com", body="I cannot log in to my account since Monday."))
+    await eventually(lambda: item_for(stack, subject), what="the next mail's work item")
+    letters = await read_topic(stack.bootstrap, DEAD_LETTER.name, lambda v: b'"uid":%d' % bad in v)
+    assert b"binary data" in letters[0] and b"alkonect" in letters[0]
+
+
+async def test_an_agent_reply_reaches_the_smtp_server_threaded(stack: Stack) -> None:
+    subject = f"Refund for order {uuid.uuid4().hex[:6]}"
+    customer_id = f"<{uuid.uuid4().hex}@example.net>"
+    stack.box.append(mail(subject, sender="eke@example.com", message_id=customer_id,
+                          body="Please refund order 777, the item was damaged."))
+    item = await eventually(lambda: item_for(stack, subject), what="the work item")
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{stack.ingress.url}/v1/alkonect/work-items/{item.id}/actions",
+                             json={"kind": "reply", "agent_id": "agent-7", "text": "Refunded today, sorry!"},
+                             headers={"Authorization": f"Bearer {TOKEN}"}) as answer:
+            assert answer.status == 202, await answer.text()
+    event = await eventually(lambda: _first(e for e in stack.events if e.work_item_id == item.id), what="delivery")
+    assert event.status == "sent", event
+    sent = [r for r in stack.smtp.received if "eke@example.com" in r.rcpt_tos]
+    assert len(sent) == 1
+    reply = message_from_bytes(sent[0].content, policy=policy.default)
+    assert reply["In-Reply-To"] == customer_id and customer_id in reply["References"]
+    assert reply["Subject"] == f"Re: {subject}" and reply["From"] == "support@alkonect.com"
+    assert reply["Message-ID"] == f"<{event.provider_message_id}>" and reply["Auto-Submitted"] is None
+    assert reply.get_content().strip() == "Refunded today, sorry!"
+
+
+async def _first(found):
+    return next(iter(found), None)
+
+
+async def read_topic(bootstrap: str, topic: str, wanted, timeout: float = 20.0) -> list[bytes]:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None,
+                                fetch_max_wait_ms=100)
+    await consumer.start()
+    found: list[bytes] = []
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not found and asyncio.get_running_loop().time() < deadline:
+            for records in (await consumer.getmany(timeout_ms=200)).values():
+                found += [r.value for r in records if wanted(r.value)]
+    finally:
+        await consumer.stop()
+    assert found, f"nothing wanted on {topic}"
+    return found
+
+
+async def _true(value: bool) -> bool:
+    return value
