@@ -14,6 +14,7 @@ from aiokafka import (
     ConsumerRebalanceListener,
     TopicPartition,
 )
+from aiokafka.errors import KafkaError
 from redis.asyncio import Redis
 
 from channels.sinks.redis_queue import RedisWorkQueue
@@ -23,7 +24,9 @@ from routing.policy import TenantPolicy
 from routing.state import MemoryState
 from routing.state_snapshot import prune
 from routing.work_items import merged_item
+from workers.runtime.health import DependencyHealth, Health
 from workers.runtime.heap import HeapFreezer
+from workers.runtime.retry import retrying
 from workers.runtime.route_processor import Outcome, RouteProcessor
 from workers.runtime.state_store import PartitionStateStore, PreparedCheckpoint
 
@@ -44,6 +47,7 @@ class RouteWorkerConfig:
     yield_every: int = 100  # records decided between chances for the previous batch's writes to progress
     client_id: str = "omniroute-route"
     redis_prefix: str = "omniroute"
+    request_timeout_ms: int = 40_000  # aiokafka's: a request unanswered this long fails, and the worker retries it
 
 
 @dataclass
@@ -73,40 +77,56 @@ class RouteWorker:
         self.ready = asyncio.Event()
         self._last_checkpoint = self._last_prune = time.monotonic()
         self.heap = HeapFreezer()
+        self._health = Health("redis", "kafka")
         self._writing: asyncio.Task | None = None  # the previous batch's acks and queue writes
         self._checkpointing: asyncio.Task | None = None  # the previous checkpoint's Redis write and commit
         # _handle yields mid-batch; a rebalance must not checkpoint a half-decided batch in the meantime
         self._batch_lock = asyncio.Lock()
 
+    def health(self) -> dict[str, DependencyHealth]:
+        """"redis" and "kafka": ok, or failing since when and with what (the worker retries meanwhile); no I/O."""
+        return self._health.view()
+
     async def run(self, stop: asyncio.Event) -> None:
-        """Consume until `stop` is set; state is checkpointed and offsets committed before returning."""
+        """Consume until `stop` is set; state is checkpointed and offsets committed before returning.
+
+        Redis and broker faults are retried with backoff (nothing unacknowledged is committed meanwhile); other
+        faults stop the worker. It may be run again after a failure: it starts over from the saved state.
+        """
         c = self.config
+        self._stop = stop
+        self.partitions, self._writing, self._checkpointing = {}, None, None
+        self.ready.clear()
         self.redis = Redis.from_url(c.redis_url)
         self.queue = RedisWorkQueue(self.redis, prefix=c.redis_prefix)
         self.store = PartitionStateStore(self.redis, group=c.group, prefix=c.redis_prefix)
         self.producer = AIOKafkaProducer(bootstrap_servers=c.bootstrap, acks="all", linger_ms=5,
-                                         max_batch_size=256 * 1024, client_id=c.client_id)
+                                         max_batch_size=256 * 1024, client_id=c.client_id,
+                                         request_timeout_ms=c.request_timeout_ms)
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=c.bootstrap, group_id=c.group, client_id=c.client_id, enable_auto_commit=False,
             auto_offset_reset="earliest", fetch_max_wait_ms=c.fetch_max_wait_ms, max_poll_records=c.max_batch,
             session_timeout_ms=c.session_timeout_ms, heartbeat_interval_ms=1000,
-            rebalance_timeout_ms=c.session_timeout_ms,
+            rebalance_timeout_ms=c.session_timeout_ms, request_timeout_ms=c.request_timeout_ms,
         )
         self.consumer.subscribe([INBOUND.name], listener=_Rebalance(self))
         await self.producer.start()
         await self.consumer.start()
         try:
             while not stop.is_set():
-                batch = await self.consumer.getmany(timeout_ms=c.fetch_max_wait_ms, max_records=c.max_batch)
+                batch = await retrying("route worker: fetching", lambda: self.consumer.getmany(
+                    timeout_ms=c.fetch_max_wait_ms, max_records=c.max_batch), self._health, stop)
                 if self.consumer.assignment():
                     self.ready.set()
                 if batch:
                     async with self._batch_lock:
                         await self._handle(batch)
                 if time.monotonic() - self._last_checkpoint >= c.checkpoint_every_s:
-                    await self._checkpoint()
+                    async with self._batch_lock:  # one checkpoint at a time: a rebalance checkpoints too
+                        await self._checkpoint()
                     self.heap.settle()
-            await self._checkpoint(wait=True)
+            async with self._batch_lock:
+                await self._checkpoint(wait=True)
         finally:
             for task in (self._writing, self._checkpointing):
                 if task is not None and not task.done():
@@ -125,7 +145,7 @@ class RouteWorker:
         """
         outcomes: list[Outcome] = []
         sends: list[asyncio.Future] = []
-        every, send = self.config.yield_every, self.producer.send
+        every, send = self.config.yield_every, self._send
         for tp, records in batch.items():
             part = self.partitions.get(tp)
             if part is None:  # not (or no longer) ours, or its state not restored yet: it is fetched again
@@ -135,17 +155,45 @@ class RouteWorker:
                     continue  # fetched before the seek to the restored offset: already in the state
                 outcome = self.processor.process(part.state, rec.key, rec.value, (tp.topic, tp.partition, rec.offset))
                 outcomes.append(outcome)
-                sends += [await send(topic, value=value, key=key) for topic, key, value in outcome.produce]
+                sends += [await send(topic, key, value) for topic, key, value in outcome.produce]
                 part.next_offset, part.dirty = rec.offset + 1, True
                 if len(outcomes) % every == 0:
                     await asyncio.sleep(0)  # lets the producer ship what is decided so far
         await self._outputs_written()
         self._writing = asyncio.create_task(self._write(outcomes, sends))
 
+    async def _send(self, topic: str, key: bytes | None, value: bytes) -> asyncio.Future:
+        try:
+            return await self.producer.send(topic, value=value, key=key)
+        except KafkaError as exc:  # no metadata, or a full buffer, while the broker is away: like an unacked send
+            failed = asyncio.get_running_loop().create_future()
+            failed.set_exception(exc)
+            return failed
+
     async def _write(self, outcomes: list[Outcome], sends: list[asyncio.Future]) -> None:
-        await asyncio.gather(*sends)  # acknowledged by the broker before anything is committed
-        await self._apply_work_items(outcomes)
+        await self._acknowledged(outcomes, sends)  # by the broker, before anything is committed
+        await retrying("route worker: writing work items", lambda: self._apply_work_items(outcomes), self._health,
+                       self._stop)
         self._count(outcomes)
+
+    async def _acknowledged(self, outcomes: list[Outcome], sends: list[asyncio.Future]) -> None:
+        """Wait for the batch's acknowledgements; after a broker fault, send all its records again until acked.
+
+        A record may then be published twice (the broker may have written it before the fault), and after the
+        next batch's records: consumers of the decision topics dedupe on the decision's `message_id`.
+        """
+        pending: list[asyncio.Future] | None = sends
+
+        async def attempt() -> None:
+            nonlocal pending
+            if pending is None:
+                pending = [await self._send(topic, key, value) for o in outcomes for topic, key, value in o.produce]
+            results, pending = await asyncio.gather(*pending, return_exceptions=True), None
+            failure = next((r for r in results if isinstance(r, BaseException)), None)
+            if failure is not None:
+                raise failure
+
+        await retrying("route worker: publishing decisions", attempt, self._health, self._stop)
 
     async def _outputs_written(self) -> None:
         """Wait for the batch in flight; re-raises its failure (the worker stops, nothing is committed)."""
@@ -164,7 +212,7 @@ class RouteWorker:
             updated: dict[str, WorkItem] = {}
             for decision, state_item, reply_to in merges:  # in order: several merges into one item build on each other
                 base = updated.get(decision.work_item_id) or stored.get(decision.work_item_id, (None, 0))[0]
-                if base is not None:
+                if base is not None and decision.message_id not in base.message_ids:  # else merged before a retry
                     updated[decision.work_item_id] = merged_item(base, decision, state_item, reply_to)
             moved_on = await self.queue.replace_many([(item, stored[i][1]) for i, item in updated.items()])
             merges = [m for m in merges if m[0].work_item_id in moved_on]  # changed meanwhile: merge again
@@ -201,8 +249,17 @@ class RouteWorker:
                        offsets: dict[TopicPartition, int]) -> None:
         if outputs is not None:
             await outputs  # the state saved below already reflects them
-        await prepared.write()
-        await self.consumer.commit(offsets)
+        await retrying("route worker: checkpoint", prepared.write, self._health, self._stop)
+        try:
+            await self.consumer.commit(offsets)
+        except KafkaError as exc:
+            # A restore seeks to the offset saved with the state above, not to the committed one: a commit that
+            # fails (broker away, group rebalancing) loses nothing, and the next checkpoint commits further.
+            self._health.failing("kafka", exc)
+            log.warning("route worker: offset commit failed (%s: %s); the next checkpoint commits",
+                        type(exc).__name__, exc)
+        else:
+            self._health.ok("kafka")
 
     async def _checkpoint_done(self) -> None:
         """Wait for the checkpoint in flight; re-raises its failure (the worker stops)."""
@@ -231,11 +288,13 @@ class _Rebalance(ConsumerRebalanceListener):
 
     async def on_partitions_revoked(self, revoked) -> None:
         w = self.worker
-        if revoked and w.partitions:
-            async with w._batch_lock:
-                await w._checkpoint(wait=True)
-        for tp in revoked:
-            w.partitions.pop(tp, None)
+        async with w._batch_lock:
+            try:
+                if revoked and w.partitions:
+                    await w._checkpoint(wait=True)
+            finally:  # aiokafka logs a listener's failure and goes on: these partitions are not ours any more
+                for tp in revoked:
+                    w.partitions.pop(tp, None)
 
     async def on_partitions_assigned(self, assigned) -> None:
         """Restore every assigned partition before any of its records is decided.
@@ -252,17 +311,24 @@ class _Rebalance(ConsumerRebalanceListener):
         try:
             async with w._batch_lock:
                 for tp in assigned:
-                    restored = await w.store.load(tp.topic, tp.partition)
+                    # Retried here, under the lock and with the partitions paused: a partition left unrestored
+                    # would have its records skipped until the next rebalance.
+                    where = f"{tp.topic}[{tp.partition}]"
+                    restored = await retrying(f"route worker: restoring {where}",
+                                              lambda: w.store.load(tp.topic, tp.partition), w._health, w._stop)
                     if restored is not None:
                         w.partitions[tp] = _Partition(restored.state, next_offset=restored.next_offset)
                         w.consumer.seek(tp, restored.next_offset)
                         continue
-                    committed = await w.consumer.committed(tp)
-                    w.partitions[tp] = _Partition(MemoryState(), next_offset=committed)
+                    committed = await retrying(f"route worker: committed offset of {where}",
+                                               lambda: w.consumer.committed(tp), w._health, w._stop)
                     if committed is None:
                         await w.consumer.seek_to_beginning(tp)
-                    else:
+                    else:  # offsets are committed only after the state is saved: Redis lost it
+                        log.error("route worker: no routing state in Redis for %s although offset %d is committed "
+                                  "(Redis lost its data?); going on from there with an empty state", where, committed)
                         w.consumer.seek(tp, committed)
+                    w.partitions[tp] = _Partition(MemoryState(), next_offset=committed)
         finally:
             w.consumer.resume(*assigned)
         log.info("route worker assigned %s", sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned))

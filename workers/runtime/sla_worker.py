@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
 from redis.asyncio import Redis
 
@@ -37,6 +38,8 @@ from contracts.workitem import AgentAction, AgentActionKind, SlaEvent, WorkItemS
 from routing.policy import TenantPolicy
 from workers.runtime.clock import SystemClock
 from workers.runtime.codec import decode_decision, encode
+from workers.runtime.health import DependencyHealth, Health
+from workers.runtime.retry import retrying
 from workers.runtime.route_processor import dead_letter
 from workers.runtime.sla_business_time import calendar_of, resumed_deadlines
 from workers.runtime.sla_escalation import escalate_item
@@ -57,6 +60,7 @@ class SlaWorkerConfig:
     session_timeout_ms: int = 10_000
     tick_every_s: float = 0.5
     client_id: str = "omniroute-sla"
+    request_timeout_ms: int = 40_000  # aiokafka's: a request unanswered this long fails, and the worker retries it
 
 
 @dataclass
@@ -77,36 +81,48 @@ class SlaWorker:
         self.stats = SlaStats()
         self.ready = asyncio.Event()
         self.after_publish: Callable[[], Awaitable[None]] | None = None  # test seam: a crash before marking
+        self._health = Health("redis", "kafka")
+
+    def health(self) -> dict[str, DependencyHealth]:
+        """"redis" and "kafka": ok, or failing since when and with what (the worker retries meanwhile); no I/O."""
+        return self._health.view()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Consume and tick until `stop` is set; first re-publishes whatever a previous run left in the outbox."""
+        """Consume and tick until `stop` is set; first re-publishes whatever a previous run left in the outbox.
+
+        Redis and broker faults are retried with backoff: a batch is applied again from its start (the scripts
+        skip what was applied) and committed only once applied and its events acknowledged. Other faults stop it.
+        """
         c = self.config
+        self._stop = stop
+        self.ready.clear()
         self.redis = Redis.from_url(c.redis_url)
         self.store = SlaStore(self.redis, prefix=c.redis_prefix)
         self.queue = RedisWorkQueue(self.redis, prefix=c.redis_prefix)
         self.producer = AIOKafkaProducer(bootstrap_servers=c.bootstrap, acks="all", linger_ms=5,
-                                         client_id=c.client_id)
+                                         client_id=c.client_id, request_timeout_ms=c.request_timeout_ms)
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=c.bootstrap, group_id=c.group, client_id=c.client_id, enable_auto_commit=False,
             auto_offset_reset="earliest", fetch_max_wait_ms=c.fetch_max_wait_ms, max_poll_records=c.max_batch,
             session_timeout_ms=c.session_timeout_ms, heartbeat_interval_ms=1000,
-            rebalance_timeout_ms=c.session_timeout_ms,
+            rebalance_timeout_ms=c.session_timeout_ms, request_timeout_ms=c.request_timeout_ms,
         )
         self.consumer.subscribe([ROUTED.name, AGENT_ACTIONS.name])
         await self.producer.start()
         await self.consumer.start()
         try:
-            await self._drain()
+            await retrying("sla worker: outbox", self._drain, self._health, stop)
             last_tick = 0.0
             while not stop.is_set():
-                batch = await self.consumer.getmany(timeout_ms=c.fetch_max_wait_ms, max_records=c.max_batch)
+                batch = await retrying("sla worker: fetching", lambda: self.consumer.getmany(
+                    timeout_ms=c.fetch_max_wait_ms, max_records=c.max_batch), self._health, stop)
                 if self.consumer.assignment():
                     self.ready.set()
                 if batch:
                     await self._handle(batch)
                 if time.monotonic() - last_tick >= c.tick_every_s:
                     last_tick = time.monotonic()
-                    await self.tick()
+                    await retrying("sla worker: tick", self.tick, self._health, stop)
         finally:
             await self.consumer.stop()
             await self.producer.stop()
@@ -119,18 +135,32 @@ class SlaWorker:
         await self._drain()
 
     async def _handle(self, batch: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+        skipped = await retrying("sla worker: applying a batch", lambda: self._apply_batch(batch), self._health,
+                                 self._stop)
+        self.stats.records += sum(len(records) for records in batch.values())
+        self.stats.skipped += skipped
+        try:
+            await self.consumer.commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
+        except KafkaError as exc:  # the batch is applied: delivered again, its records are skipped by the scripts
+            self._health.failing("kafka", exc)
+            log.warning("sla worker: offset commit failed (%s: %s); the next batch commits", type(exc).__name__, exc)
+        else:
+            self._health.ok("kafka")
+
+    async def _apply_batch(self, batch: dict[TopicPartition, list[ConsumerRecord]]) -> int:
+        """Apply every record and publish the events they caused; returns how many records were dead-lettered."""
+        skipped = 0
         for tp, records in batch.items():
             for rec in records:
-                self.stats.records += 1
                 try:
                     await self._apply(tp, rec)
                 except ValueError as exc:  # undecodable input: dead-lettered, the worker goes on
-                    self.stats.skipped += 1
+                    skipped += 1
                     where = (tp.topic, tp.partition, rec.offset)
                     await self.producer.send_and_wait(DEAD_LETTER.name, key=rec.key,
                                                       value=dead_letter(exc, rec.key, rec.value, where))
         await self._drain()
-        await self.consumer.commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
+        return skipped
 
     async def _apply(self, tp: TopicPartition, rec: ConsumerRecord) -> None:
         source = f"{tp.topic}:{tp.partition}"

@@ -104,23 +104,30 @@ async def ensure_redis(url: str | None, run_dir: Path, *, start_own: bool = Fals
     return await start_redis(Path(run_dir), server_bin or find_redis_server())
 
 
-async def start_redis(run_dir: Path, server_bin: Path, *, start_timeout: float = 10.0) -> RedisHandle:
-    """Start `server_bin` on a free loopback port with no persistence; files stay under `run_dir`."""
+async def start_redis(run_dir: Path, server_bin: Path, *, start_timeout: float = 10.0, port: int | None = None,
+                      appendonly: bool = False) -> RedisHandle:
+    """Start `server_bin` on a loopback port (a free one unless given); files stay under `run_dir`.
+
+    No persistence, unless `appendonly`: then every write is in the AOF before it is acknowledged
+    (`appendfsync always`), and a server started again on the same `run_dir` has everything it acknowledged.
+    """
     data_dir = run_dir / "redis"
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = run_dir / "redis.log"
-    for attempt in range(1, 4):  # a free port can be taken before redis binds it
-        port = free_port("127.0.0.1")
+    persistence = ["--appendonly", "yes", "--appendfsync", "always"] if appendonly else ["--appendonly", "no"]
+    attempts = 1 if port is not None else 3  # a free port can be taken before redis binds it
+    for attempt in range(1, attempts + 1):
+        bound = port or free_port("127.0.0.1")
         offset = log_path.stat().st_size if log_path.exists() else 0
-        proc = spawn([server_bin, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+        proc = spawn([server_bin, "--port", str(bound), "--bind", "127.0.0.1", "--save", "", *persistence,
                       "--dir", data_dir, "--daemonize", "no"], log_path, death_signal=signal.SIGTERM)
-        url = f"redis://127.0.0.1:{port}/0"
+        url = f"redis://127.0.0.1:{bound}/0"
         try:
             await wait_ready(proc, log_path, READY_MARKER, timeout=start_timeout, start=offset, name="redis-server")
             await ping(url)
         except (ChildStartError, RedisUnavailable):
             await stop_process(proc, sig=signal.SIGTERM, timeout=2.0)
-            if attempt == 3:
+            if attempt == attempts:
                 raise
             continue
         except BaseException:
