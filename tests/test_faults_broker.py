@@ -1,4 +1,4 @@
-"""The broker frozen (SIGSTOP) for longer than the clients' request timeout, then thawed: nothing lost, nothing doubled."""
+"""The broker frozen (SIGSTOP) past the clients' request timeout, then thawed: nothing lost, nothing doubled."""
 
 from __future__ import annotations
 
@@ -11,15 +11,7 @@ import pytest
 from redis.asyncio import Redis
 
 from channels.sinks.redis_queue import RedisWorkQueue
-from fault_helpers import (  # noqa: F401 - broker is a fixture
-    assert_one_item_each,
-    broker,
-    delete_keys,
-    holding,
-    new_prefix,
-    requests,
-    until,
-)
+from fault_helpers import assert_one_item_each, delete_keys, holding, new_prefix, requests, until
 from test_e2e_route import Running
 from workers.runtime.publisher import new_producer, publish
 from workers.stack.broker import EmbeddedBroker
@@ -29,13 +21,14 @@ BEFORE, BURST, AFTER = 150, 450, 150  # customers: routed before the freeze, in 
 REQUEST_TIMEOUT_MS = 4000  # above the 3 s the embedded broker holds a JoinGroup (half the 6 s session timeout)
 
 
-async def test_a_broker_frozen_past_the_request_timeout_is_waited_out(broker: EmbeddedBroker, redis_url: str) -> None:
+async def test_a_broker_frozen_past_the_request_timeout_is_waited_out(module_broker: EmbeddedBroker,
+                                                                     redis_url: str) -> None:
     prefix = new_prefix()
     redis = Redis.from_url(redis_url)
     queue = RedisWorkQueue(redis, prefix=prefix)
-    producer = new_producer(broker.bootstrap)  # aiokafka's 40 s request timeout: the test's publishing waits it out
+    producer = new_producer(module_broker.bootstrap)  # aiokafka's 40 s request timeout: it waits the freeze out
     await producer.start()
-    route = Running(broker.bootstrap, redis_url, prefix)
+    route = Running(module_broker.bootstrap, redis_url, prefix)
     route.config.request_timeout_ms = REQUEST_TIMEOUT_MS
     messages = requests(BEFORE + BURST + AFTER, prefix)
     frozen = False
@@ -49,19 +42,20 @@ async def test_a_broker_frozen_past_the_request_timeout_is_waited_out(broker: Em
         # is silent, so its produce requests and its next commit outlive the request timeout.
         await publish(producer, messages[BEFORE:BEFORE + BURST])
         await until(lambda: any(p.dirty for p in worker.partitions.values()), what="the burst", every_s=0.001)
-        os.kill(broker.pid, signal.SIGSTOP)
+        os.kill(module_broker.pid, signal.SIGSTOP)
         frozen, frozen_at = True, time.monotonic()
         with contextlib.suppress(AssertionError):  # the freeze lasts until the worker noticed, 3 timeouts at most
             await until(lambda: route.task.done() or not worker.health()["kafka"].ok,
                         timeout=3 * REQUEST_TIMEOUT_MS / 1000, what="the worker to notice")
         noticed = "stopped" if route.task.done() else not worker.health()["kafka"].ok
-        os.kill(broker.pid, signal.SIGCONT)
+        os.kill(module_broker.pid, signal.SIGCONT)
         frozen, thawed_at = False, time.monotonic()
         assert thawed_at - frozen_at > REQUEST_TIMEOUT_MS / 1000
         assert not route.task.done()  # re-raises what stopped the worker, if it stopped
 
         await publish(producer, messages[BEFORE + BURST:])
-        by_customer = await until(lambda: holding(queue, messages, route.task), what="every message in an item")
+        by_customer = await until(lambda: holding(queue, messages, route.task), timeout=60,
+                                  what="every message in an item")
         routed_at = time.monotonic()
         assert_one_item_each(by_customer, messages)
         assert len(by_customer) == len(messages) and not route.task.done()
@@ -71,7 +65,7 @@ async def test_a_broker_frozen_past_the_request_timeout_is_waited_out(broker: Em
         await route.graceful()
     finally:
         if frozen:
-            os.kill(broker.pid, signal.SIGCONT)
+            os.kill(module_broker.pid, signal.SIGCONT)
         if hasattr(route, "task") and not route.task.done():
             await route.crash()
         await producer.stop()

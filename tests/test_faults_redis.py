@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,15 +16,7 @@ from redis.backoff import ConstantBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from channels.sinks.redis_queue import RedisWorkQueue
-from fault_helpers import (  # noqa: F401 - broker is a fixture
-    assert_one_item_each,
-    broker,
-    holding,
-    new_prefix,
-    requests,
-    trickle,
-    until,
-)
+from fault_helpers import assert_one_item_each, holding, new_prefix, requests, trickle, until
 from test_e2e_route import Running
 from workers.runtime.publisher import new_producer, publish
 from workers.runtime.sla_store import SlaStore
@@ -38,7 +30,8 @@ CUSTOMERS = 300
 OUTAGE_S = 3.0
 
 
-async def test_a_redis_restart_mid_stream_loses_and_doubles_nothing(broker: EmbeddedBroker, tmp_path: Path) -> None:
+async def test_a_redis_restart_mid_stream_loses_and_doubles_nothing(module_broker: EmbeddedBroker,
+                                                                  tmp_path: Path) -> None:
     """An AOF Redis (fsync on every write) SIGKILLed while messages flow, then started again on its files."""
     server = await start_redis(tmp_path, find_redis_server(), appendonly=True)
     port = urlsplit(server.url).port
@@ -46,10 +39,10 @@ async def test_a_redis_restart_mid_stream_loses_and_doubles_nothing(broker: Embe
     # the test's own reads: its pooled connections die with the server, so the first read after the restart fails
     redis = Redis.from_url(server.url, retry=Retry(ConstantBackoff(0.1), 3), retry_on_error=[RedisConnectionError])
     queue, clocks = RedisWorkQueue(redis, prefix=prefix), SlaStore(redis, prefix=prefix)
-    producer = new_producer(broker.bootstrap)
+    producer = new_producer(module_broker.bootstrap)
     await producer.start()
-    route = Running(broker.bootstrap, server.url, prefix)
-    sla = SlaWorker(SlaWorkerConfig(bootstrap=broker.bootstrap, redis_url=server.url, group=f"sla-{prefix}",
+    route = Running(module_broker.bootstrap, server.url, prefix)
+    sla = SlaWorker(SlaWorkerConfig(bootstrap=module_broker.bootstrap, redis_url=server.url, group=f"sla-{prefix}",
                                     redis_prefix=prefix, session_timeout_ms=6000, tick_every_s=0.1))
     sla_stop = asyncio.Event()
     sla_task = asyncio.create_task(sla.run(sla_stop))
@@ -61,7 +54,7 @@ async def test_a_redis_restart_mid_stream_loses_and_doubles_nothing(broker: Embe
         publishing = asyncio.create_task(trickle(producer, firsts, flowing))
         await until(lambda: _items(queue, CUSTOMERS // 4), what="a quarter of the items")
 
-        await stop_process(server._proc, sig=signal.SIGKILL)  # noqa: SLF001 - the fault under test
+        await stop_process(server._proc, sig=signal.SIGKILL)  # the fault under test
         down_at = time.monotonic()
         await until(lambda: route.task.done() or sla_task.done() or not (
             worker.health()["redis"].ok or sla.health()["redis"].ok), what="the workers to notice")
@@ -74,7 +67,8 @@ async def test_a_redis_restart_mid_stream_loses_and_doubles_nothing(broker: Embe
         up_at = time.monotonic()
         flowing.set()
         await publish(producer, firsts[await publishing:])
-        by_customer = await until(lambda: holding(queue, firsts, route.task, sla_task), what="every message in an item")
+        by_customer = await until(lambda: holding(queue, firsts, route.task, sla_task), timeout=60,
+                                  what="every message in an item")
         routed_at = time.monotonic()
         assert_one_item_each(by_customer, firsts)
         assert len(by_customer) == CUSTOMERS
@@ -100,7 +94,7 @@ async def test_a_redis_restart_mid_stream_loses_and_doubles_nothing(broker: Embe
 
 def _down_for(worker) -> float:
     since = worker.health()["redis"].failing_since
-    return (datetime.now(timezone.utc) - since).total_seconds() if since else 0.0
+    return (datetime.now(UTC) - since).total_seconds() if since else 0.0
 
 
 async def _items(queue: RedisWorkQueue, count: int) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import os
 import sys
@@ -24,6 +23,7 @@ from channels.sinks.redis_queue import RedisWorkQueue
 from contracts.decision import MergeDecision, RouteDecision
 from contracts.topics import AGENT_ACTIONS, ALL_TOPICS, ROUTED, SLA_EVENTS
 from contracts.workitem import AgentAction, AgentActionKind, SlaEvent, WorkItem, WorkItemState
+from fault_helpers import until
 from routing.decide import decide
 from routing.state import MemoryState
 from routing.work_items import opened_item
@@ -143,19 +143,6 @@ class Env:
         if keys:
             await self.redis.delete(*keys)
         await self.redis.aclose()
-
-
-async def until(predicate, timeout: float = 20.0, what: str = "condition"):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = predicate()
-        if inspect.isawaitable(value):
-            value = await value
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def test_warn_breach_escalate_reply_resolve_pause_and_resume(env: Env) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class Health:
             self._state[dependency] = DependencyHealth(ok=True)
 
     def failing(self, dependency: str, exc: BaseException) -> None:
-        since = self._state[dependency].failing_since or datetime.now(timezone.utc)
+        since = self._state[dependency].failing_since or datetime.now(UTC)
         self._state[dependency] = DependencyHealth(ok=False, failing_since=since,
                                                    error=f"{type(exc).__name__}: {exc}"[:500])
 

@@ -1,4 +1,4 @@
-"""Retrying a step that failed on Redis or Kafka, with capped exponential backoff, until it succeeds or the worker stops."""
+"""Retrying a step that failed on Redis or Kafka, with capped exponential backoff, until it succeeds or stop."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from aiokafka.errors import KafkaError, KafkaTimeoutError
-from redis.exceptions import ConnectionError as RedisConnectionError, TimeoutError as RedisTimeoutError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from workers.runtime.health import Health
 

@@ -315,13 +315,13 @@ class _Rebalance(ConsumerRebalanceListener):
                     # would have its records skipped until the next rebalance.
                     where = f"{tp.topic}[{tp.partition}]"
                     restored = await retrying(f"route worker: restoring {where}",
-                                              lambda: w.store.load(tp.topic, tp.partition), w._health, w._stop)
+                                              lambda tp=tp: w.store.load(tp.topic, tp.partition), w._health, w._stop)
                     if restored is not None:
                         w.partitions[tp] = _Partition(restored.state, next_offset=restored.next_offset)
                         w.consumer.seek(tp, restored.next_offset)
                         continue
                     committed = await retrying(f"route worker: committed offset of {where}",
-                                               lambda: w.consumer.committed(tp), w._health, w._stop)
+                                               lambda tp=tp: w.consumer.committed(tp), w._health, w._stop)
                     if committed is None:
                         await w.consumer.seek_to_beginning(tp)
                     else:  # offsets are committed only after the state is saved: Redis lost it

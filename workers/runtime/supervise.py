@@ -25,7 +25,7 @@ async def supervise(name: str, run_once: Callable[[asyncio.Event], Awaitable[Non
         started = time.monotonic()
         try:
             await run_once(stop)
-        except Exception as exc:  # noqa: BLE001 - any fault of the worker is restarted; CancelledError is not one
+        except Exception as exc:  # any fault of the worker is restarted; CancelledError is not one
             if stop.is_set():
                 raise
             what = f"failed ({type(exc).__name__}: {exc})"
