@@ -49,9 +49,7 @@ def load_policy(path: Path) -> TenantPolicy:
         root = yaml.compose(text)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise PolicyError([PolicyIssue(name, "", mark.line + 1 if mark else None, f"not valid YAML: {exc}",
-                                       "fix the YAML syntax at that line")]) from None
+        raise PolicyError([_yaml_issue(name, exc)]) from None
     if not isinstance(data, dict):
         raise PolicyError([PolicyIssue(name, "", 1, "the file is not a mapping of keys",
                                        "start from deploy/policies/alkonect.yaml as a template")])
@@ -79,6 +77,19 @@ def load_policies(directory: Path) -> dict[str, TenantPolicy]:
     if issues:
         raise PolicyError(issues)
     return policies
+
+
+def _yaml_issue(name: str, exc: yaml.YAMLError) -> PolicyIssue:
+    """A YAML syntax error at its line, without PyYAML's `<unicode string>` for the file name."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).replace('"<unicode string>"', repr(name))
+    context = getattr(exc, "context", None)
+    context_mark = getattr(exc, "context_mark", None)
+    if context:
+        problem = f"{problem} ({context}" + (f" from line {context_mark.line + 1})" if context_mark else ")")
+    where = f"at line {mark.line + 1}, column {mark.column + 1}" if mark else "in the file"
+    return PolicyIssue(name, "", mark.line + 1 if mark else None, f"not valid YAML: {problem}",
+                       f"correct the YAML syntax {where} (quote values holding ': ' or '#', close every [ and {{)")
 
 
 def _explain(name: str, root: yaml.Node | None, err: dict[str, Any]) -> PolicyIssue:

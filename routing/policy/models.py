@@ -7,6 +7,7 @@ from datetime import date, time
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import holidays as holidays_lib
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from contracts.categories import CANONICAL_CATEGORIES
@@ -84,6 +85,21 @@ class HolidaySpec(_Strict):
 
     country: str = Field(pattern=r"^[A-Z]{2}$")
     subdivision: str | None = None
+
+    @model_validator(mode="after")
+    def _known_to_the_holidays_package(self) -> HolidaySpec:
+        supported = holidays_lib.list_supported_countries()
+        if self.country not in supported:
+            raise ValueError(f"no public holidays are known for country {self.country!r}; write the ISO 3166-1 "
+                             f"alpha-2 code of a country the `holidays` package covers, e.g. KE (Kenya), NG, ZA")
+        subdivisions = supported[self.country]
+        if self.subdivision is not None and self.subdivision not in subdivisions:
+            if not subdivisions:
+                raise ValueError(f"the `holidays` package knows no subdivisions of {self.country}; remove "
+                                 "`subdivision` (national holidays apply)")
+            raise ValueError(f"{self.country} has no subdivision {self.subdivision!r}; use one of: "
+                             f"{', '.join(subdivisions)} (or leave `subdivision` out for national holidays only)")
+        return self
 
 
 class OfficialEndpoint(_Strict):
