@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from contracts.errors import OmnirouteError
 from routing.policy import TenantPolicy
+from routing.policy.crossrefs import cross_reference_problems
 
 
 @dataclass(frozen=True)
@@ -53,10 +54,17 @@ def load_policy(path: Path) -> TenantPolicy:
     if not isinstance(data, dict):
         raise PolicyError([PolicyIssue(name, "", 1, "the file is not a mapping of keys",
                                        "start from deploy/policies/alkonect.yaml as a template")])
+    # names that point at undefined calendars, queues, categories or flags: checked on the raw data, so they are
+    # reported at their own line and together with the field errors (the model's own check says only the first)
+    crossrefs = [PolicyIssue(name, ".".join(map(str, p.loc)), _line(root, p.loc), p.problem, p.fix)
+                 for p in cross_reference_problems(data)]
     try:
         policy = TenantPolicy.model_validate(data)
     except ValidationError as exc:
-        raise PolicyError([_explain(name, root, err) for err in exc.errors(include_url=False)]) from None
+        fields = [_explain(name, root, err) for err in exc.errors(include_url=False) if err["loc"] or not crossrefs]
+        raise PolicyError(sorted(fields + crossrefs, key=lambda i: i.line or 0)) from None
+    if crossrefs:
+        raise PolicyError(crossrefs)
     if path.stem != policy.tenant:
         raise PolicyError([PolicyIssue(name, "tenant", _line(root, ("tenant",)),
                                        f"tenant {policy.tenant!r} does not match the file name {path.name!r}",

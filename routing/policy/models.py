@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from contracts.categories import CANONICAL_CATEGORIES
 from contracts.channels import ChannelKind, EndpointKind
 from contracts.decision import FollowUpKind, Priority
+from routing.policy.crossrefs import cross_reference_problems
 from routing.policy.durations import Duration
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -158,7 +159,17 @@ class SlaPolicy(_Strict):
     rules: list[SlaRule]
 
 
+class QueueSpec(_Strict):
+    """A queue agents watch, and where its work goes when an SLA deadline is missed (unless the rule says)."""
+
+    escalate_to: str | None = None
+    note: str | None = None
+
+
 class QueueRules(_Strict):
+    """The declared queues, and which queue a request goes to; every queue named here must be declared."""
+
+    declared: dict[str, QueueSpec]
     default: str
     by_category: dict[str, str] = Field(default_factory=dict)
     seller: str | None = None
@@ -166,6 +177,16 @@ class QueueRules(_Strict):
     abuse: str
     missing_info: str | None = None
     out_of_scope: str | None = None
+
+    @field_validator("declared", mode="before")
+    @classmethod
+    def _declared(cls, value: object) -> object:
+        if isinstance(value, dict):
+            for name in value:
+                if not isinstance(name, str) or not _SLUG.match(name):
+                    raise ValueError(f"{name!r} is not a queue name; use lower-case letters, digits, '-' or '_'")
+            return {name: {} if spec is None else spec for name, spec in value.items()}
+        return value
 
 
 class PriorityRules(_Strict):
@@ -338,26 +359,10 @@ class TenantPolicy(_Strict):
 
     @model_validator(mode="after")
     def _cross_references(self) -> TenantPolicy:
-        for kind, rule in self.channels.items():
-            _known(rule.calendar, self.calendars, f"channels.{kind.value}.calendar", "calendars")
-        for i, rule in enumerate(self.sla.rules):
-            if rule.calendar is not None:
-                _known(rule.calendar, self.calendars, f"sla.rules.{i}.calendar", "calendars")
-            for kind in ("first_response", "resolution"):
-                target = getattr(rule, kind)
-                if target is not None and target.calendar is not None:
-                    _known(target.calendar, self.calendars, f"sla.rules.{i}.{kind}.calendar", "calendars")
-            if rule.match.categories:
-                _only_canonical(rule.match.categories, f"sla.rules.{i}.match.categories")
-            if rule.first_response is None and rule.resolution is None:
-                raise ValueError(f"sla.rules.{i} ({rule.name}) sets no target; give first_response or resolution")
-        if not self.sla.rules or self.sla.rules[-1].match != SlaMatch():
-            raise ValueError("sla.rules must end with a catch-all rule (no `match`), so every message gets an SLA")
-        _only_canonical(self.queues.by_category, "queues.by_category")
-        _only_canonical(self.priorities.by_category, "priorities.by_category")
-        for i, rule in enumerate(self.required_info):
-            if rule.categories:
-                _only_canonical(rule.categories, f"required_info.{i}.categories")
+        problems = cross_reference_problems(self.model_dump(mode="json"))
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise ValueError(f"{problems[0]}{more}")
         return self
 
     @property
@@ -373,7 +378,3 @@ def _only_canonical(names, where: str) -> None:
             f"use the canonical ones: {', '.join(CANONICAL_CATEGORIES)}"
         )
 
-
-def _known(name: str, table: dict, where: str, section: str) -> None:
-    if name not in table:
-        raise ValueError(f"{where} names {name!r}, which is not defined under `{section}` ({', '.join(table)})")
