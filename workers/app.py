@@ -147,7 +147,7 @@ class App:
 
 def build_app(settings: Settings, clock: Clock | None = None, *, environ: Mapping[str, str] | None = None) -> App:
     """Everything a process needs to run any role, from typed settings read once (secrets from `environ`)."""
-    policies = load_policies(settings.policy_dir)
+    policies = load_policies(settings.policy_dirs)
     adapters = registry.ADAPTERS
     return App(settings=settings, clock=clock or SystemClock(), policies=policies, adapters=adapters,
                secrets=ChannelSecrets.from_environ(adapters, policies, environ))

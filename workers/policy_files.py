@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,19 +73,41 @@ def load_policy(path: Path) -> TenantPolicy:
     return policy
 
 
-def load_policies(directory: Path) -> dict[str, TenantPolicy]:
-    """Every `*.yaml` policy in a directory, keyed by tenant; all problems of all files reported at once."""
-    policies, issues = {}, []
-    for path in sorted(directory.glob("*.yaml")):
-        try:
-            policy = load_policy(path)
-        except PolicyError as exc:
-            issues.extend(exc.issues)
-        else:
-            policies[policy.tenant] = policy
+def load_policies(directories: Path | Iterable[Path]) -> dict[str, TenantPolicy]:
+    """Every `*.yaml` policy in one folder or several combined, keyed by tenant; all problems of all files
+    reported at once, including a tenant defined in two files (naming both)."""
+    folders = [directories] if isinstance(directories, Path) else list(directories)
+    policies: dict[str, TenantPolicy] = {}
+    where: dict[str, Path] = {}
+    issues: list[PolicyIssue] = []
+    seen: set[Path] = set()
+    for folder in folders:
+        if folder.resolve() in seen:  # the same folder named twice (e.g. the shipped one again) adds nothing
+            continue
+        seen.add(folder.resolve())
+        if not folder.is_dir():
+            issues.append(PolicyIssue(str(folder), "policy folder", None, "does not exist or is not a folder",
+                                      "check the path given in OMNIROUTE_POLICY_DIR or --policy-dir"))
+            continue
+        for path in sorted(folder.glob("*.yaml")):
+            try:
+                policy = load_policy(path)
+            except PolicyError as exc:
+                issues.extend(exc.issues)
+                continue
+            if policy.tenant in where:
+                issues.append(duplicate_tenant(policy.tenant, where[policy.tenant], path))
+                continue
+            policies[policy.tenant], where[policy.tenant] = policy, path
     if issues:
         raise PolicyError(issues)
     return policies
+
+
+def duplicate_tenant(tenant: str, first: Path, again: Path) -> PolicyIssue:
+    """A tenant's policy lives in one file: a second definition is an error naming both."""
+    return PolicyIssue(str(again), "tenant", None, f"tenant {tenant!r} is already defined in {first}",
+                       "keep one of the two files (or give this tenant another id and file name)")
 
 
 def _yaml_issue(name: str, exc: yaml.YAMLError) -> PolicyIssue:

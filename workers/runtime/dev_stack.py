@@ -19,7 +19,7 @@ from workers.runtime.auth import TOKEN_VARIABLE
 from workers.runtime.clock import ScaledClock, SystemClock
 from workers.runtime.demo_webhooks import DemoWebhooks, demo_secrets
 from workers.runtime.sla_store import SlaStore
-from workers.settings import Settings
+from workers.settings import SHIPPED_POLICIES, Settings
 from workers.stack import statefile
 from workers.stack.broker import EmbeddedBroker
 from workers.stack.kafka_compat import apply_tansu_leave_group_fix
@@ -27,7 +27,7 @@ from workers.stack.platform_fake import PlatformFake, describe_send
 from workers.stack.redis_server import delete_prefix, ensure_redis, redact
 from workers.stack.topics import ensure_topics, mismatch_error
 
-SAMPLES = Settings().policy_dir.parent / "samples"
+SAMPLES = SHIPPED_POLICIES.parent / "samples"
 DEMO_SLA_SPEED = 3600.0  # one SLA hour per real second: the demo's first warnings and breaches within a minute
 
 
@@ -40,7 +40,7 @@ async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: 
     if running is not None:
         raise StackError(f"a dev stack is already running (pid {running.supervisor_pid}, kafka {running.bootstrap}); "
                          "stop it with Ctrl-C in its terminal first")
-    policies = load_policies(settings.policy_dir)
+    policies = load_policies(settings.policy_dirs)
     settings.run_dir.mkdir(parents=True, exist_ok=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
