@@ -97,3 +97,12 @@ def test_queues_must_be_declared(tmp_path) -> None:
     found = issues(path)
     assert any("queues.declared: required key is missing" in i for i in found)
     assert any("queues.declare: unknown key" in i and "did you mean `declared`" in i for i in found)
+
+
+@pytest.mark.parametrize("origin", ["izonie.com", "https://izonie.com/chat", "app:com.izonie.app"])
+def test_a_chat_origin_is_a_web_or_app_origin(tmp_path, origin) -> None:
+    path = broken(tmp_path, "izonie", ('value: "android-app://com.izonie.app"', f'value: "{origin}"'))
+    [issue] = issues(path)
+    line = line_of(path, f'value: "{origin}"')
+    assert issue.startswith(f"{path}:{line}: official_endpoints.")
+    assert "is not a chat origin" in issue and "android-app://" in issue

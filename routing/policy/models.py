@@ -103,10 +103,23 @@ class HolidaySpec(_Strict):
         return self
 
 
+_ORIGIN = re.compile(r"^(?:https?://[a-z0-9.-]+(?::\d+)?|[a-z]+-app://[A-Za-z0-9._-]+)/?$", re.IGNORECASE)
+
+
 class OfficialEndpoint(_Strict):
+    """An address support is given on. A chat origin is the website's (`https://shop.example`) or a mobile app's,
+    as the chat gateway forwards it: `android-app://<package name>`, `ios-app://<bundle id>`."""
+
     kind: EndpointKind
     value: str
     note: str | None = None
+
+    @model_validator(mode="after")
+    def _origin(self) -> OfficialEndpoint:
+        if self.kind == EndpointKind.chat_origin and not _ORIGIN.match(self.value.strip()):
+            raise ValueError(f"{self.value!r} is not a chat origin; write a web origin (https://shop.example, no path) "
+                             "or an app's (android-app://com.shop.app, ios-app://com.shop.app)")
+        return self
 
 
 class ChannelRule(_Strict):
