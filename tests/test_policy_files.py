@@ -70,7 +70,7 @@ def test_yaml_syntax_errors_name_the_file_and_line(tmp_path) -> None:
      "did you mean `investigations`?"),
     ("alkonect", "  chat: {calendar: support}", "  chat: {calendar: suport}", "channels.chat.calendar",
      "did you mean `support`?"),
-    ("conek", "match: {flags: [refund_request]}", "match: {flags: [refund_requested]}", "sla.rules.1.match.flags.0",
+    ("conek", "match: {flags: [refund_request]}", "match: {flags: [refund_requested]}", "sla.rules.2.match.flags.0",
      "did you mean `refund_request`?"),
 ])
 def test_every_queue_calendar_and_flag_name_is_checked_at_its_own_line(tmp_path, tenant, old, new, key, hint) -> None:

@@ -190,6 +190,7 @@ class QueueRules(_Strict):
     abuse: str
     missing_info: str | None = None
     out_of_scope: str | None = None
+    by_flag: dict[str, str] = Field(default_factory=dict)  # a decision flag's queue (checked before seller, ...)
 
     @field_validator("declared", mode="before")
     @classmethod
@@ -298,6 +299,20 @@ class FinalDecision(_Strict):
     _patterns = field_validator("patterns")(_check_patterns)
 
 
+class CoolingOff(_Strict):
+    """A cooling-off right: a cancellation within `within` of a sign-up of the kind `sign_up_patterns` name
+    (e.g. after direct marketing) takes the full-refund path, with the `cooling_off` flag."""
+
+    section: str
+    sign_up_patterns: list[str] = Field(min_length=1)
+    cancel_patterns: list[str] = Field(min_length=1)
+    within: Duration  # `bd`: business days of `calendar` after the sign-up date
+    calendar: str = "support"
+    wording: str
+
+    _patterns = field_validator("sign_up_patterns", "cancel_patterns")(_check_patterns)
+
+
 class RefundRules(_Strict):
     """Refund requests (the `refund_request` flag), the policy's exceptions and exclusions, and final decisions."""
 
@@ -306,6 +321,7 @@ class RefundRules(_Strict):
     request_channels: list[ChannelKind] | None = None  # where refund requests must be made
     other_channel_reply: str | None = None  # the pointer sent when one arrives elsewhere (still routed)
     decision_final: FinalDecision | None = None
+    cooling_off: CoolingOff | None = None
 
     _patterns = field_validator("request_patterns")(_check_patterns)
 
