@@ -15,6 +15,7 @@ from routing.required_info import outside_window, stated_dates
 
 if TYPE_CHECKING:
     from routing.analysis import Analysis
+    from routing.calendar import BusinessCalendar
 
 
 def refund_clauses(result: Analysis, message: InboundMessage, text: str, cp: CompiledPolicy) -> None:
@@ -100,7 +101,7 @@ def _sign_up_date(text: str, today: date) -> date | None:
     return max(found, default=None)
 
 
-def _business_days_between(start: date, end: date, calendar) -> int:  # noqa: ANN001 - a BusinessCalendar
+def _business_days_between(start: date, end: date, calendar: BusinessCalendar) -> int:
     """Business days after `start` up to and including `end` (days the calendar opens at all)."""
     days, day = 0, start + timedelta(days=1)
     while day <= end and days < 366:

@@ -16,7 +16,7 @@ SAMPLE = ROOT / "docs" / "examples" / "samples" / "mtaani" / "01-order.eml"
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([EXE, *args], capture_output=True, text=True, timeout=120, cwd=ROOT,
+    return subprocess.run([EXE, *args], capture_output=True, text=True, timeout=120, cwd=ROOT, check=False,
                           env={**os.environ, **(env or {})})
 
 
