@@ -60,6 +60,7 @@ class DecisionFlag(StrEnum):
     refund_exception = "refund_exception"  # the request names a case the policy refunds (trace: which)
     refund_excluded = "refund_excluded"  # the request names a case the policy excludes from refunds
     decision_final = "decision_final"  # an appeal against a refund decision the policy says is final
+    cooling_off = "cooling_off"  # a cancellation within the policy's cooling-off period (full-refund path)
     seller = "seller"
     seller_dispute = "seller_dispute"  # a buyer's dispute involving a third-party seller
     empty = "empty"

@@ -88,8 +88,10 @@ def analyse(message: InboundMessage, cp: CompiledPolicy) -> Analysis:
             result.flags.append(F.chargeback)
         if result.chargeback == "threatened":
             result.flags.append(F.chargeback_threatened)
-    if cp.refund_gate is not None and cp.refund_gate.search(normal_spacing(full)):  # else no clause can apply
-        refund_clauses(result, message, full, cp)
+    refunds = policy.refunds
+    cooling_off = refunds is not None and refunds.cooling_off is not None  # its own patterns, outside the gate
+    if cooling_off or (cp.refund_gate is not None and cp.refund_gate.search(normal_spacing(full))):
+        refund_clauses(result, message, full, cp)  # else no clause can apply
     _seller_flags(result, full)
     if cp.out_of_scope_gate is not None and cp.out_of_scope_gate.search(full):
         _out_of_scope(result, full, cp)

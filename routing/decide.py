@@ -256,6 +256,12 @@ def _route(ctx: _Ctx, analysis: Analysis) -> Decision:
                                         detail=f"resolution due {sla.resolution_due.isoformat()}"))
     queue, queue_rule, priority, why = ctx.cp.routing(analysis.category, message.channel, analysis.flags)
     analysis.trace.append(TraceStep(rule="queue", outcome=queue, detail=queue_rule))
+    declared = policy.queues.declared.get(queue)
+    if sla.escalate_to is None and declared is not None and declared.escalate_to:
+        # the rule names no escalation target: breached work goes where its queue escalates to
+        sla = sla.model_copy(update={"escalate_to": declared.escalate_to})
+        analysis.trace.append(TraceStep(rule="queue.escalate_to", outcome=declared.escalate_to,
+                                        detail=f"a missed deadline moves the work from {queue} to {declared.escalate_to}"))
     analysis.trace.append(TraceStep(rule="priority", outcome=priority.value, detail=why))
     follow = list(analysis.follow_ups)
     if policy.csat_after_resolution:

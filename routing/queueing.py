@@ -19,6 +19,9 @@ def choose_queue(policy: TenantPolicy, category: str | None, flags: Collection[s
         return policy.chargeback.queue, "chargeback"
     if F.escalation_requested in flags and q.escalation:
         return q.escalation, "escalation_requested"
+    for flag, queue in q.by_flag.items():
+        if flag in flags:
+            return queue, f"flag {flag}"
     if F.seller in flags and q.seller:
         return q.seller, "seller"
     if F.out_of_scope in flags and q.out_of_scope:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from contracts.decision import DecisionFlag as F
@@ -9,10 +11,11 @@ from contracts.decision import FollowUp, FollowUpKind, TraceStep
 from contracts.inbound import InboundMessage
 from routing.compiled import CompiledPolicy
 from routing.escalation import affirmed
-from routing.required_info import outside_window
+from routing.required_info import outside_window, stated_dates
 
 if TYPE_CHECKING:
     from routing.analysis import Analysis
+    from routing.calendar import BusinessCalendar
 
 
 def refund_clauses(result: Analysis, message: InboundMessage, text: str, cp: CompiledPolicy) -> None:
@@ -25,6 +28,8 @@ def refund_clauses(result: Analysis, message: InboundMessage, text: str, cp: Com
         result.trace.append(TraceStep(rule="refunds.decision_final", outcome="appeal of a final decision",
                                       detail=rules.decision_final.wording))
         return
+    if rules.cooling_off is not None:
+        _cooling_off(result, message, text, cp)
     if cp.refund_requests and any(affirmed(rx, text) for rx in cp.refund_requests):
         result.flags.append(F.refund_request)
         result.trace.append(TraceStep(rule="refunds.request", outcome="refund requested"))
@@ -50,3 +55,56 @@ def refund_clauses(result: Analysis, message: InboundMessage, text: str, cp: Com
                                       detail=f"refund requests are made by {where}; routed all the same"))
         if rules.other_channel_reply:
             result.follow_ups.append(FollowUp(kind=FollowUpKind.auto_reply, text=rules.other_channel_reply))
+
+
+_DAYS_AGO = re.compile(r"\b(today|yesterday|(\d|one|two|three|four|five|six|seven|eight|nine|ten) days? ago)\b",
+                       re.IGNORECASE)
+_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+
+
+def _cooling_off(result: Analysis, message: InboundMessage, text: str, cp: CompiledPolicy) -> None:
+    """A cancellation after a sign-up of the policy's kind: within the period, the full-refund path (`cooling_off`)."""
+    rule = cp.policy.refunds.cooling_off
+    if not (any(affirmed(re.compile(p, re.IGNORECASE), text) for p in rule.cancel_patterns)
+            and any(re.search(p, text, re.IGNORECASE) for p in rule.sign_up_patterns)):
+        return
+    received = message.received_at.astimezone(cp.calendars[rule.calendar].tz).date()
+    signed = _sign_up_date(text, received)
+    name = "refunds.cooling_off"
+    if signed is None:
+        result.flags.append(F.cooling_off)
+        result.trace.append(TraceStep(rule=name, outcome=f"cooling-off cancellation {rule.section}",
+                                      detail=f"sign-up date not stated: confirm it is within {rule.within}; {rule.wording}"))
+        return
+    if rule.within.unit == "bd":
+        elapsed = _business_days_between(signed, received, cp.calendars[rule.calendar])
+        inside, said = elapsed <= rule.within.amount, f"{elapsed} business days after the sign-up on {signed}"
+    else:
+        inside = received - signed <= rule.within.as_timedelta()
+        said = f"{(received - signed).days} days after the sign-up on {signed}"
+    if inside:
+        result.flags.append(F.cooling_off)
+        result.trace.append(TraceStep(rule=name, outcome=f"cooling-off cancellation {rule.section}",
+                                      detail=f"{said}; {rule.wording}"))
+    else:
+        result.trace.append(TraceStep(rule=name, outcome=f"outside the cooling-off period {rule.section}",
+                                      detail=f"{said}, more than {rule.within}"))
+
+
+def _sign_up_date(text: str, today: date) -> date | None:
+    """The latest date the text states that is not after `today` (`3 December`, `yesterday`, `2 days ago`)."""
+    found = [d for d in stated_dates(text, today) if d <= today]
+    for word, count in _DAYS_AGO.findall(text):
+        word = word.lower()
+        back = 0 if word == "today" else 1 if word == "yesterday" else int(_NUMBERS.get(count.lower(), count or 0))
+        found.append(today - timedelta(days=back))
+    return max(found, default=None)
+
+
+def _business_days_between(start: date, end: date, calendar: BusinessCalendar) -> int:
+    """Business days after `start` up to and including `end` (days the calendar opens at all)."""
+    days, day = 0, start + timedelta(days=1)
+    while day <= end and days < 366:
+        days += bool(calendar.open_intervals(day))
+        day += timedelta(days=1)
+    return days

@@ -8,7 +8,7 @@ import pytest
 
 from contracts.decision import FollowUpKind
 
-from routing_helpers import Stream, local, msg
+from routing_helpers import Stream, local, msg, policy
 
 
 def flags(decision) -> set[str]:
@@ -96,3 +96,43 @@ def test_alkonect_7_refund_decisions_are_final() -> None:
     d = Stream("alkonect")(msg("alkonect", "email", "You declined my refund for ALK-120300. I appeal, please reconsider."))
     assert "decision_final" in flags(d)
     assert "final once communicated" in next(t for t in d.trace if t.rule == "refunds.decision_final").detail
+
+
+@pytest.mark.parametrize(("text", "channel", "stage", "queue", "rule", "requested"), [
+    ("How do I change the email address on my account profile? I am logged in as ada@example.ng",
+     "email", "review", "accounts", "general_inquiry", None),
+    ("Where is my order? It has not arrived.", "email", "information request", "orders", "order_payment_delivery",
+     ["order_number"]),
+    ("My parcel for ALK-120900 is held at customs for two weeks", "email", "investigation", "investigations",
+     "complex_case", None),
+])
+def test_alkonect_6_resolution_stages_escalate_when_a_deadline_is_missed(text, channel, stage, queue, rule,
+                                                                          requested) -> None:
+    """§6 Resolution Process: "1. The issue is reviewed by our support team; 2. Additional information may be
+    requested from the user; 3. We investigate and provide a resolution or update; 4. If applicable, the issue is
+    escalated internally or to a third-party partner". Each stage has its deadline (§5), and a missed one
+    escalates to the escalations queue."""
+    d = Stream("alkonect")(msg("alkonect", channel, text))
+    assert (d.action.value, d.queue, d.sla.rule) == ("route", queue, rule), stage
+    asked = [f.fields for f in d.follow_ups if f.kind == FollowUpKind.request_info]
+    assert asked == ([requested] if requested else [])
+    assert d.sla.escalate_to == "escalations"
+    assert policy("alkonect").queues.declared[queue].escalate_to == "escalations"
+    assert "escalations" in policy("alkonect").queues.declared
+
+
+@pytest.mark.parametrize(("text", "channel", "email", "missing"), [
+    ("I was debited twice for my payment yesterday", "chat", None, ["account_email"]),
+    ("I was debited twice for my payment yesterday, my account is ada@example.ng", "chat", None, []),
+    ("I was debited twice for my payment yesterday", "chat", "ada@example.ng", []),
+    ("I cannot log in to my account, the password reset link never arrives", "chat", None, ["account_email"]),
+    ("I cannot log in to my account, the password reset link never arrives", "email", None, []),
+    ("How do I use the wishlist on the website?", "chat", None, []),
+])
+def test_alkonect_8_account_details_where_the_category_needs_them(text, channel, email, missing) -> None:
+    """§8 User Responsibilities: "To receive effective support, users must: Provide correct order and account
+    details". Payments and account access need the account's email address; on email the sender's own gives it."""
+    d = Stream("alkonect")(msg("alkonect", channel, text, email=email))
+    asked = [f for f in d.follow_ups if f.kind == FollowUpKind.request_info and "account_email" in f.fields]
+    assert ([f.fields for f in asked] == [["account_email"]]) is bool(missing)
+    assert ("missing_info" in flags(d)) is bool(missing)

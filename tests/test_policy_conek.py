@@ -94,8 +94,12 @@ def test_conek_9_chargebacks(earlier, text, outcome, suspend, extra_flag) -> Non
      "refund_exception"),
     ("You charged us the wrong amount for the Pro plan, please refund the difference.", "billing_error",
      "refund_exception"),
-    ("We signed up after your sales call and cancel within the cooling-off period; please refund us.",
+    ("Under the Consumer Protection Act we are entitled to our money back for this service, please refund us.",
      "legal_requirement", "refund_exception"),
+    ("Our messages failed to deliver yesterday because your platform had an error, please refund the credits.",
+     "failed_delivery_platform_fault", "refund_exception"),
+    ("The campaign failed because the recipients' phones were switched off? Refund the credits anyway.",
+     "customer_device_issues", "refund_excluded"),
     ("WhatsApp was down all afternoon so our campaign failed, we want a refund.", "third_party_outage",
      "refund_excluded"),
     ("We have 3000 unused credits left after cancelling, please refund them.", "unused_or_promotional_credits",
@@ -138,3 +142,60 @@ def test_conek_8_2_refund_decision_is_final(text) -> None:
     assert d.sla.rule == "decided_refund_appeal" and d.sla.resolution_due is None
     step = next(t for t in d.trace if t.rule == "refunds.decision_final")
     assert "not subject to appeal" in step.detail
+
+
+@pytest.mark.parametrize(("text", "case", "flag"), [
+    ("Our messages failed to deliver yesterday because your platform had an error, please refund the credits.",
+     "failed_delivery_platform_fault", "refund_exception"),
+    ("Half of our broadcast was not delivered this morning; refund the credits for the failed messages.",
+     "failed_delivery_platform_fault", "refund_exception"),
+    ("Messages to blocked numbers failed, refund the credits please.", "invalid_or_blocked_numbers",
+     "refund_excluded"),
+    ("200 messages failed because the numbers were invalid. Please refund those credits.",
+     "invalid_or_blocked_numbers", "refund_excluded"),
+    ("The messages failed since the customers' phones were off, we want the credits refunded.",
+     "customer_device_issues", "refund_excluded"),
+])
+def test_conek_4_2_failed_deliveries_refund_credits_for_platform_faults_only(text, case, flag) -> None:
+    """§4.2 Failed Message Delivery: "If messages fail to deliver due to: Our Platform Issues: Credits will be
+    refunded to your account ... Invalid Recipient Numbers: No credit refund; Blocked Numbers: No credit refund;
+    Customer Device Issues: No credit refund"."""
+    d = Stream("conek")(msg("conek", "email", text, sender="ops@acme.co.za"))
+    assert {"refund_request", flag} <= flags(d)
+    named = [t for t in d.trace if t.rule.startswith("refunds.") and t.rule != "refunds.request"]
+    assert [t.rule for t in named] == [f"refunds.{case}"] and named[0].outcome.endswith("§4.2")
+
+
+@pytest.mark.parametrize(("text", "at", "cooling_off", "detail"), [
+    # signed up Monday 7 December after a sales call; Friday 11 December is 4 business days later
+    ("I signed up on 7 December after your sales call. Please cancel my subscription.", "2026-12-11T10:00:00",
+     True, "4 business days after the sign-up on 2026-12-07"),
+    # the weekend and 16 December (Day of Reconciliation, a public holiday) are not business days
+    ("Your agent called me and I subscribed on 11 December. I want to cancel, this is not for us.",
+     "2026-12-18T10:00:00", True, "4 business days after the sign-up on 2026-12-11"),
+    ("Your agent called me and I subscribed on 7 December. I want to cancel, this is not for us.",
+     "2026-12-14T10:00:00", True, "5 business days after the sign-up on 2026-12-07"),
+    ("We signed up after your email campaign 2 days ago and want to cancel within the cooling-off period.",
+     "2026-12-09T10:00:00", True, "2 business days after the sign-up"),
+    ("I signed up on 1 December after a telemarketing call; please cancel the plan.", "2026-12-11T10:00:00",
+     False, "8 business days after the sign-up on 2026-12-01, more than 5bd"),
+    ("Someone from Conek phoned me and I signed up. Cancel my account please.", "2026-12-11T10:00:00",
+     True, "sign-up date not stated"),
+    ("I signed up online on 7 December. Please cancel my subscription.", "2026-12-11T10:00:00", False, None),
+])
+def test_conek_10_2_cooling_off_cancellation_after_direct_marketing(text, at, cooling_off, detail) -> None:
+    """§10.2 Cooling-Off Period (Direct Marketing): "If you signed up as a result of direct marketing (phone call,
+    email campaign, etc.): You have 5 business days to cancel without penalty; You must notify us in writing of
+    your cancellation; Full refund will be provided if no services have been consumed; Pro-rated refund may apply
+    if some services were used"."""
+    d = Stream("conek")(msg("conek", "email", text, sender="ops@acme.co.za", at=at))
+    assert ("cooling_off" in flags(d)) is cooling_off
+    step = next((t for t in d.trace if t.rule == "refunds.cooling_off"), None)
+    if detail is None:
+        assert step is None
+        return
+    assert detail in step.detail
+    if cooling_off:
+        assert d.queue == "refunds" and d.sla.rule == "cooling_off_refund" and d.sla.resolution_due is not None
+        assert d.sla.escalate_to == "billing_disputes" and "full refund" in step.detail
+        assert "missing_info" not in flags(d)

@@ -51,3 +51,29 @@ def test_izonie_6_abuse_ends_the_session_and_suspends_no_one(channel) -> None:
         assert [f.kind.value for f in d.follow_ups if f.kind.value != "auto_reply"] == ["end_session"]
     polite = s(msg("izonie", channel, "Sorry. Where is my order IZ-30021?", at="2026-11-24T15:00:00"))
     assert polite.action.value == "route"
+
+
+@pytest.mark.parametrize(("origin", "official"), [
+    ("https://izonie.com", True),
+    ("android-app://com.izonie.app", True),
+    ("ios-app://com.izonie.app", True),
+    ("android-app://com.izonie.app.fake", False),
+    ("https://izonie-deals.com", False),
+])
+def test_izonie_2_live_chat_on_the_website_and_the_mobile_app(origin, official) -> None:
+    """§2: "Live Chat: Available on the Izonie website and mobile app (Monday – Saturday, 8:00 AM to 8:00 PM)".
+    The chat gateway forwards the app's origin; only Izonie's own website and apps are official."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from channels.chat.normalize import normalize_chat
+
+    event = {"id": f"m-{origin}", "session_id": "s-1", "origin": origin, "visitor": {"id": "v-1"},
+             "text": "Where is my order IZ-30021? It was due yesterday."}
+    [message] = normalize_chat(event, tenant="izonie",
+                               received_at=datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Africa/Lagos")))
+    d = Stream("izonie")(message)
+    assert (d.action.value == "route") is official
+    assert ("unofficial_channel" in flags(d)) is not official
+    if official:
+        assert d.sla.rule == "live_chat" and d.sla.first_response_due == local("izonie", "2026-11-24T10:05:00")

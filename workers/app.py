@@ -45,7 +45,7 @@ from workers.runtime.publisher import new_producer
 from workers.runtime.route_worker import RouteWorker, RouteWorkerConfig
 from workers.runtime.sla_worker import SlaWorker, SlaWorkerConfig
 from workers.runtime.webhooks import EdgeDeps
-from workers.settings import Settings
+from workers.settings import SHIPPED_POLICIES, Settings
 from workers.sink_files import SinkSet, load_sinks
 from workers.stack.kafka_options import producer_options
 
@@ -165,8 +165,8 @@ class App:
 
 def build_app(settings: Settings, clock: Clock | None = None, *, environ: Mapping[str, str] | None = None) -> App:
     """Everything a process needs to run any role, from typed settings read once (secrets from `environ`)."""
-    policies = load_policies(settings.policy_dir)
+    policies = load_policies(settings.policy_dirs)
     adapters = registry.ADAPTERS
     return App(settings=settings, clock=clock or SystemClock(), policies=policies, adapters=adapters,
                secrets=ChannelSecrets.from_environ(adapters, policies, environ),
-               sinks=load_sinks(settings.policy_dir.parent / "sinks", policies, environ))
+               sinks=load_sinks(SHIPPED_POLICIES.parent / "sinks", policies, environ))

@@ -14,7 +14,7 @@ import typer
 from contracts.channels import ChannelKind
 from contracts.errors import OmnirouteError
 from workers.dry_run import InputError, NoMessages, as_output, route_files, summary_line
-from workers.policy_files import PolicyError, load_policies, load_policy
+from workers.policy_files import PolicyError, duplicate_tenant, load_policies, load_policy
 from workers.settings import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="omniroute: omnichannel support-message routing.")
@@ -35,17 +35,20 @@ def route(
     tenant: Annotated[str, typer.Option(help="tenant id, e.g. alkonect, izonie, conek")],
     channel: Annotated[ChannelKind, typer.Option(help="channel of the inputs")],
     at: Annotated[Optional[str], typer.Option(help="override the received time (ISO 8601; no offset = tenant local time)")] = None,
-    policy_dir: Annotated[Optional[Path], typer.Option(help="policy directory [env OMNIROUTE_POLICY_DIR]")] = None,
+    policy_dir: Annotated[Optional[list[Path]], typer.Option(
+        help="another policy folder, combined with the shipped one and OMNIROUTE_POLICY_DIR's (repeatable)")] = None,
     summary: Annotated[bool, typer.Option("--summary", help="one readable line per message instead of JSON")] = False,
 ) -> None:
     """Dry-run routing: print one JSON decision per inbound message."""
-    directory = policy_dir or Settings().policy_dir
+    directories = [*Settings().policy_dirs, *(policy_dir or [])]
+    folders = ", ".join(map(str, directories)) or "none (OMNIROUTE_SHIPPED_POLICIES=false and no OMNIROUTE_POLICY_DIR)"
     try:
-        policies = load_policies(directory)
+        policies = load_policies(directories)
     except PolicyError as exc:
-        _fail(f"policy files in {directory} are invalid: {exc.issues[0]}")
+        more = f" (and {len(exc.issues) - 1} more; `omniroute policy check` lists them)" if len(exc.issues) > 1 else ""
+        _fail(f"invalid policy files: {exc.issues[0]}{more}")
     if tenant not in policies:
-        _fail(f"unknown tenant {tenant!r}; known tenants: {', '.join(sorted(policies)) or 'none'} (policies in {directory})")
+        _fail(f"unknown tenant {tenant!r}; known tenants: {', '.join(sorted(policies)) or 'none'} (policy folders: {folders})")
     policy = policies[tenant]
     received = _parse_at(at, policy.timezone) if at else None
     failed = 0
@@ -71,17 +74,22 @@ def _parse_at(text: str, zone: str) -> datetime:
 
 
 @policy_app.command("check")
-def policy_check(files: Annotated[list[Path], typer.Argument(help="policy YAML files")]) -> None:
+def policy_check(files: Annotated[list[Path], typer.Argument(help="policy YAML files, or folders of them")]) -> None:
     """Validate policy files and explain every error with file, key, line and fix."""
     bad = 0
-    for path in files:
+    tenants: dict[str, Path] = {}
+    paths = [p for f in files for p in (sorted(f.glob("*.yaml")) if f.is_dir() else [f])]
+    for path in paths:
         try:
             policy = load_policy(path)
+            if policy.tenant in tenants and tenants[policy.tenant].resolve() != path.resolve():
+                raise PolicyError([duplicate_tenant(policy.tenant, tenants[policy.tenant], path)])
         except PolicyError as exc:
             bad += 1
             for issue in exc.issues:
                 typer.echo(str(issue), err=True)
             continue
+        tenants[policy.tenant] = path
         typer.echo(f"ok: {path}: tenant {policy.tenant}, {len(policy.official_endpoints)} official endpoints, "
                    f"{len(policy.sla.rules)} SLA rules, {len(policy.served_categories)} categories served")
     if bad:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from contracts.errors import OmnirouteError
 from routing.policy import TenantPolicy
+from routing.policy.crossrefs import cross_reference_problems
 
 
 @dataclass(frozen=True)
@@ -49,16 +51,21 @@ def load_policy(path: Path) -> TenantPolicy:
         root = yaml.compose(text)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise PolicyError([PolicyIssue(name, "", mark.line + 1 if mark else None, f"not valid YAML: {exc}",
-                                       "fix the YAML syntax at that line")]) from None
+        raise PolicyError([_yaml_issue(name, exc)]) from None
     if not isinstance(data, dict):
         raise PolicyError([PolicyIssue(name, "", 1, "the file is not a mapping of keys",
                                        "start from deploy/policies/alkonect.yaml as a template")])
+    # names that point at undefined calendars, queues, categories or flags: checked on the raw data, so they are
+    # reported at their own line and together with the field errors (the model's own check says only the first)
+    crossrefs = [PolicyIssue(name, ".".join(map(str, p.loc)), _line(root, p.loc), p.problem, p.fix)
+                 for p in cross_reference_problems(data)]
     try:
         policy = TenantPolicy.model_validate(data)
     except ValidationError as exc:
-        raise PolicyError([_explain(name, root, err) for err in exc.errors(include_url=False)]) from None
+        fields = [_explain(name, root, err) for err in exc.errors(include_url=False) if err["loc"] or not crossrefs]
+        raise PolicyError(sorted(fields + crossrefs, key=lambda i: i.line or 0)) from None
+    if crossrefs:
+        raise PolicyError(crossrefs)
     if path.stem != policy.tenant:
         raise PolicyError([PolicyIssue(name, "tenant", _line(root, ("tenant",)),
                                        f"tenant {policy.tenant!r} does not match the file name {path.name!r}",
@@ -66,19 +73,54 @@ def load_policy(path: Path) -> TenantPolicy:
     return policy
 
 
-def load_policies(directory: Path) -> dict[str, TenantPolicy]:
-    """Every `*.yaml` policy in a directory, keyed by tenant; all problems of all files reported at once."""
-    policies, issues = {}, []
-    for path in sorted(directory.glob("*.yaml")):
-        try:
-            policy = load_policy(path)
-        except PolicyError as exc:
-            issues.extend(exc.issues)
-        else:
-            policies[policy.tenant] = policy
+def load_policies(directories: Path | Iterable[Path]) -> dict[str, TenantPolicy]:
+    """Every `*.yaml` policy in one folder or several combined, keyed by tenant; all problems of all files
+    reported at once, including a tenant defined in two files (naming both)."""
+    folders = [directories] if isinstance(directories, Path) else list(directories)
+    policies: dict[str, TenantPolicy] = {}
+    where: dict[str, Path] = {}
+    issues: list[PolicyIssue] = []
+    seen: set[Path] = set()
+    for folder in folders:
+        if folder.resolve() in seen:  # the same folder named twice (e.g. the shipped one again) adds nothing
+            continue
+        seen.add(folder.resolve())
+        if not folder.is_dir():
+            issues.append(PolicyIssue(str(folder), "policy folder", None, "does not exist or is not a folder",
+                                      "check the path given in OMNIROUTE_POLICY_DIR or --policy-dir"))
+            continue
+        for path in sorted(folder.glob("*.yaml")):
+            try:
+                policy = load_policy(path)
+            except PolicyError as exc:
+                issues.extend(exc.issues)
+                continue
+            if policy.tenant in where:
+                issues.append(duplicate_tenant(policy.tenant, where[policy.tenant], path))
+                continue
+            policies[policy.tenant], where[policy.tenant] = policy, path
     if issues:
         raise PolicyError(issues)
     return policies
+
+
+def duplicate_tenant(tenant: str, first: Path, again: Path) -> PolicyIssue:
+    """A tenant's policy lives in one file: a second definition is an error naming both."""
+    return PolicyIssue(str(again), "tenant", None, f"tenant {tenant!r} is already defined in {first}",
+                       "keep one of the two files (or give this tenant another id and file name)")
+
+
+def _yaml_issue(name: str, exc: yaml.YAMLError) -> PolicyIssue:
+    """A YAML syntax error at its line, without PyYAML's `<unicode string>` for the file name."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).replace('"<unicode string>"', repr(name))
+    context = getattr(exc, "context", None)
+    context_mark = getattr(exc, "context_mark", None)
+    if context:
+        problem = f"{problem} ({context}" + (f" from line {context_mark.line + 1})" if context_mark else ")")
+    where = f"at line {mark.line + 1}, column {mark.column + 1}" if mark else "in the file"
+    return PolicyIssue(name, "", mark.line + 1 if mark else None, f"not valid YAML: {problem}",
+                       f"correct the YAML syntax {where} (quote values holding ': ' or '#', close every [ and {{)")
 
 
 def _explain(name: str, root: yaml.Node | None, err: dict[str, Any]) -> PolicyIssue:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-_REPO_POLICIES = Path(__file__).resolve().parents[1] / "deploy" / "policies"
+SHIPPED_POLICIES = Path(__file__).resolve().parents[1] / "deploy" / "policies"  # the repository's tenants
 _REPO_TOPICS = Path(__file__).resolve().parents[1] / "deploy" / "topics.yaml"
 
 
@@ -17,7 +18,10 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="OMNIROUTE_", extra="ignore")
 
-    policy_dir: Path = _REPO_POLICIES
+    # more policy folders, a path list like PATH (':'-separated), combined with the shipped folder; a tenant
+    # defined in two files is an error naming both
+    policy_path: str = Field(default="", validation_alias=AliasChoices("OMNIROUTE_POLICY_DIR", "OMNIROUTE_POLICY_PATH"))
+    shipped_policies: bool = True  # OMNIROUTE_SHIPPED_POLICIES=false: only the folders of OMNIROUTE_POLICY_DIR
     kafka_bootstrap_servers: str | None = Field(
         default=None, validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "OMNIROUTE_KAFKA_BOOTSTRAP_SERVERS"))
     redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL", "OMNIROUTE_REDIS_URL"))
@@ -51,3 +55,9 @@ class Settings(BaseSettings):
     log_pii: bool = False
     health_host: str = "127.0.0.1"
     health_port: int = 0  # 0: a free port, printed at start (several local replicas never collide)
+
+    @property
+    def policy_dirs(self) -> list[Path]:
+        """The policy folders to load, in order: the shipped one (unless left out), then OMNIROUTE_POLICY_DIR's."""
+        extra = [Path(part).expanduser() for part in self.policy_path.split(os.pathsep) if part.strip()]
+        return ([SHIPPED_POLICIES] if self.shipped_policies else []) + extra

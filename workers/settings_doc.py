@@ -9,7 +9,8 @@ from pydantic import AliasChoices
 from workers.settings import Settings
 
 MEANINGS: dict[str, str] = {
-    "policy_dir": "directory of tenant policy files (`<tenant>.yaml`)",
+    "policy_path": "more policy folders (`:`-separated, like PATH), combined with the shipped `deploy/policies`",
+    "shipped_policies": "load the shipped `deploy/policies` too (false: only the folders of OMNIROUTE_POLICY_DIR)",
     "kafka_bootstrap_servers": "Kafka bootstrap servers; unset: `omniroute dev` starts the embedded broker, "
                                "workers join the running dev stack",
     "redis_url": "Redis URL; unset: 127.0.0.1:6379 if it answers, else a server started for the stack",

@@ -41,7 +41,7 @@ def _with_store(settings: Settings, work: Callable[[TokenStore], Awaitable[T]]) 
 
 
 def create(settings: Settings, tenant: str, agent: str | None, label: str | None) -> tuple[Principal, str]:
-    tenants = load_policies(settings.policy_dir)
+    tenants = load_policies(settings.policy_dirs)
     if tenant not in tenants:
         raise TokensError(f"unknown tenant {tenant!r}; known: {', '.join(sorted(tenants))}")
     return _with_store(settings, lambda store: store.create(tenant, agent=agent, label=label))

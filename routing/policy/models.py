@@ -7,11 +7,13 @@ from datetime import date, time
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import holidays as holidays_lib
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from contracts.categories import CANONICAL_CATEGORIES
 from contracts.channels import ChannelKind, EndpointKind
 from contracts.decision import FollowUpKind, Priority
+from routing.policy.crossrefs import cross_reference_problems
 from routing.policy.durations import Duration
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -85,11 +87,39 @@ class HolidaySpec(_Strict):
     country: str = Field(pattern=r"^[A-Z]{2}$")
     subdivision: str | None = None
 
+    @model_validator(mode="after")
+    def _known_to_the_holidays_package(self) -> HolidaySpec:
+        supported = holidays_lib.list_supported_countries()
+        if self.country not in supported:
+            raise ValueError(f"no public holidays are known for country {self.country!r}; write the ISO 3166-1 "
+                             f"alpha-2 code of a country the `holidays` package covers, e.g. KE (Kenya), NG, ZA")
+        subdivisions = supported[self.country]
+        if self.subdivision is not None and self.subdivision not in subdivisions:
+            if not subdivisions:
+                raise ValueError(f"the `holidays` package knows no subdivisions of {self.country}; remove "
+                                 "`subdivision` (national holidays apply)")
+            raise ValueError(f"{self.country} has no subdivision {self.subdivision!r}; use one of: "
+                             f"{', '.join(subdivisions)} (or leave `subdivision` out for national holidays only)")
+        return self
+
+
+_ORIGIN = re.compile(r"^(?:https?://[a-z0-9.-]+(?::\d+)?|[a-z]+-app://[A-Za-z0-9._-]+)/?$", re.IGNORECASE)
+
 
 class OfficialEndpoint(_Strict):
+    """An address support is given on. A chat origin is the website's (`https://shop.example`) or a mobile app's,
+    as the chat gateway forwards it: `android-app://<package name>`, `ios-app://<bundle id>`."""
+
     kind: EndpointKind
     value: str
     note: str | None = None
+
+    @model_validator(mode="after")
+    def _origin(self) -> OfficialEndpoint:
+        if self.kind == EndpointKind.chat_origin and not _ORIGIN.match(self.value.strip()):
+            raise ValueError(f"{self.value!r} is not a chat origin; write a web origin (https://shop.example, no path) "
+                             "or an app's (android-app://com.shop.app, ios-app://com.shop.app)")
+        return self
 
 
 class ChannelRule(_Strict):
@@ -142,7 +172,17 @@ class SlaPolicy(_Strict):
     rules: list[SlaRule]
 
 
+class QueueSpec(_Strict):
+    """A queue agents watch, and where its work goes when an SLA deadline is missed (unless the rule says)."""
+
+    escalate_to: str | None = None
+    note: str | None = None
+
+
 class QueueRules(_Strict):
+    """The declared queues, and which queue a request goes to; every queue named here must be declared."""
+
+    declared: dict[str, QueueSpec]
     default: str
     by_category: dict[str, str] = Field(default_factory=dict)
     seller: str | None = None
@@ -150,6 +190,17 @@ class QueueRules(_Strict):
     abuse: str
     missing_info: str | None = None
     out_of_scope: str | None = None
+    by_flag: dict[str, str] = Field(default_factory=dict)  # a decision flag's queue (checked before seller, ...)
+
+    @field_validator("declared", mode="before")
+    @classmethod
+    def _declared(cls, value: object) -> object:
+        if isinstance(value, dict):
+            for name in value:
+                if not isinstance(name, str) or not _SLUG.match(name):
+                    raise ValueError(f"{name!r} is not a queue name; use lower-case letters, digits, '-' or '_'")
+            return {name: {} if spec is None else spec for name, spec in value.items()}
+        return value
 
 
 class PriorityRules(_Strict):
@@ -248,6 +299,20 @@ class FinalDecision(_Strict):
     _patterns = field_validator("patterns")(_check_patterns)
 
 
+class CoolingOff(_Strict):
+    """A cooling-off right: a cancellation within `within` of a sign-up of the kind `sign_up_patterns` name
+    (e.g. after direct marketing) takes the full-refund path, with the `cooling_off` flag."""
+
+    section: str
+    sign_up_patterns: list[str] = Field(min_length=1)
+    cancel_patterns: list[str] = Field(min_length=1)
+    within: Duration  # `bd`: business days of `calendar` after the sign-up date
+    calendar: str = "support"
+    wording: str
+
+    _patterns = field_validator("sign_up_patterns", "cancel_patterns")(_check_patterns)
+
+
 class RefundRules(_Strict):
     """Refund requests (the `refund_request` flag), the policy's exceptions and exclusions, and final decisions."""
 
@@ -256,6 +321,7 @@ class RefundRules(_Strict):
     request_channels: list[ChannelKind] | None = None  # where refund requests must be made
     other_channel_reply: str | None = None  # the pointer sent when one arrives elsewhere (still routed)
     decision_final: FinalDecision | None = None
+    cooling_off: CoolingOff | None = None
 
     _patterns = field_validator("request_patterns")(_check_patterns)
 
@@ -322,26 +388,10 @@ class TenantPolicy(_Strict):
 
     @model_validator(mode="after")
     def _cross_references(self) -> TenantPolicy:
-        for kind, rule in self.channels.items():
-            _known(rule.calendar, self.calendars, f"channels.{kind.value}.calendar", "calendars")
-        for i, rule in enumerate(self.sla.rules):
-            if rule.calendar is not None:
-                _known(rule.calendar, self.calendars, f"sla.rules.{i}.calendar", "calendars")
-            for kind in ("first_response", "resolution"):
-                target = getattr(rule, kind)
-                if target is not None and target.calendar is not None:
-                    _known(target.calendar, self.calendars, f"sla.rules.{i}.{kind}.calendar", "calendars")
-            if rule.match.categories:
-                _only_canonical(rule.match.categories, f"sla.rules.{i}.match.categories")
-            if rule.first_response is None and rule.resolution is None:
-                raise ValueError(f"sla.rules.{i} ({rule.name}) sets no target; give first_response or resolution")
-        if not self.sla.rules or self.sla.rules[-1].match != SlaMatch():
-            raise ValueError("sla.rules must end with a catch-all rule (no `match`), so every message gets an SLA")
-        _only_canonical(self.queues.by_category, "queues.by_category")
-        _only_canonical(self.priorities.by_category, "priorities.by_category")
-        for i, rule in enumerate(self.required_info):
-            if rule.categories:
-                _only_canonical(rule.categories, f"required_info.{i}.categories")
+        problems = cross_reference_problems(self.model_dump(mode="json"))
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise ValueError(f"{problems[0]}{more}")
         return self
 
     @property
@@ -357,7 +407,3 @@ def _only_canonical(names, where: str) -> None:
             f"use the canonical ones: {', '.join(CANONICAL_CATEGORIES)}"
         )
 
-
-def _known(name: str, table: dict, where: str, section: str) -> None:
-    if name not in table:
-        raise ValueError(f"{where} names {name!r}, which is not defined under `{section}` ({', '.join(table)})")

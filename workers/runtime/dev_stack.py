@@ -22,7 +22,7 @@ from workers.runtime.demo_webhooks import DemoWebhooks, demo_secrets
 from workers.runtime.mail_pollers import start_mail_pollers
 from workers.runtime.sla_store import SlaStore
 from workers.runtime.tokens import TokenStore
-from workers.settings import Settings
+from workers.settings import SHIPPED_POLICIES, Settings
 from workers.stack import operator_credential, statefile
 from workers.stack.broker import EmbeddedBroker
 from workers.stack.kafka_compat import apply_tansu_leave_group_fix
@@ -32,7 +32,7 @@ from workers.stack.redis_server import delete_prefix, ensure_redis, redact
 from workers.stack.topic_file import topic_specs
 from workers.stack.topics import ensure_topics, mismatch_error
 
-SAMPLES = Settings().policy_dir.parent / "samples"
+SAMPLES = SHIPPED_POLICIES.parent / "samples"
 DEMO_SLA_SPEED = 3600.0  # one SLA hour per real second: the demo's first warnings and breaches within a minute
 
 
@@ -41,7 +41,7 @@ class StackError(OmnirouteError):
 
 
 async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: Callable[[str], None]) -> None:
-    policies = load_policies(settings.policy_dir)
+    policies = load_policies(settings.policy_dirs)
     settings.run_dir.mkdir(parents=True, exist_ok=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
