@@ -54,8 +54,10 @@ class ChatGateway:
     def __init__(self, deps: EdgeDeps, store: ChatStore, fanout: Fanout, options: ChatOptions) -> None:
         self.deps, self.store, self.fanout, self.options = deps, store, fanout, options
         self.adapter = registry.adapter_for(ChannelKind.chat)
-        self.origins = {tenant: sorted(Endpoint(kind=e.kind, value=e.value).normalized()
-                                       for e in policy.official_endpoints if e.kind == EndpointKind.chat_origin)
+        # websites first: the demo page stands in for the tenant's site, never for its mobile app
+        self.origins = {tenant: sorted((Endpoint(kind=e.kind, value=e.value).normalized()
+                                        for e in policy.official_endpoints if e.kind == EndpointKind.chat_origin),
+                                       key=lambda origin: (not origin.startswith("http"), origin))
                         for tenant, policy in deps.policies.items()}
         self.sockets: set[web.WebSocketResponse] = set()
 
