@@ -13,6 +13,7 @@ from prometheus_client import REGISTRY, CollectorRegistry
 
 from contracts.decision import DropDecision
 from workers.runtime.health_server import start_health_server
+from workers.runtime.readiness import Readiness
 from workers.runtime.worker_metrics import WorkerCollector, count_decision
 
 
@@ -76,7 +77,7 @@ def test_health_readiness_and_metrics_over_http() -> None:
         answers = []
         async with AsyncExitStack() as stack:
             url = await start_health_server(stack, host="127.0.0.1", port=0, alive=lambda: True,
-                                            ready=ready.is_set, registries=[registry])
+                                            readiness=Readiness(started=ready.is_set), registries=[registry])
             async with aiohttp.ClientSession() as session:
                 for path in ("/healthz", "/readyz"):
                     async with session.get(url + path) as response:

@@ -36,18 +36,20 @@ from workers.runtime.clock import SystemClock
 from workers.runtime.customer_keys import CustomerKeys
 from workers.runtime.deliver import Publication
 from workers.runtime.delivery_index import DeliveryIndex
+from workers.runtime.dependency_probes import KafkaProbe, kafka_dependency, redis_dependency
 from workers.runtime.edge_guard import EdgeGuard
 from workers.runtime.edge_metrics import EdgeMetrics
 from workers.runtime.ingress import build_ingress
 from workers.runtime.mail_transport import smtp_transport
 from workers.runtime.outbound import OutboundProcessor
 from workers.runtime.publisher import new_producer
+from workers.runtime.readiness import HasHealth, Readiness
 from workers.runtime.route_worker import RouteWorker, RouteWorkerConfig
 from workers.runtime.sla_worker import SlaWorker, SlaWorkerConfig
 from workers.runtime.webhooks import EdgeDeps
 from workers.settings import SHIPPED_POLICIES, Settings
 from workers.sink_files import SinkSet, load_sinks
-from workers.stack.kafka_options import producer_options
+from workers.stack.kafka_options import producer_options, security_options
 
 
 @dataclass
@@ -119,6 +121,15 @@ class App:
         stack.push_async_callback(processors.stop)
         return processors
 
+    def readiness(self, stack: AsyncExitStack, redis: Redis, *, workers: Mapping[str, HasHealth] | None = None,
+                  started: Callable[[], bool] = lambda: True, redis_required: bool = True) -> Readiness:
+        """Probes of this process's Kafka and Redis (the Kafka one on its own connection, closed by `stack`)."""
+        kafka = KafkaProbe(self.bootstrap, **security_options(self.settings),
+                           client_id=f"{self.settings.kafka_client_id}-readiness")
+        stack.push_async_callback(kafka.close)
+        return Readiness([kafka_dependency(kafka), redis_dependency(redis, required=redis_required)],
+                         workers=workers, started=started)
+
     def webhooks(self) -> list[tuple[ChannelAdapter, str]]:
         """(adapter, tenant) for every webhook a tenant's policy names an official address for."""
         return [(adapter, tenant) for adapter in self.adapters if adapter.webhook is not None
@@ -131,9 +142,15 @@ class App:
                 for adapter, tenant in self.webhooks()
                 if (missing := self.secrets.missing(adapter.name, tenant, adapter.webhook.signature))]
 
-    async def start_ingress(self, stack: AsyncExitStack, *, is_ready: Callable[[], bool],
+    async def start_ingress(self, stack: AsyncExitStack, *, is_ready: Callable[[], bool] = lambda: True,
+                            hosted: Mapping[str, HasHealth] | None = None,
                             host: str | None = None, port: int | None = None) -> Ingress:
-        """Start the HTTP service (and its producer and Redis client); `stack` stops them in order."""
+        """Start the HTTP service (and its producer and Redis client); `stack` stops them in order.
+
+        `/readyz` probes Kafka and Redis and reads the health of the `hosted` workers (the dev stack's); until
+        `is_ready` says so it answers "starting". Alone (the ingress role) it needs Kafka only: without Redis it
+        degrades (keys by sender, no edge dedupe) and stays ready.
+        """
         producer = new_producer(self.bootstrap, **producer_options(self.settings, "ingress"))
         await producer.start()
         stack.push_async_callback(producer.stop)
@@ -147,7 +164,8 @@ class App:
                         ack_timeout_s=self.settings.kafka_ack_timeout_s)
         token = self.settings.api_token.get_secret_value() if self.settings.api_token else None
         agents = agents_api_deps(token, client, prefix, self.policies)
-        application = build_ingress(deps, self.adapters, agents.auth, is_ready, agents=agents)
+        readiness = self.readiness(stack, client, workers=hosted, started=is_ready, redis_required=bool(hosted))
+        application = build_ingress(deps, self.adapters, agents.auth, readiness, agents=agents)
         add_chat_routes(application, deps, ChatStore(client, prefix=prefix),
                         ChatOptions(auth_timeout_s=self.settings.chat_auth_timeout_s, demo=self.settings.chat_demo))
         runner = web.AppRunner(application)

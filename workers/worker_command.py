@@ -10,6 +10,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry
+from redis.asyncio import Redis
 
 from contracts.errors import OmnirouteError
 from workers.app import App, build_app
@@ -17,6 +18,7 @@ from workers.runtime.health_server import start_health_server
 from workers.runtime.mail_pollers import serve_mail_pollers
 from workers.runtime.route_worker import RouteWorker
 from workers.runtime.sla_worker import SlaWorker
+from workers.runtime.supervise import supervise
 from workers.runtime.worker_metrics import WorkerCollector
 from workers.settings import Settings
 from workers.stack import statefile
@@ -88,20 +90,20 @@ async def run_worker(kind: str, settings: Settings, echo: Callable[[str], None])
         return
     worker: RouteWorker | SlaWorker = app.route_worker() if kind == "route" else app.sla_worker()
     echo(f"{kind} worker: group {worker.config.group}")
-    task = asyncio.create_task(worker.run(stop), name=f"{kind}-worker")
+    task = asyncio.create_task(supervise(f"{kind} worker", worker.run, stop, echo), name=f"{kind}-worker")
     async with AsyncExitStack() as health:
-        url = await serve_worker_health(health, settings, kind, worker, task)
+        url = await serve_worker_health(health, app, kind, worker, task)
         echo(f"{kind} worker: {url}/healthz, /readyz, /metrics")
         await _report(kind, worker, task, stop, echo)
     echo(f"{kind} worker: stopping (final checkpoint and commit)")
-    await asyncio.wait_for(task, 60)  # re-raises what stopped the worker
+    await asyncio.wait_for(task, 60)  # re-raises a failure while stopping (others were restarted)
     echo(f"{kind} worker: stopped")
 
 
 async def _serve_ingress(app: App, stop: asyncio.Event, echo: Callable[[str], None]) -> None:
-    """The HTTP service alone, for deployment behind a load balancer; ready once it listens."""
+    """The HTTP service alone, for deployment behind a load balancer; ready while Kafka answers."""
     async with AsyncExitStack() as stack:
-        ingress = await app.start_ingress(stack, is_ready=lambda: True)
+        ingress = await app.start_ingress(stack)
         echo(f"ingress: listening on {ingress.url} ({', '.join(ingress.paths)})")
         for line in app.webhook_secrets_missing():
             echo(f"ingress: {line}")
@@ -114,8 +116,10 @@ async def _serve_processors(app: App, stop: asyncio.Event, echo: Callable[[str],
     """The faust App's processors (outbound, deliver), a replica in the `<prefix>-processors` group."""
     async with AsyncExitStack() as stack:
         processors = await app.start_processors(stack)
+        redis = Redis.from_url(app.redis_url)
+        stack.push_async_callback(redis.aclose)
         url = await start_health_server(stack, host=app.settings.health_host, port=app.settings.health_port,
-                                        alive=lambda: not stop.is_set(), ready=lambda: True)
+                                        alive=lambda: not stop.is_set(), readiness=app.readiness(stack, redis))
         echo(f"{kind} worker: {url}/healthz, /readyz, /metrics")
         echo(f"{kind} worker: ready, faust app {processors.conf.id} (agents: {', '.join(processors.agents)}); "
              f"sends to {app.settings.graph_api_base} and {app.settings.tiktok_api_base}; "
@@ -146,13 +150,17 @@ async def _report(kind: str, worker: RouteWorker | SlaWorker, task: asyncio.Task
             last_count, last_at = count, time.monotonic()
 
 
-async def serve_worker_health(stack: AsyncExitStack, settings: Settings, kind: str, worker: RouteWorker | SlaWorker,
+async def serve_worker_health(stack: AsyncExitStack, app: App, kind: str, worker: RouteWorker | SlaWorker,
                               task: asyncio.Task) -> str:
-    """/healthz (the worker task runs), /readyz (it holds partitions), /metrics (its stats and lag) until `stack` closes."""
+    """/healthz (the supervised worker runs), /readyz (it holds partitions, its Kafka and Redis answer and it reports
+    no failing dependency), /metrics (its stats and lag) until `stack` closes."""
     registry = CollectorRegistry()
     registry.register(WorkerCollector(kind, worker))
-    return await start_health_server(stack, host=settings.health_host, port=settings.health_port,
-                                     alive=lambda: not task.done(), ready=worker.ready.is_set, registries=[registry])
+    redis = Redis.from_url(app.redis_url)
+    stack.push_async_callback(redis.aclose)
+    readiness = app.readiness(stack, redis, workers={kind: worker}, started=worker.ready.is_set)
+    return await start_health_server(stack, host=app.settings.health_host, port=app.settings.health_port,
+                                     alive=lambda: not task.done(), readiness=readiness, registries=[registry])
 
 
 def _partitions(worker: RouteWorker | SlaWorker) -> str:

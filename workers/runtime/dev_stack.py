@@ -21,6 +21,7 @@ from workers.runtime.demo_sinks import start_demo_receiver
 from workers.runtime.demo_webhooks import DemoWebhooks, demo_secrets
 from workers.runtime.mail_pollers import start_mail_pollers
 from workers.runtime.sla_store import SlaStore
+from workers.runtime.supervise import supervise
 from workers.runtime.tokens import TokenStore
 from workers.settings import SHIPPED_POLICIES, Settings
 from workers.stack import operator_credential, statefile
@@ -104,13 +105,15 @@ async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: 
         if play_demo and (generated := with_generated_keys(app))[1]:
             app = generated[0]
             echo(f"demo: live-chat signing keys generated for this stack only: {', '.join(generated[1])}")
+        # A worker that fails is restarted with backoff and a visible line; the rest of the stack goes on.
         worker = app.route_worker()
-        worker_task = asyncio.create_task(worker.run(stop), name="route-worker")
+        worker_task = asyncio.create_task(supervise("route worker", worker.run, stop, echo), name="route-worker")
         stack.push_async_callback(_finish, worker_task, stop)  # before the broker and Redis go away
         sla = app.sla_worker(on_event=(lambda event: echo(demo.describe_event(event))) if play_demo else None)
-        sla_task = asyncio.create_task(sla.run(stop), name="sla-worker")
+        sla_task = asyncio.create_task(supervise("SLA worker", sla.run, stop, echo), name="sla-worker")
         stack.push_async_callback(_finish, sla_task, stop)
-        ingress = await app.start_ingress(stack, is_ready=worker.ready.is_set, port=http_port)
+        ingress = await app.start_ingress(stack, is_ready=worker.ready.is_set, hosted={"route": worker, "sla": sla},
+                                          port=http_port)
         await app.start_processors(stack, on_delivery=(lambda e: echo(demo.describe_delivery(e))) if play_demo else None,
                                    on_sink=describe_dead_letters(echo))
         await operator_credential.issue(settings.state_file, TokenStore(ingress.redis, prefix=prefix))

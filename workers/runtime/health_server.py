@@ -8,20 +8,24 @@ from contextlib import AsyncExitStack
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
+from workers.runtime.readiness import Readiness
+
 
 def metrics_body(registries: Sequence[CollectorRegistry]) -> bytes:
     """The process-wide registry (decisions, process and GC figures) followed by each role's own."""
     return b"".join(generate_latest(r) for r in (REGISTRY, *registries))
 
 
-def health_app(*, alive: Callable[[], bool], ready: Callable[[], bool],
+def health_app(*, alive: Callable[[], bool], readiness: Readiness,
                registries: Sequence[CollectorRegistry] = ()) -> web.Application:
-    """Liveness: the role's task still runs. Readiness: it holds its partitions (or has started its agents)."""
+    """Liveness: the role's task still runs. Readiness: it has started (holds partitions), Kafka and Redis answer,
+    and its worker reports no failing dependency (`workers.runtime.readiness`)."""
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok" if alive() else "stopped"}, status=200 if alive() else 503)
 
     async def readyz(_: web.Request) -> web.Response:
-        return web.json_response({"ready": ready()}, status=200 if ready() else 503)
+        report = await readiness.report()
+        return web.json_response(report.as_json(), status=200 if report.ready else 503)
 
     async def metrics(_: web.Request) -> web.Response:
         return web.Response(body=metrics_body(registries), headers={"Content-Type": CONTENT_TYPE_LATEST})
@@ -34,9 +38,9 @@ def health_app(*, alive: Callable[[], bool], ready: Callable[[], bool],
 
 
 async def start_health_server(stack: AsyncExitStack, *, host: str, port: int, alive: Callable[[], bool],
-                              ready: Callable[[], bool], registries: Sequence[CollectorRegistry] = ()) -> str:
+                              readiness: Readiness, registries: Sequence[CollectorRegistry] = ()) -> str:
     """Serve the three paths until `stack` closes; returns the base URL (port 0 picks a free one)."""
-    runner = web.AppRunner(health_app(alive=alive, ready=ready, registries=registries), access_log=None)
+    runner = web.AppRunner(health_app(alive=alive, readiness=readiness, registries=registries), access_log=None)
     await runner.setup()
     stack.push_async_callback(runner.cleanup)
     site = web.TCPSite(runner, host, port)

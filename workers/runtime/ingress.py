@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timezone
 
 from aiohttp import web
@@ -17,6 +17,7 @@ from workers.runtime.api_channel import AgentsApiDeps, official_by_token
 from workers.runtime.auth import authorise, invalid, json_object, json_response
 from workers.runtime.openapi import add_openapi_route
 from workers.runtime.publisher import BrokerUnavailable, publish_within
+from workers.runtime.readiness import Readiness
 from workers.runtime.tokens import Authoriser
 from workers.runtime.webhooks import RETRY_AFTER_S, EdgeDeps, add_webhook_routes
 
@@ -24,7 +25,7 @@ MAX_BODY = 5 * 1024 * 1024
 
 
 def build_ingress(deps: EdgeDeps, adapters: Sequence[ChannelAdapter], api_token: Authoriser | str | None,
-                  is_ready: Callable[[], bool], *, agents: AgentsApiDeps | None = None) -> web.Application:
+                  readiness: Readiness, *, agents: AgentsApiDeps | None = None) -> web.Application:
     """The aiohttp application; nothing is acknowledged before Kafka acknowledged the write."""
     app = web.Application(client_max_size=MAX_BODY)
     tenants = set(deps.policies)
@@ -33,8 +34,8 @@ def build_ingress(deps: EdgeDeps, adapters: Sequence[ChannelAdapter], api_token:
         return json_response(200, {"status": "ok"})
 
     async def readyz(_: web.Request) -> web.Response:
-        ready = is_ready()
-        return json_response(200 if ready else 503, {"status": "ready" if ready else "starting"})
+        report = await readiness.report()
+        return json_response(200 if report.ready else 503, report.as_json())
 
     async def post_message(request: web.Request) -> web.Response:
         checked = await authorise(request, tenants, api_token)

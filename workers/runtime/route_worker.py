@@ -96,6 +96,7 @@ class RouteWorker:
         c = self.config
         self._stop = stop
         self.partitions, self._writing, self._checkpointing = {}, None, None
+        self._listener_failure: Exception | None = None
         self.ready.clear()
         self.redis = Redis.from_url(c.redis_url)
         self.queue = RedisWorkQueue(self.redis, prefix=c.redis_prefix)
@@ -116,6 +117,8 @@ class RouteWorker:
             while not stop.is_set():
                 batch = await retrying("route worker: fetching", lambda: self.consumer.getmany(
                     timeout_ms=c.fetch_max_wait_ms, max_records=c.max_batch), self._health, stop)
+                if self._listener_failure is not None and not stop.is_set():  # aiokafka only logs it
+                    raise self._listener_failure
                 if self.consumer.assignment():
                     self.ready.set()
                 if batch:
@@ -309,26 +312,33 @@ class _Rebalance(ConsumerRebalanceListener):
             return
         w.consumer.pause(*assigned)
         try:
-            async with w._batch_lock:
-                for tp in assigned:
-                    # Retried here, under the lock and with the partitions paused: a partition left unrestored
-                    # would have its records skipped until the next rebalance.
-                    where = f"{tp.topic}[{tp.partition}]"
-                    restored = await retrying(f"route worker: restoring {where}",
-                                              lambda tp=tp: w.store.load(tp.topic, tp.partition), w._health, w._stop)
-                    if restored is not None:
-                        w.partitions[tp] = _Partition(restored.state, next_offset=restored.next_offset)
-                        w.consumer.seek(tp, restored.next_offset)
-                        continue
-                    committed = await retrying(f"route worker: committed offset of {where}",
-                                               lambda tp=tp: w.consumer.committed(tp), w._health, w._stop)
-                    if committed is None:
-                        await w.consumer.seek_to_beginning(tp)
-                    else:  # offsets are committed only after the state is saved: Redis lost it
-                        log.error("route worker: no routing state in Redis for %s although offset %d is committed "
-                                  "(Redis lost its data?); going on from there with an empty state", where, committed)
-                        w.consumer.seek(tp, committed)
-                    w.partitions[tp] = _Partition(MemoryState(), next_offset=committed)
+            await self._restore(assigned)
+        except Exception as exc:  # a partition left unrestored would be skipped: the worker stops (and restarts)
+            w._listener_failure = exc
+            raise
         finally:
             w.consumer.resume(*assigned)
         log.info("route worker assigned %s", sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned))
+
+    async def _restore(self, assigned: list[TopicPartition]) -> None:
+        w = self.worker
+        async with w._batch_lock:
+            for tp in assigned:
+                # Retried here, under the lock and with the partitions paused: a partition left unrestored
+                # would have its records skipped until the next rebalance.
+                where = f"{tp.topic}[{tp.partition}]"
+                restored = await retrying(f"route worker: restoring {where}",
+                                          lambda tp=tp: w.store.load(tp.topic, tp.partition), w._health, w._stop)
+                if restored is not None:
+                    w.partitions[tp] = _Partition(restored.state, next_offset=restored.next_offset)
+                    w.consumer.seek(tp, restored.next_offset)
+                    continue
+                committed = await retrying(f"route worker: committed offset of {where}",
+                                           lambda tp=tp: w.consumer.committed(tp), w._health, w._stop)
+                if committed is None:
+                    await w.consumer.seek_to_beginning(tp)
+                else:  # offsets are committed only after the state is saved: Redis lost it
+                    log.error("route worker: no routing state in Redis for %s although offset %d is committed "
+                              "(Redis lost its data?); going on from there with an empty state", where, committed)
+                    w.consumer.seek(tp, committed)
+                w.partitions[tp] = _Partition(MemoryState(), next_offset=committed)
