@@ -111,6 +111,19 @@ def test_workers_scale_on_lag_never_beyond_their_partitions(rendered: list[dict[
     assert _of(rendered, "Ingress") and _of(rendered, "Service")
 
 
+def test_the_retention_job_runs_nightly_one_at_a_time(rendered: list[dict[str, Any]]) -> None:
+    jobs = _of(rendered, "CronJob")
+    assert set(jobs) == {"omniroute-retention"}
+    spec = jobs["omniroute-retention"]["spec"]
+    assert spec["concurrencyPolicy"] == "Forbid"
+    pod = spec["jobTemplate"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    cli_group = typer.main.get_command(cli_app).commands[container["args"][0]]
+    assert container["args"][1] in cli_group.commands, f"the CronJob runs `omniroute {' '.join(container['args'])}`"
+    assert container["securityContext"]["readOnlyRootFilesystem"] and container["resources"]["limits"]
+    assert any(m["name"] == "policies" for m in container["volumeMounts"]), "the job needs the tenants' periods"
+
+
 def test_compose_runs_kafka_kraft_redis_and_only_real_roles() -> None:
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))
     services = compose["services"]

@@ -280,6 +280,69 @@ def dlq_replay(
     typer.echo(f"replaying {count} dead-lettered deliver{'y' if count == 1 else 'ies'}")
 
 
+retention_app = typer.Typer(no_args_is_help=True, help="Delete stored conversation data on each tenant's schedule.")
+app.add_typer(retention_app, name="retention")
+
+
+def _instant(at: Optional[str]) -> datetime:
+    """An ISO time (UTC when it has no offset), else now."""
+    if at is None:
+        return datetime.now(ZoneInfo("UTC"))
+    try:
+        parsed = datetime.fromisoformat(at)
+    except ValueError:
+        _fail(f"--at {at!r} is not an ISO 8601 time; write e.g. 2026-06-01T02:00:00+00:00")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo("UTC"))
+
+
+@retention_app.command("run")
+def retention_run(
+    tenant: Annotated[Optional[str], typer.Option(help="only this tenant")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="count what is due, delete nothing")] = False,
+    at: Annotated[Optional[str], typer.Option(help="plan as of this ISO time instead of now (e.g. with --dry-run)")] = None,
+    batch: Annotated[int, typer.Option(min=1, max=10000, help="work items per SCAN batch")] = 500,
+) -> None:
+    """Delete work items resolved longer ago than the policy's retention, with their actions, clocks and transcripts."""
+    from workers import retention_command as rc
+
+    try:
+        rc.run(Settings(), _instant(at), tenant=tenant, dry_run=dry_run, batch=batch, echo=typer.echo)
+    except (OmnirouteError, OSError) as exc:
+        _fail(str(exc), code=1)
+
+
+@retention_app.command("suspend")
+def retention_suspend(
+    tenant: Annotated[str, typer.Option(help="the customer's tenant")],
+    customer: Annotated[str, typer.Option(help="the customer key, as work items carry it (e.g. email:jane@example.com)")],
+    at: Annotated[Optional[str], typer.Option(help="when the account was suspended (ISO time) [default: now]")] = None,
+) -> None:
+    """Record a suspension for non-payment: the customer's data goes after the policy's shorter period."""
+    from workers import retention_command as rc
+
+    when = _instant(at)
+    try:
+        rc.suspend(Settings(), tenant, customer, when)
+    except (OmnirouteError, OSError) as exc:
+        _fail(str(exc), code=1)
+    typer.echo(f"recorded: {tenant} customer {customer} suspended for non-payment at {when.isoformat()}")
+
+
+@retention_app.command("lift")
+def retention_lift(
+    tenant: Annotated[str, typer.Option(help="the customer's tenant")],
+    customer: Annotated[str, typer.Option(help="the customer key the suspension was recorded under")],
+) -> None:
+    """Forget a non-payment suspension (the customer paid and was reactivated)."""
+    from workers import retention_command as rc
+
+    try:
+        lifted = rc.lift(Settings(), tenant, customer)
+    except (OmnirouteError, OSError) as exc:
+        _fail(str(exc), code=1)
+    typer.echo(f"lifted: {tenant} customer {customer}" if lifted else f"no suspension recorded for {customer} in {tenant}")
+
+
 def _topics(execute: bool, allow_repartition: bool) -> None:
     import asyncio
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from itertools import islice
 
 import redis.asyncio as aioredis
@@ -12,7 +12,9 @@ import redis.asyncio as aioredis
 from channels.sinks import redis_queue_lua as lua
 from contracts.workitem import WorkItem, WorkItemState
 
-RESOLVED_TTL_SECONDS = 7 * 24 * 3600
+# A resolved item is deleted by the retention job on its tenant's schedule (`retention.after_closure`, at most 365
+# days); this expiry is only the backstop for a deployment that never runs the job.
+RESOLVED_TTL_SECONDS = 400 * 24 * 3600
 _NO_SLA_HORIZON = timedelta(days=3652)  # items without an SLA sort after every real deadline
 _READ_CHUNK = 1000  # items read per round trip when listing
 
@@ -111,9 +113,14 @@ class RedisWorkQueue:
         """Give back the agent's claim so the item is claimable again; False if the agent did not hold it."""
         return bool(await self._release(args=[self._prefix, item_id, agent_id]))
 
-    async def resolve(self, item_id: str, agent_id: str) -> bool:
-        """Mark resolved, drop from the queues and expire the item later; refuses others' claims."""
-        return bool(await self._resolve(args=[self._prefix, item_id, agent_id, self._ttl]))
+    async def resolve(self, item_id: str, agent_id: str, at: datetime | None = None) -> bool:
+        """Mark resolved `at` (default: now), drop from the queues; refuses others' claims.
+
+        The resolution time is kept with the item (`resolved_at`): the retention job deletes the item that long
+        after it; the item also expires by itself after the backstop TTL.
+        """
+        when = (at or datetime.now(timezone.utc)).timestamp()
+        return bool(await self._resolve(args=[self._prefix, item_id, agent_id, self._ttl, f"{when:.6f}"]))
 
     async def wait_customer(self, item_id: str) -> bool:
         """The item waits for the customer: listed as `waiting_customer`, not claimable; False if not open."""

@@ -136,13 +136,14 @@ redis.call('ZADD', ready_key(h[1], h[2]), h[5], ARGV[2])
 return 1
 """
 
-# ARGV: prefix, item id, agent, ttl. Returns 1 when resolved; refuses items claimed by someone else.
+# ARGV: prefix, item id, agent, ttl, resolved at (epoch seconds; the retention job counts from it). Returns 1 when
+# resolved; refuses items claimed by someone else.
 RESOLVE = _LUA_PRELUDE + """
 local key = item_key(ARGV[2])
 local h = redis.call('HMGET', key, 'tenant', 'queue', 'state', 'assignee')
 if not h[1] or h[3] == 'resolved' then return 0 end
 if h[3] == 'claimed' and h[4] ~= ARGV[3] then return 0 end
-redis.call('HSET', key, 'state', 'resolved', 'assignee', ARGV[3])
+redis.call('HSET', key, 'state', 'resolved', 'assignee', ARGV[3], 'resolved_at', ARGV[5])
 unindex(ARGV[2], h[1], h[2])
 redis.call('EXPIRE', key, tonumber(ARGV[4]))
 return 1

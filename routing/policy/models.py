@@ -326,6 +326,36 @@ class RefundRules(_Strict):
     _patterns = field_validator("request_patterns")(_check_patterns)
 
 
+MAX_RETENTION_DAYS = 365  # omniroute routes; it is no archive (a resolved item's backstop TTL lies beyond this)
+
+
+class RetentionRule(_Strict):
+    """How long conversation data omniroute stores outlives its conversation, in calendar days.
+
+    `after_closure`: a resolved work item, with its actions, SLA clocks and chat transcripts, is deleted this long
+    after it was resolved. `after_non_payment_suspension`: for a customer suspended for non-payment (recorded with
+    `omniroute retention suspend`), this long after the suspension, if that comes first; None: such suspensions
+    do not shorten retention. Open work is never deleted.
+    """
+
+    after_closure: Duration = Duration(180, "d")
+    after_non_payment_suspension: Duration | None = None
+    section: str | None = None  # where the text says it, e.g. "§3.4, §7.3"
+    note: str | None = None
+
+    @field_validator("after_closure", "after_non_payment_suspension")
+    @classmethod
+    def _calendar_days(cls, value: Duration | None) -> Duration | None:
+        if value is None:
+            return value
+        if value.unit == "bd":
+            raise ValueError(f"{value} counts business days; retention counts calendar time: write e.g. 180d")
+        if value.as_timedelta().days > MAX_RETENTION_DAYS:
+            raise ValueError(f"{value} is longer than {MAX_RETENTION_DAYS}d; omniroute keeps routing data, not "
+                             "archives: keep long-term records in the helpdesk the sinks deliver to")
+        return value
+
+
 class TenantPolicy(_Strict):
     """Every rule of a tenant's support text that a router can act on."""
 
@@ -351,6 +381,7 @@ class TenantPolicy(_Strict):
     chargeback: ChargebackRule | None = None
     refunds: RefundRules | None = None
     csat_after_resolution: bool = False
+    retention: RetentionRule = Field(default_factory=RetentionRule)
 
     @field_validator("tenant")
     @classmethod

@@ -1,14 +1,15 @@
-"""Each work item's accepted agent actions, oldest first, kept 30 days (shown by GET .../work-items/{id})."""
+"""Each work item's accepted agent actions, oldest first, kept as long as the item (shown by GET .../work-items/{id})."""
 
 from __future__ import annotations
 
 from redis.asyncio import Redis
 
+from channels.sinks.redis_queue import RESOLVED_TTL_SECONDS
 from channels.sinks.redis_queue_lua import escape
 from contracts.workitem import AgentAction
 from workers.runtime.codec import encode
 
-KEEP_S = 30 * 24 * 3600
+KEEP_S = RESOLVED_TTL_SECONDS  # the retention job deletes it with its item; this is the backstop
 
 
 class ActionHistory:
@@ -16,7 +17,7 @@ class ActionHistory:
         self.redis, self.prefix = redis, prefix
 
     def _key(self, item_id: str) -> str:
-        return f"{self.prefix}:history:{escape(item_id)}"
+        return history_key(self.prefix, item_id)
 
     async def remember(self, action: AgentAction) -> None:
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -26,3 +27,8 @@ class ActionHistory:
 
     async def of(self, item_id: str) -> list[AgentAction]:
         return [AgentAction.model_validate_json(raw) for raw in await self.redis.lrange(self._key(item_id), 0, -1)]
+
+
+def history_key(prefix: str, item_id: str) -> str:
+    """The Redis list holding one item's actions."""
+    return f"{prefix}:history:{escape(item_id)}"

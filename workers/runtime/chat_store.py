@@ -61,6 +61,10 @@ class ChatStore:
     def _key(self, kind: str, session_id: str) -> str:
         return f"{self.prefix}:chat:{kind}:{escape(session_id)}"
 
+    def key(self, kind: str, of: str) -> str:
+        """A key of this store: `session`, `seq`, `frames` of a session id; `message` of an inbound message id."""
+        return self._key(kind, of)
+
     async def create(self, tenant: str, origin: str, *, name: str | None, email: str | None) -> ChatSession:
         """A new open session with unguessable session and visitor ids."""
         session = ChatSession(session_id=f"cs_{secrets.token_urlsafe(18)}", tenant=tenant,

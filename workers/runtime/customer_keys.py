@@ -28,6 +28,11 @@ return customer
 """
 
 
+def ident_key(prefix: str, tenant: str, identity: str) -> str:
+    """The index entry of one identity (`email:...`, `ref:...`), as the link script names it."""
+    return f"{prefix}:ident:{escape(tenant)}:{identity}"
+
+
 class CustomerKeys:
     """`tenant:customer` record keys, where the customer is the first identity ever seen of a linked group.
 

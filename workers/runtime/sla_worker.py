@@ -203,7 +203,7 @@ class SlaWorker:
         if not await self.store.has_clocks(item.id):  # the action overtook the routed decision
             await self.store.start(item.id, item.tenant, item.sla)
         if action.kind == AgentActionKind.resolve:
-            await self.queue.resolve(item.id, action.agent_id)
+            await self.queue.resolve(item.id, action.agent_id, action.at)
             after = await self.queue.get(item.id)
             if after is not None and after.state != WorkItemState.resolved:
                 log.info("resolve of %s by %s refused: claimed by %s", item.id, action.agent_id, after.assignee)
