@@ -135,6 +135,10 @@ def signed_interaction(secret: str, payload: dict, at: float | None = None) -> t
     """The form body and headers Slack sends: X-Slack-Signature = v0=HMAC-SHA256(secret, "v0:ts:body")."""
     body = urlencode({"payload": json.dumps(payload)}).encode()
     ts = str(int(time.time() if at is None else at))
-    digest = hmac.new(secret.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256).hexdigest()
-    return body, {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}",
+    return body, {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": slack_signature(secret, ts, body),
                   "Content-Type": "application/x-www-form-urlencoded"}
+
+
+def slack_signature(secret: str, ts: str, body: bytes) -> str:
+    """Slack's documented scheme, written out here (not slack-sdk's) so the tests check the code against it."""
+    return "v0=" + hmac.new(secret.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256).hexdigest()
