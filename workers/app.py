@@ -46,8 +46,10 @@ from workers.runtime.publisher import new_producer
 from workers.runtime.readiness import HasHealth, Readiness
 from workers.runtime.route_worker import RouteWorker, RouteWorkerConfig
 from workers.runtime.sla_worker import SlaWorker, SlaWorkerConfig
+from workers.runtime.slack_interactivity import SlackDeps, add_slack_routes
+from workers.runtime.take_action import ActionChecks
 from workers.runtime.webhooks import EdgeDeps
-from workers.settings import SHIPPED_POLICIES, Settings
+from workers.settings import Settings
 from workers.sink_files import SinkSet, load_sinks
 from workers.stack.kafka_options import producer_options, security_options
 
@@ -168,6 +170,10 @@ class App:
         application = build_ingress(deps, self.adapters, agents.auth, readiness, agents=agents)
         add_chat_routes(application, deps, ChatStore(client, prefix=prefix),
                         ChatOptions(auth_timeout_s=self.settings.chat_auth_timeout_s, demo=self.settings.chat_demo))
+        slack_session = aiohttp.ClientSession()  # ephemeral answers to Slack users (closed after the runner)
+        stack.push_async_callback(slack_session.close)
+        add_slack_routes(application, SlackDeps(producer, ActionChecks(agents.queue, self.policies, agents.history),
+                                                self.sinks, self.clock, slack_session))
         runner = web.AppRunner(application)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
@@ -187,4 +193,4 @@ def build_app(settings: Settings, clock: Clock | None = None, *, environ: Mappin
     adapters = registry.ADAPTERS
     return App(settings=settings, clock=clock or SystemClock(), policies=policies, adapters=adapters,
                secrets=ChannelSecrets.from_environ(adapters, policies, environ),
-               sinks=load_sinks(SHIPPED_POLICIES.parent / "sinks", policies, environ))
+               sinks=load_sinks(settings.sinks_dir, policies, environ, slack_api_base=settings.slack_api_base))

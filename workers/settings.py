@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SHIPPED_POLICIES = Path(__file__).resolve().parents[1] / "deploy" / "policies"  # the repository's tenants
 _REPO_TOPICS = Path(__file__).resolve().parents[1] / "deploy" / "topics.yaml"
+SHIPPED_SINKS = Path(__file__).resolve().parents[1] / "deploy" / "sinks"  # per-tenant sink files
 
 
 class Settings(BaseSettings):
@@ -32,6 +33,8 @@ class Settings(BaseSettings):
     fetch_max_wait_ms: int = 100
     graph_api_base: str = "https://graph.facebook.com/v21.0"  # Meta's Graph API (WhatsApp, Messenger, Instagram)
     tiktok_api_base: str = "https://business-api.tiktok.com/open_api/v1.3"
+    slack_api_base: str = "https://slack.com/api/"  # Slack's Web API (the Slack sink)
+    sinks_dir: Path = SHIPPED_SINKS  # the tenants' sink files, <tenant>.yaml
     kafka_ack_timeout_s: float = 5.0  # the ingress answers 503 + Retry-After when Kafka has not acknowledged by then
     chat_demo: bool = False  # serve /chat/{tenant}/ and accept the gateway's own origin (`omniroute dev` sets it)
     chat_auth_timeout_s: float = 10.0  # a chat WebSocket must send its auth frame within this

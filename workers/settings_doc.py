@@ -23,6 +23,8 @@ MEANINGS: dict[str, str] = {
     "chat_auth_timeout_s": "seconds a chat WebSocket has to send its auth frame",
     "graph_api_base": "Meta Graph API base URL (WhatsApp, Messenger, Instagram replies)",
     "tiktok_api_base": "TikTok Business API base URL (replies)",
+    "slack_api_base": "Slack Web API base URL (the Slack sink's chat.postMessage / chat.update)",
+    "sinks_dir": "the tenants' sink files (`<tenant>.yaml`: per-queue webhooks and Slack channels)",
     "kafka_ack_timeout_s": "the ingress answers 503 + Retry-After when Kafka has not acknowledged by then",
     "state_file": "where `omniroute dev` says what runs where (other commands find the stack through it)",
     "run_dir": "logs and data of the processes `omniroute dev` starts",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
+from redis.asyncio import Redis
 
 from channels.sinks.base import Sink, serves
 from channels.sinks.config import (
@@ -16,7 +17,9 @@ from channels.sinks.config import (
     SinkKind,
     SinkSpec,
     default_webhook_variables,
+    slack_variables,
 )
+from channels.sinks.slack import DEFAULT_API_BASE, SlackSink
 from channels.sinks.webhook import WebhookSink, signer
 from contracts.errors import ConfigError
 from contracts.sinks import SinkEvent
@@ -37,12 +40,21 @@ class SinkSet:
     def named(self, tenant: str, name: str) -> Sink | None:
         return next((s for s in self.sinks if s.tenant == tenant and s.name == name), None)
 
+    def bound(self, redis: Redis, prefix: str) -> SinkSet:
+        """The same sinks with their state in `redis` (those that keep any: Slack's message records)."""
+        return SinkSet([s.bind(redis, prefix) if hasattr(s, "bind") else s for s in self.sinks], list(self.notes))
+
+    def slack(self, tenant: str) -> list[SlackSink]:
+        """The tenant's Slack sinks (its interactivity endpoint answers for them)."""
+        return [s for s in self.sinks if isinstance(s, SlackSink) and s.tenant == tenant]
+
     def describe(self) -> list[str]:
         return [f"{s.tenant}/{s.name} ({s.kind}, {'every queue' if s.queues is None else ', '.join(sorted(s.queues))})"
                 for s in self.sinks]
 
 
-def load_sinks(directory: Path, tenants: Iterable[str], environ: Mapping[str, str] | None = None) -> SinkSet:
+def load_sinks(directory: Path, tenants: Iterable[str], environ: Mapping[str, str] | None = None, *,
+               slack_api_base: str = DEFAULT_API_BASE) -> SinkSet:
     """The tenant-wide webhook where its variables are set, plus each tenant file's sinks."""
     env = os.environ if environ is None else environ
     found = SinkSet()
@@ -53,7 +65,10 @@ def load_sinks(directory: Path, tenants: Iterable[str], environ: Mapping[str, st
         if path.is_file():
             specs += _read(path).sinks
         for spec in specs:
-            sink = _build(tenant, spec, env, found.notes, optional=spec.name == DEFAULT_WEBHOOK)
+            if spec.kind == SinkKind.slack:
+                sink = _build_slack(tenant, spec, env, found.notes, slack_api_base)
+            else:
+                sink = _build(tenant, spec, env, found.notes, optional=spec.name == DEFAULT_WEBHOOK)
             if sink is not None:
                 found.sinks.append(sink)
     return found
@@ -70,6 +85,7 @@ def _read(path: Path) -> SinkFile:
 
 
 def _build(tenant: str, spec: SinkSpec, env: Mapping[str, str], notes: list[str], *, optional: bool) -> Sink | None:
+    assert spec.url_env and spec.secret_env  # SinkSpec checks a webhook names both
     url, secret = env.get(spec.url_env, "").strip(), env.get(spec.secret_env, "").strip()
     if not url:
         if not optional:
@@ -81,3 +97,17 @@ def _build(tenant: str, spec: SinkSpec, env: Mapping[str, str], notes: list[str]
     queues = frozenset(spec.queues) if spec.queues is not None else None
     return WebhookSink(name=spec.name, tenant=tenant, queues=queues, url=url, key=signer(secret, spec.secret_env))
 
+
+
+def _build_slack(tenant: str, spec: SinkSpec, env: Mapping[str, str], notes: list[str],
+                 api_base: str) -> SlackSink | None:
+    token_var, signing_var = slack_variables(tenant, spec)
+    token, signing = env.get(token_var, "").strip(), env.get(signing_var, "").strip()
+    if not token:
+        notes.append(f"{tenant}/{spec.name} is off until {token_var} is set")
+        return None
+    if not signing:
+        notes.append(f"{tenant}/{spec.name}: its Claim/Resolve buttons answer 503 until {signing_var} is set")
+    return SlackSink(name=spec.name, tenant=tenant, queues=spec.slack_queues(), channels=dict(spec.channels or {}),
+                     token=token, base_url=api_base, agents=dict(spec.agents), signing_secret=signing or None,
+                     signing_secret_env=signing_var)

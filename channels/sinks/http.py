@@ -34,6 +34,9 @@ class SinkAttempt:
     body: dict | list | None = field(default=None, compare=False)
 
 
+Outcome = tuple[SinkAttempt, bool, float | None]  # one try: what it came to, worth retrying, Retry-After seconds
+
+
 class SinkClient:
     """Sends SinkRequests through one aiohttp session; 408/425/429/5xx and network faults are retried."""
 
@@ -43,15 +46,20 @@ class SinkClient:
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
 
     async def send(self, request: SinkRequest) -> SinkAttempt:
+        return await self.attempt(lambda n: self._once(request, n))
+
+    async def attempt(self, once: Callable[[int], Awaitable[Outcome]]) -> SinkAttempt:
+        """Any sink call (an SDK's too) under the same retry budget: `once(n)` says how try n went and whether
+        another try is worth it (and after how long the far end asked for, if it did)."""
         attempt = SinkAttempt(ok=False, attempts=0, error="no attempt made")
         for n in range(1, self.retry.attempts + 1):
-            attempt, retry, retry_after = await self._once(request, n)
+            attempt, retry, asked = await once(n)
             if attempt.ok or not retry or n == self.retry.attempts:
                 return attempt
-            await self.sleep(self.retry.delay(n, retry_after))
+            await self.sleep(self.retry.delay(n, asked))
         return attempt
 
-    async def _once(self, request: SinkRequest, n: int) -> tuple[SinkAttempt, bool, float | None]:
+    async def _once(self, request: SinkRequest, n: int) -> Outcome:
         try:
             async with self.session.request(request.method, request.url, data=request.body,
                                             headers=dict(request.headers), timeout=self.timeout) as answer:
@@ -64,12 +72,13 @@ class SinkClient:
                     return SinkAttempt(ok=True, attempts=n, status=answer.status, body=body), False, None
                 error = f"HTTP {answer.status}: {raw[:200].decode(errors='replace')}"
                 return (SinkAttempt(ok=False, attempts=n, status=answer.status, error=error, body=body),
-                        answer.status in RETRY_STATUSES, _retry_after(answer.headers.get("Retry-After")))
+                        answer.status in RETRY_STATUSES, retry_after(answer.headers.get("Retry-After")))
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             return SinkAttempt(ok=False, attempts=n, error=f"{type(exc).__name__}: {exc}"[:300]), True, None
 
 
-def _retry_after(value: str | None) -> float | None:
+def retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header given in seconds (an HTTP date is ignored: the backoff decides)."""
     try:
         return max(0.0, float(value)) if value else None
     except ValueError:

@@ -14,13 +14,13 @@ from aiokafka import AIOKafkaProducer
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from channels.sinks.redis_queue import RedisWorkQueue
-from contracts.topics import AGENT_ACTIONS
-from contracts.workitem import AgentAction, AgentActionKind
+from contracts.workitem import AgentActionKind
 from routing.policy import TenantPolicy
-from workers.runtime.action_checks import Refused, check_action
+from workers.runtime.action_checks import Refused
 from workers.runtime.action_history import ActionHistory
 from workers.runtime.auth import authorise, invalid, json_object, json_response
-from workers.runtime.codec import encode
+from workers.runtime.take_action import ActionChecks, take_action
+from workers.runtime.take_action import action_key as action_key  # re-exported: the demo and tests key actions
 from workers.runtime.tokens import Authoriser
 
 
@@ -43,11 +43,6 @@ class ActionRequest(BaseModel):
         return self
 
 
-def action_key(action: AgentAction) -> bytes:
-    """tenant:work_item, as contracts.topics.AGENT_ACTIONS says: one item's actions stay in order."""
-    return f"{action.tenant}:{action.work_item_id}".encode()
-
-
 def add_action_routes(app: web.Application, producer: AIOKafkaProducer, tenants: set[str],
                       auth: Authoriser | str | None, *, queue: RedisWorkQueue | None = None,
                       policies: dict[str, TenantPolicy] | None = None, history: ActionHistory | None = None) -> None:
@@ -67,20 +62,14 @@ def add_action_routes(app: web.Application, producer: AIOKafkaProducer, tenants:
             return invalid("action", exc)
         if principal.agent is not None and body.agent_id != principal.agent:
             return json_response(403, {"error": f"this token acts for agent {principal.agent!r} only"})
-        escalate_to = body.escalate_to
-        if queue is not None and policies is not None:
-            verdict = await check_action(queue, policies[tenant], tenant, item_id, body.kind, body.agent_id,
-                                         body.escalate_to)
-            if isinstance(verdict, Refused):
-                return json_response(verdict.status, {"error": verdict.error, **(verdict.extra or {})})
-            escalate_to = verdict.escalate_to or escalate_to
-        action = AgentAction(kind=body.kind, work_item_id=item_id, tenant=tenant, agent_id=body.agent_id,
-                             at=datetime.now(timezone.utc), text=body.text, escalate_to=escalate_to)
-        meta = await producer.send_and_wait(AGENT_ACTIONS.name, value=encode(action), key=action_key(action))
-        if history is not None:
-            await history.remember(action)
+        checks = ActionChecks(queue, policies, history) if queue is not None and policies is not None else None
+        taken = await take_action(producer, checks, tenant, item_id, body.kind, body.agent_id,
+                                  datetime.now(timezone.utc), text=body.text, escalate_to=body.escalate_to)
+        if isinstance(taken, Refused):
+            return json_response(taken.status, {"error": taken.error, **(taken.extra or {})})
+        action, meta = taken.action, taken.record
         return json_response(202, {"work_item_id": item_id, "kind": action.kind.value, "topic": meta.topic,
                                    "partition": meta.partition, "offset": meta.offset,
-                                   **({"escalate_to": escalate_to} if escalate_to else {})})
+                                   **({"escalate_to": action.escalate_to} if action.escalate_to else {})})
 
     app.router.add_post("/v1/{tenant}/work-items/{item_id}/actions", post_action)

@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 
 def deliver_processor(app: App, redis: Redis, session: aiohttp.ClientSession) -> DeliverProcessor:
     prefix = app.settings.redis_prefix
-    return DeliverProcessor(redis, RedisWorkQueue(redis, prefix=prefix), app.sinks, SinkClient(session), app.clock,
-                            prefix=prefix)
+    return DeliverProcessor(redis, RedisWorkQueue(redis, prefix=prefix), app.sinks.bound(redis, prefix),
+                            SinkClient(session), app.clock, prefix=prefix)
 
 
 def agents_api_deps(operator_token: str | None, redis: Redis, prefix: str,

@@ -70,6 +70,19 @@ def document() -> dict[str, Any]:
             "/v1/{tenant}/queues": _get("The tenant's queues with open counts and the next SLA due"),
             "/v1/{tenant}/queues/{queue}/items": _get("A queue's open items, SLA due first", "queue"),
             "/v1/{tenant}/work-items/{item_id}": _get("One item with its trace and action history", "item_id"),
+            "/slack/{tenant}/interactivity": {"post": {
+                "summary": "Slack's Claim/Resolve button clicks (Slack signs them; no bearer token): taken like the "
+                           "actions endpoint's, a refusal answered to the clicking user through response_url",
+                "security": [], "parameters": [_param("tenant")],
+                "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
+                    "type": "object", "properties": {"payload": {"type": "string",
+                                                                 "description": "Slack's block_actions JSON"}},
+                    "required": ["payload"]}}}},
+                "responses": {"200": {"description": "taken, or refused (the user is told why)"},
+                              "400": _error("not a Slack interaction"),
+                              "401": _error("X-Slack-Signature wrong or the timestamp older than 5 minutes"),
+                              "404": _error("no Slack sink for this tenant"),
+                              "503": _error("the tenant's Slack signing secret is unset")}}},
             "/healthz": {"get": {"summary": "liveness", "security": [], "responses": {"200": {"description": "ok"}}}},
             "/readyz": {"get": {"summary": "readiness", "security": [],
                                 "responses": {"200": {"description": "ready"}, "503": {"description": "starting"}}}},
