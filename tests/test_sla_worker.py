@@ -27,7 +27,9 @@ from fault_helpers import until
 from routing.decide import decide
 from routing.state import MemoryState
 from routing.work_items import opened_item
+from conftest import ROOT
 from routing_helpers import msg, policy
+from workers.policy_files import load_policy
 from workers.runtime.actions_api import add_action_routes
 from workers.runtime.codec import encode
 from workers.runtime.publisher import new_producer
@@ -393,6 +395,46 @@ async def test_a_business_hours_clock_resumes_with_the_open_time_it_had_left(env
     # 4 open minutes were left: 2 tonight, 2 on Wednesday from 08:00; the warning (1 minute left) tonight
     assert deadlines[("breach", "first_response")] == datetime(2026, 11, 25, 8, 2, tzinfo=lagos)
     assert deadlines[("warning", "first_response")] == datetime(2026, 11, 24, 19, 59, tzinfo=lagos)
+    stop.set()
+
+
+async def test_a_calendar_clock_resumes_with_its_time_left_and_never_falls_due_while_closed(env: Env,
+                                                                                           tmp_path: Path) -> None:
+    """A calendar-time clock (24 h) on a calendar closed at weekends: paused with 22 h left, resumed Friday 15:00.
+
+    No shipped policy has such a clock today (Izonie's calendar clocks use the always-open calendar), so the policy
+    is Izonie's file with its `always` calendar made Monday-Friday 08:00-20:00: the mechanism is under test here.
+    """
+    text = (ROOT / "deploy" / "policies" / "izonie.yaml").read_text()
+    always = text.index("  always:\n")
+    closed_weekends = ("  always:\n    weekly: {mon: [\"08:00-20:00\"], tue: [\"08:00-20:00\"], wed: [\"08:00-20:00\"], "
+                       "thu: [\"08:00-20:00\"], fri: [\"08:00-20:00\"]}\n    closed_on_public_holidays: false\n")
+    text = text[:always] + closed_weekends + text[text.index("  business_days:\n"):]
+    (tmp_path / "izonie.yaml").write_text(text)
+    weekdays = load_policy(tmp_path / "izonie.yaml")
+    lagos = ZoneInfo("Africa/Lagos")
+    message = msg("izonie", "messenger", "Where is my order IZ-10007?", sender=f"cal-{env.prefix}",
+                  at="2026-11-26T10:00:00")
+    decision = decide(message, MemoryState(), message.received_at, weekdays)
+    assert isinstance(decision, RouteDecision) and decision.sla and decision.sla.clock == "calendar"
+    assert decision.sla.first_response_due == datetime(2026, 11, 27, 10, 0, tzinfo=lagos)  # open: kept
+    item = opened_item(message, decision)
+    await env.queue.upsert_many([item])
+    clock = ManualClock(datetime(2026, 11, 26, 10, 0, 30, tzinfo=lagos))
+    worker, stop = env.worker(clock, policies={"izonie": weekdays})
+    await env.run(worker, stop)
+    await env.producer.send_and_wait(ROUTED.name, value=encode(decision), key=b"izonie:cal")
+    await until(lambda: _state(env, item, "running"), what="clock started")
+    clock.at = datetime(2026, 11, 26, 12, 0, tzinfo=lagos)  # 22 hours left
+    await env.act(item, AgentActionKind.wait_customer, clock.at)
+    await until(lambda: _state(env, item, "paused"), what="paused")
+    clock.at = datetime(2026, 11, 27, 15, 0, tzinfo=lagos)  # Friday 15:00 + 22 h = Saturday 13:00, closed
+    merge = MergeDecision(message_id=f"m3-{env.prefix}", tenant="izonie", channel=item.channel,
+                          customer=item.customer, work_item_id=item.id, repeat_count=1, decided_at=clock.at)
+    await env.producer.send_and_wait(ROUTED.name, value=encode(merge), key=b"izonie:cal")
+    await until(lambda: _state(env, item, "running"), what="resumed")
+    deadlines = {(k, c): at for i, c, k, at in await env.store.next_deadlines(200) if i == item.id}
+    assert deadlines[("breach", "first_response")] == datetime(2026, 11, 30, 8, 0, tzinfo=lagos)  # Monday's opening
     stop.set()
 
 

@@ -179,11 +179,12 @@ class SlaWorker:
         await self._act(action, source, rec.offset)
 
     async def _resume(self, item_id: str, source: str, offset: int) -> None:
-        """Paused clocks run again: business-hours clocks with the open time they had left, others calendar time."""
+        """Paused clocks run again: business-hours clocks with the open time they had left, calendar-time clocks with
+        the time they had left, moved to the next opening when that falls while the item's calendar is closed."""
         now, given = self.clock.now(), {}
         if self.policies:
             paused = await self.store.paused_clocks(item_id)
-            if any(p.clock == "business" for p in paused):
+            if paused:
                 calendar = calendar_of(await self.queue.get(item_id), self.policies)
                 if calendar is not None:
                     given = resumed_deadlines(paused, calendar, now)
