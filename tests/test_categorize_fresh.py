@@ -1,0 +1,53 @@
+"""Categorization on the fresh set (tests/data/fresh_categorization.yaml): reported, never tuned on.
+
+Each message goes through `decide` with its tenant's shipped policy, so the category is the one agents would see
+(restricted to the categories the tenant serves). The accuracy is printed for the README; the floor only catches
+a collapse (a broken lexicon), it is not a target: the set must not be tuned on.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from routing_helpers import Stream, msg, policy
+
+DATA = Path(__file__).parent / "data" / "fresh_categorization.yaml"
+COLLAPSE_FLOOR_PCT = 70.0
+
+
+def _rows() -> list[dict]:
+    return yaml.safe_load(DATA.read_text(encoding="utf-8"))["messages"]
+
+
+def test_fresh_set_shape() -> None:
+    rows = _rows()
+    assert len(rows) >= 40 and len({r["id"] for r in rows}) == len(rows)
+    assert {r["tenant"] for r in rows} == {"alkonect", "izonie", "conek"}
+    for row in rows:  # a label the tenant does not serve could never be right
+        assert row["category"] in policy(row["tenant"]).served_categories, row["id"]
+    boundaries = Counter(r["boundary"] for r in rows if r["boundary"] != "clear")
+    assert len(boundaries) >= 10
+
+
+def test_fresh_set_accuracy_is_reported() -> None:
+    rows = _rows()
+    misses = []
+    for row in rows:
+        d = Stream(row["tenant"])(msg(row["tenant"], row["channel"], row["text"], subject=row.get("subject"),
+                                      sender=f"fresh-{row['id']}"))
+        if d.category != row["category"]:
+            misses.append((row["id"], row["category"], d.category, row["text"]))
+    hits = len(rows) - len(misses)
+    pct = 100 * hits / len(rows)
+    print(f"\ncategorize accuracy (fresh, through decide): {hits}/{len(rows)} ({pct:.1f}%)")
+    for miss in misses:
+        print("  miss {}: want {}, got {}: {}".format(*miss))
+    assert pct >= COLLAPSE_FLOOR_PCT
+
+
+if __name__ == "__main__":  # python tests/test_categorize_fresh.py: the figure alone
+    raise SystemExit(pytest.main(["-q", "-s", __file__, "-k", "accuracy"]))
