@@ -178,7 +178,7 @@ def merge_references(message: InboundMessage, policy: TenantPolicy) -> set[str]:
 def _route_or_merge(ctx: _Ctx, analysis: Analysis) -> Decision:
     policy, message = ctx.cp.policy, ctx.message
     if analysis.abusive:
-        return _abusive(ctx, analysis)
+        return _threat(ctx, analysis) or _abusive(ctx, analysis)
     if analysis.out_of_scope_rejected:
         return RejectDecision(**ctx.base(analysis), reason=f"out of scope: {analysis.out_of_scope_rejected}",
                               follow_ups=analysis.follow_ups)
@@ -218,6 +218,31 @@ def _chargeback(ctx: _Ctx, analysis: Analysis) -> None:
     analysis.follow_ups.extend(FollowUp(kind=k) for k in kinds)
     follow = ", ".join(k.value for k in kinds) or "none"
     analysis.trace.append(TraceStep(rule="chargeback", outcome=outcome, detail=f"{detail}; follow-ups: {follow}"))
+
+
+def _threat(ctx: _Ctx, analysis: Analysis) -> Decision | None:
+    """A threat of harm gets the policy's strongest action (`abuse.threat`): its queue at its priority and its
+    follow-ups at once, with no strike count; None for other abuse, or when the policy names no such action."""
+    if F.threat not in analysis.flags:
+        return None
+    abuse = ctx.cp.policy.abuse
+    rule = abuse.threat
+    if rule is None:
+        analysis.trace.append(TraceStep(rule="abuse.threat", outcome="usual abuse action",
+                                        detail="the policy names no stronger action for threats"))
+        return None
+    reply = rule.reply or abuse.reply
+    follow = [FollowUp(kind=FollowUpKind.auto_reply, text=reply)] if reply else []
+    follow += [FollowUp(kind=kind) for kind in rule.follow_ups]
+    done = ", ".join(kind.value for kind in rule.follow_ups) or "none"
+    if FollowUpKind.suspend_support in rule.follow_ups:
+        done += f" (support suspended {'for ' + str(abuse.suspension) if abuse.suspension else 'until lifted'})"
+    analysis.trace.append(TraceStep(rule="abuse.threat", outcome=rule.queue,
+                                    detail=f"{rule.section}: threat of harm, to {rule.queue} at "
+                                           f"{rule.priority.value}; follow-ups: {done}"))
+    cls = QuarantineDecision if abuse.action == "quarantine" else RejectDecision
+    return cls(**ctx.base(analysis), queue=rule.queue, priority=rule.priority,
+               reason=f"threat of harm: escalated to {rule.queue} ({rule.section})", follow_ups=follow)
 
 
 def _abusive(ctx: _Ctx, analysis: Analysis) -> Decision:

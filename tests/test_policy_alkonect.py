@@ -136,3 +136,41 @@ def test_alkonect_8_account_details_where_the_category_needs_them(text, channel,
     asked = [f for f in d.follow_ups if f.kind == FollowUpKind.request_info and "account_email" in f.fields]
     assert ([f.fields for f in asked] == [["account_email"]]) is bool(missing)
     assert ("missing_info" in flags(d)) is bool(missing)
+
+
+THREATS = [("email", "I know where your office is and I'll be paying your staff a visit."),
+           ("chat", "Make una wait, I dey come una office, I go deal with una."),
+           ("email", "I'm going to donner that agent when I see him.")]
+
+
+@pytest.mark.parametrize(("channel", "text"), THREATS)
+def test_alkonect_8_a_threat_suspends_support_at_once_and_is_escalated(channel, text) -> None:
+    """§8: "Abusive, threatening, or fraudulent behavior may result in suspension of support access or account
+    termination." A threat of harm gets the strongest action at its first message: support access suspended
+    (for the 30 days of `abuse.suspension`) and the message escalated (§6.4) as urgent."""
+    s = Stream("alkonect")
+    d = s(msg("alkonect", channel, text, sender="t@x.com"))
+    assert d.action.value == "quarantine" and {"abusive", "threat"} <= flags(d)
+    assert (d.queue, d.priority.value) == ("escalations", "urgent")
+    assert FollowUpKind.suspend_support in {f.kind for f in d.follow_ups}
+    step = next(t for t in d.trace if t.rule == "abuse.threat")
+    assert step.outcome == "escalations" and "§8" in step.detail and "30d" in step.detail
+    polite = s(msg("alkonect", channel, "Sorry. Where is my order ALK-120044?", sender="t@x.com",
+                   at="2026-11-25T10:00:00"))
+    assert polite.action.value == "reject" and "suspended" in flags(polite)
+    later = s(msg("alkonect", channel, "Where is my order ALK-120044?", sender="t@x.com", at="2026-12-25T10:00:00"))
+    assert later.action.value == "route"
+
+
+def test_alkonect_8_an_insult_keeps_the_usual_abuse_action_and_civil_frustration_is_not_flagged() -> None:
+    """§8: "Communicate respectfully with support staff". An insult is quarantined for trust and safety, with
+    support suspended only at the second abusive message; frustration without insults is a request."""
+    s = Stream("alkonect")
+    insult = s(msg("alkonect", "email", "You idiots stole my money", sender="i@x.com"))
+    assert insult.action.value == "quarantine" and "abusive" in flags(insult) and "threat" not in flags(insult)
+    assert (insult.queue, insult.priority.value) == ("trust_safety", "normal")
+    assert FollowUpKind.suspend_support not in {f.kind for f in insult.follow_ups}
+    assert not any(t.rule == "abuse.threat" for t in insult.trace)
+    civil = s(msg("alkonect", "email", "This is the third time I'm writing about ALK-120044. I'm losing patience "
+                  "and I expect an answer today.", sender="c@x.com"))
+    assert civil.action.value == "route" and not {"abusive", "threat"} & flags(civil)

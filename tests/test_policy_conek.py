@@ -199,3 +199,25 @@ def test_conek_10_2_cooling_off_cancellation_after_direct_marketing(text, at, co
         assert d.queue == "refunds" and d.sla.rule == "cooling_off_refund" and d.sla.resolution_due is not None
         assert d.sla.escalate_to == "billing_disputes" and "full refund" in step.detail
         assert "missing_info" not in flags(d)
+
+
+@pytest.mark.parametrize("text", [
+    "I'll moer you if this isn't sorted by tomorrow.",
+    "I know where your Sandton office is. I'm coming for you.",
+])
+def test_conek_silent_on_threats_quarantines_them_like_any_abuse(text) -> None:
+    """The text has no abuse clause and names no supervisor (§7.2 only lets Conek terminate accounts for
+    Acceptable Use violations): a threat is quarantined for trust and safety like an insult, flagged `threat`,
+    and the trace says the policy names no stronger action."""
+    s = Stream("conek")
+    threat = s(msg("conek", "whatsapp", text, sender="27830000101"))
+    insult = s(msg("conek", "whatsapp", "You are useless idiots, fix our billing", sender="27830000102"))
+    assert {"abusive", "threat"} <= flags(threat) and "threat" not in flags(insult)
+    for d in (threat, insult):
+        assert d.action.value == "quarantine" and (d.queue, d.priority.value) == ("trust_safety", "normal")
+        assert not {f.kind.value for f in d.follow_ups} & {"suspend_support", "suspend_account"}
+    step = next(t for t in threat.trace if t.rule == "abuse.threat")
+    assert step.outcome == "usual abuse action"
+    civil = s(msg("conek", "whatsapp", "Third message about our failed broadcasts. I expect an answer today.",
+                  sender="27830000103"))
+    assert civil.action.value == "route" and not {"abusive", "threat"} & flags(civil)

@@ -66,6 +66,7 @@ def test_yaml_syntax_errors_name_the_file_and_line(tmp_path) -> None:
     ("conek", "  queue: billing_disputes", "  queue: billing_dispute", "chargeback.queue",
      "did you mean `billing_disputes`?"),
     ("conek", "  default: support", "  default: suport", "queues.default", "did you mean `support`?"),
+    ("izonie", "    queue: supervisors", "    queue: supervisor", "abuse.threat.queue", "did you mean `supervisors`?"),
     ("alkonect", "  out_of_scope: investigations", "  out_of_scope: investigation", "queues.out_of_scope",
      "did you mean `investigations`?"),
     ("alkonect", "  chat: {calendar: support}", "  chat: {calendar: suport}", "channels.chat.calendar",

@@ -77,3 +77,32 @@ def test_izonie_2_live_chat_on_the_website_and_the_mobile_app(origin, official) 
     assert ("unofficial_channel" in flags(d)) is not official
     if official:
         assert d.sla.rule == "live_chat" and d.sla.first_response_due == local("izonie", "2026-11-24T10:05:00")
+
+
+@pytest.mark.parametrize(("channel", "text"), [
+    ("chat", "I know where your office is and I'll be paying your staff a visit."),
+    ("messenger", "I go locate that your rider, e go pain am."),
+    ("instagram", "Wait till I get to your branch, you'll see what happens to you."),
+])
+def test_izonie_6_a_threat_ends_the_session_and_goes_to_the_supervisors(channel, text) -> None:
+    """§6: "We maintain a zero-tolerance policy for abusive language or harassment towards our staff. We reserve
+    the right to terminate support sessions if this is breached." §5: "A senior team member will review your
+    case". A threat ends the session like any abuse and goes to the supervisors as urgent; no one is suspended."""
+    s = Stream("izonie")
+    d = s(msg("izonie", channel, text))
+    assert d.action.value == "quarantine" and {"abusive", "threat"} <= flags(d)
+    assert (d.queue, d.priority.value) == ("supervisors", "urgent")
+    assert [f.kind.value for f in d.follow_ups if f.kind.value != "auto_reply"] == ["end_session"]
+    assert any(t.rule == "abuse.threat" and t.outcome == "supervisors" and "§6" in t.detail for t in d.trace)
+    polite = s(msg("izonie", channel, "Sorry. Where is my order IZ-30021?", at="2026-11-24T15:00:00"))
+    assert polite.action.value == "route"
+
+
+def test_izonie_6_an_insult_keeps_the_usual_abuse_action_and_civil_frustration_is_not_flagged() -> None:
+    """§6: abusive language ends the session (trust and safety reviews it); a frustrated customer is served."""
+    s = Stream("izonie")
+    insult = s(msg("izonie", "chat", "You people are absolute idiots, where is my phone", sender="v-1"))
+    assert "threat" not in flags(insult) and (insult.queue, insult.priority.value) == ("trust_safety", "normal")
+    civil = s(msg("izonie", "chat", "I have asked three times now about IZ-30021. I'm losing patience, please "
+                  "answer me today.", sender="v-2"))
+    assert civil.action.value == "route" and not {"abusive", "threat"} & flags(civil)

@@ -23,6 +23,7 @@ from routing.policy.models import (
     SlaRule,
     SlaTarget,
     TenantPolicy,
+    ThreatRule,
 )
 
 __all__ = [
@@ -48,4 +49,5 @@ __all__ = [
     "SlaRule",
     "SlaTarget",
     "TenantPolicy",
+    "ThreatRule",
 ]

@@ -102,6 +102,7 @@ def cross_reference_problems(data: Mapping[str, Any]) -> list[Problem]:
             categories(rule.get("categories"), ("required_info", i, "categories"))
             flags(rule.get("when_flags"), ("required_info", i, "when_flags"))
     queue(_mapping(data.get("chargeback")).get("queue"), ("chargeback", "queue"))
+    queue(_mapping(_mapping(data.get("abuse")).get("threat")).get("queue"), ("abuse", "threat", "queue"))
     cooling = _mapping(_mapping(data.get("refunds")).get("cooling_off"))
     if cooling:
         calendar(cooling.get("calendar", "support"), ("refunds", "cooling_off", "calendar") if "calendar" in cooling

@@ -241,12 +241,25 @@ class RequiredInfoRule(_Strict):
     date_window: Duration | None = None  # a transaction date older than this is flagged outside_window
 
 
+class ThreatRule(_Strict):
+    """The policy's strongest action, for abuse that threatens harm (the `threat` flag): who reviews it, how
+    urgently, and what happens at once (its follow-ups replace `abuse.follow_ups`; `suspend_support` applies at
+    the first threat, for `abuse.suspension`)."""
+
+    section: str  # the clause of the tenant's text it rests on, e.g. "§8"
+    queue: str  # a declared queue: a supervisor's or the escalation queue
+    priority: Priority = Priority.urgent
+    follow_ups: list[FollowUpKind] = Field(default_factory=list)
+    reply: str | None = None  # None: `abuse.reply`
+
+
 class AbuseRule(_Strict):
     action: Literal["quarantine", "reject"] = "quarantine"
     follow_ups: list[FollowUpKind] = Field(default_factory=list)
     suspend_after: int = Field(default=1, ge=1)  # abusive messages before support is suspended
     suspension: Duration | None = None  # None: until lifted by a person
     reply: str | None = None
+    threat: ThreatRule | None = None  # None: a threat gets the same action as any abuse
 
 
 class FloodRule(_Strict):
