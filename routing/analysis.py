@@ -38,6 +38,8 @@ class Analysis:
     trace: list[TraceStep] = field(default_factory=list)
     out_of_scope_rejected: str | None = None  # the out-of-scope rule that rejects, if any
     chargeback: str | None = None  # "filed" or "threatened" (routing.escalation.chargeback_stance)
+    # the categorizer's two best candidates with their scores (routing.categorize.Brief.candidates)
+    candidates: tuple[tuple[str, float], tuple[str, float] | None] = (("general", 0.0), None)
     _tokens: frozenset[str] | None = None
 
     @property
@@ -59,7 +61,8 @@ def analyse(message: InboundMessage, cp: CompiledPolicy) -> Analysis:
     text = message.text or ""
     subject = message.subject
     full = full_text(message)
-    category, confidence, cues = categorize_brief(read(text), read(subject) if subject else None, cp.category_pool)
+    category, confidence, cues, candidates = categorize_brief(read(text), read(subject) if subject else None,
+                                                              cp.category_pool)
     kinds, abuse_evidence = abuse_cues(full)
     result = Analysis(
         category=category,
@@ -68,6 +71,7 @@ def analyse(message: InboundMessage, cp: CompiledPolicy) -> Analysis:
         abuse_kinds=kinds,
         references=extract_references(full, cp.references),
         full_text=full,
+        candidates=candidates,
     )
     result.trace.append(TraceStep(rule="categorize", outcome=category,
                                   detail=f"confidence {confidence:.2f}; cues: {', '.join(cues) or 'none'}"))

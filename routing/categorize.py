@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Collection
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -91,8 +92,18 @@ def allowed_pool(allowed: Collection[str] | None) -> tuple[str, ...]:
     return CATEGORIES if allowed is None else tuple(c for c in CATEGORIES if c in allowed)
 
 
-def categorize_brief(body: Tokens, subject: Tokens | None, pool: tuple[str, ...]) -> tuple[str, float, list[str]]:
-    """`categorize` of already-read parts restricted to `pool`: (category, confidence, first six evidence cues)."""
+class Brief(NamedTuple):
+    """`categorize_brief`'s answer: the category, its confidence, the first six evidence cues, and the two best
+    candidates of the pool with their scores (the runner-up is None when the pool has one category)."""
+
+    category: str
+    confidence: float
+    evidence: list[str]
+    candidates: tuple[tuple[str, float], tuple[str, float] | None]
+
+
+def categorize_brief(body: Tokens, subject: Tokens | None, pool: tuple[str, ...]) -> Brief:
+    """`categorize` of already-read parts restricted to `pool`, with the top two candidates."""
     if not pool:
         raise ValueError("allowed names no canonical category: []")
     scores, cues = _score(body, subject)
@@ -103,13 +114,20 @@ def categorize_brief(body: Tokens, subject: Tokens | None, pool: tuple[str, ...]
     evidence = [f"{cat}+{_short(weight)}:{label}" for cat, weight, label in ordered]
     if top <= 0:
         fallback = "general" if "general" in pool else pool[0]
-        return fallback, 0.0, [*evidence, f"fallback:{fallback} (no allowed category has evidence)"][:6]
-    second = scores[ranked[1][2]] if len(ranked) > 1 else 0.0
+        runner = next((c for *_, c in ranked if c != fallback), None)
+        return Brief(fallback, 0.0, [*evidence, f"fallback:{fallback} (no allowed category has evidence)"][:6],
+                     _candidates(scores, fallback, runner))
+    runner = ranked[1][2] if len(ranked) > 1 else None
+    second = scores[runner] if runner else 0.0
     confidence = (1.0 - math.exp(-top / 3.0)) * top / (top + max(second, 0.0))
     if len(evidence) < 6 and pool is not CATEGORIES and winner != min(
             CATEGORIES, key=lambda c: (-scores[c], _TIE_RANK[c])):
         evidence.append(f"restricted to allowed: {winner}")
-    return winner, round(confidence, 3), evidence
+    return Brief(winner, round(confidence, 3), evidence, _candidates(scores, winner, runner))
+
+
+def _candidates(scores: dict[str, float], first: str, second: str | None) -> tuple:
+    return (first, scores[first]), ((second, scores[second]) if second else None)
 
 
 def _short(weight: float) -> str:

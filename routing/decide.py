@@ -23,6 +23,7 @@ from contracts.decision import (
 from contracts.inbound import InboundMessage, MessageKind
 from routing.analysis import Analysis, analyse, full_text
 from routing.compiled import CompiledPolicy, compile_policy
+from routing.confidence import low_confidence
 from routing.dedupe import find_merge_target, identity_keys, live_session_item, redelivery_key
 from routing.official import matched_official_endpoint
 from routing.policy import TenantPolicy
@@ -264,6 +265,10 @@ def _abusive(ctx: _Ctx, analysis: Analysis) -> Decision:
 
 def _route(ctx: _Ctx, analysis: Analysis) -> Decision:
     policy, message = ctx.cp.policy, ctx.message
+    if (unsure := low_confidence(analysis.candidates)) is not None:
+        # new work whose category is a near tie: flagged for a person to review (queues may route on the flag)
+        analysis.flags.append(F.low_confidence)
+        analysis.trace.append(unsure)
     first, resolution = ctx.cp.sla_clocks(message.channel, analysis.category, analysis.flags)
     hours_calendar = ctx.cp.calendar_for(message.channel)
     if is_outside_hours(hours_calendar, message.received_at):

@@ -87,7 +87,12 @@ def test_prefilters_keep_every_known_phrase_and_its_odd_spellings(phrase: str) -
 def test_brief_categorisation_matches_the_full_result(text: str, subject: str | None, allowed) -> None:
     full = categorize(text, subject, allowed=allowed)
     brief = categorize_brief(textnorm.read(text), textnorm.read(subject) if subject else None, allowed_pool(allowed))
-    assert brief == (full.category, full.confidence, full.evidence[:6])
+    assert brief[:3] == (full.category, full.confidence, full.evidence[:6])
+    (first, top), runner = brief.candidates
+    assert (first, round(top, 3)) == (full.category, full.scores[full.category])
+    if runner is not None:  # the runner-up is the best other allowed category
+        assert runner[0] != first
+        assert round(runner[1], 3) == max(full.scores[c] for c in allowed_pool(allowed) if c != first)
 
 
 @settings(max_examples=300, deadline=None)
