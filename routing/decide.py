@@ -179,7 +179,8 @@ def merge_references(message: InboundMessage, policy: TenantPolicy) -> set[str]:
 def _route_or_merge(ctx: _Ctx, analysis: Analysis) -> Decision:
     policy, message = ctx.cp.policy, ctx.message
     if analysis.abusive:
-        return _threat(ctx, analysis) or _abusive(ctx, analysis)
+        threat = _threat(ctx, analysis)
+        return threat if threat is not None else _abusive(ctx, analysis)
     if analysis.out_of_scope_rejected:
         return RejectDecision(**ctx.base(analysis), reason=f"out of scope: {analysis.out_of_scope_rejected}",
                               follow_ups=analysis.follow_ups)
