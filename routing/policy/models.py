@@ -326,6 +326,13 @@ class RefundRules(_Strict):
     _patterns = field_validator("request_patterns")(_check_patterns)
 
 
+class Acknowledgement(_Strict):
+    """The automatic acknowledgement of a routed email: the promised response time, in words."""
+
+    enabled: bool = True
+    text: str | None = None  # the opening sentence; default: "Thank you for writing to <name> support. ..."
+
+
 class TenantPolicy(_Strict):
     """Every rule of a tenant's support text that a router can act on."""
 
@@ -351,6 +358,7 @@ class TenantPolicy(_Strict):
     chargeback: ChargebackRule | None = None
     refunds: RefundRules | None = None
     csat_after_resolution: bool = False
+    acknowledgement: Acknowledgement = Field(default_factory=Acknowledgement)
 
     @field_validator("tenant")
     @classmethod
