@@ -8,6 +8,7 @@ from typing import Annotated, Literal, Union
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 from contracts.channels import ChannelKind
+from contracts.outbound import ReplyTarget
 
 
 class Action(StrEnum):
@@ -131,6 +132,10 @@ class _DecisionBase(BaseModel):
     references: list[str] = Field(default_factory=list)  # order / transaction references found
     trace: list[TraceStep] = Field(default_factory=list)
     decided_at: AwareDatetime
+    # Where the policy's automatic answers (acknowledgement, request for information, official-channel notice) go.
+    # Set by the route worker on published route and reject decisions of messages that may be answered
+    # automatically; absent for mailing lists and auto-submitted mail, and in `decide()`'s own output.
+    reply_to: ReplyTarget | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class RouteDecision(_DecisionBase):

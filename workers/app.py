@@ -26,8 +26,9 @@ from contracts.ports import Clock
 from routing.policy import TenantPolicy
 from workers.channel_secrets import ChannelSecrets
 from workers.policy_files import load_policies
-from workers.processors import create_faust_app, register_deliver, register_outbound
+from workers.processors import create_faust_app, register_automail, register_deliver, register_outbound
 from workers.runtime.agents_wiring import agents_api_deps, deliver_processor
+from workers.runtime.automail import AutomailProcessor
 from workers.runtime.chat_frames import ChatTransport
 from workers.runtime.chat_gateway import ChatOptions, add_chat_routes
 from workers.runtime.chat_policy import register_chat_policy
@@ -101,7 +102,7 @@ class App:
     async def start_processors(self, stack: AsyncExitStack, *,
                                on_delivery: Callable[[DeliveryEvent], None] | None = None,
                                on_sink: Callable[[Publication], None] | None = None) -> faust.App:
-        """Start the faust App with its agents (outbound, deliver), inside this event loop; `stack` stops it."""
+        """Start the faust App with its agents (outbound, automail, deliver), inside this event loop; `stack` stops it."""
         session = aiohttp.ClientSession()
         stack.push_async_callback(session.close)
         client = Redis.from_url(self.redis_url)
@@ -117,6 +118,7 @@ class App:
         processors = create_faust_app(self.bootstrap, app_id=f"{prefix}-processors",
                                       fetch_max_wait_ms=self.settings.fetch_max_wait_ms)
         register_outbound(processors, processor, on_delivery)
+        register_automail(processors, AutomailProcessor(processor, self.policies), on_delivery)
         register_chat_policy(processors, chat, self.clock)
         register_deliver(processors, deliver_processor(self, client, session), on_sink)
         await processors.start()

@@ -1,4 +1,4 @@
-"""The project's faust App: the I/O-bound stream processors (outbound, deliver; CSAT and SLA to come).
+"""The project's faust App: the I/O-bound stream processors (outbound, automail, deliver; CSAT to come).
 
 Agents are registered explicitly by the app factory, never at import. Durable state lives in Redis, not in
 faust tables: on the embedded broker faust's table recovery lost updates (the README says why), and on Apache
@@ -18,6 +18,7 @@ from contracts.outbound import DeliveryEvent
 from contracts.topics import (
     AGENT_ACTIONS,
     DELIVERY,
+    REJECTED,
     ROUTED,
     SINK_DEAD_LETTER,
     SINK_RECEIPTS,
@@ -25,6 +26,7 @@ from contracts.topics import (
     SLA_EVENTS,
 )
 from contracts.workitem import AgentAction
+from workers.runtime.automail import AutomailProcessor
 from workers.runtime.codec import encode
 from workers.runtime.deliver import DeliverProcessor, Publication
 from workers.runtime.outbound import OutboundProcessor
@@ -89,3 +91,27 @@ def register_deliver(app: faust.App, processor: DeliverProcessor,
                 await sending  # acknowledged before the input's offset can be committed
                 if on_publication is not None:
                     on_publication(publication)
+
+
+def register_automail(app: faust.App, processor: AutomailProcessor,
+                      on_event: Callable[[DeliveryEvent], None] | None = None) -> None:
+    """`automail`: routed and rejected email decisions -> the policy's automatic mail -> support.delivery.v1."""
+    decisions = app.topic(ROUTED.name, REJECTED.name, key_type=bytes, value_type=bytes, key_serializer="raw",
+                          value_serializer="raw")
+    delivery = app.topic(DELIVERY.name, key_type=bytes, value_type=bytes, key_serializer="raw",
+                         value_serializer="raw")
+
+    @app.agent(decisions, name="automail")
+    async def automail(stream) -> None:  # noqa: ANN001 - a faust stream
+        async for raw in stream:
+            try:
+                events = await processor.on_decision(raw)
+            except (ValidationError, ValueError) as exc:
+                log.warning("automail: a record that is not a Decision skipped: %s", exc)
+                continue
+            for event in events:
+                key = f"{event.tenant}:{event.work_item_id or event.outbound_id}".encode()
+                sending = await delivery.send(key=key, value=encode(event))
+                await sending  # acknowledged before the decision's offset can be committed
+                if on_event is not None:
+                    on_event(event)

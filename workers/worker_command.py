@@ -82,7 +82,7 @@ async def run_worker(kind: str, settings: Settings, echo: Callable[[str], None])
     if kind == "ingress":
         await _serve_ingress(app, stop, echo)
         return
-    if kind in ("outbound", "deliver"):  # one faust App hosts both agents: either name runs a replica of it
+    if kind in ("outbound", "deliver"):  # one faust App hosts every agent (automail too): either name runs a replica
         await _serve_processors(app, stop, echo, kind)
         return
     if kind == "email":
@@ -113,7 +113,7 @@ async def _serve_ingress(app: App, stop: asyncio.Event, echo: Callable[[str], No
 
 
 async def _serve_processors(app: App, stop: asyncio.Event, echo: Callable[[str], None], kind: str) -> None:
-    """The faust App's processors (outbound, deliver), a replica in the `<prefix>-processors` group."""
+    """The faust App's processors (outbound, automail, deliver), a replica in the `<prefix>-processors` group."""
     async with AsyncExitStack() as stack:
         processors = await app.start_processors(stack)
         redis = Redis.from_url(app.redis_url)

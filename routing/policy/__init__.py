@@ -3,6 +3,7 @@
 from routing.policy.durations import Duration
 from routing.policy.models import (
     AbuseRule,
+    Acknowledgement,
     CalendarSpec,
     CategorySpec,
     ChannelRule,
@@ -28,6 +29,7 @@ from routing.policy.models import (
 
 __all__ = [
     "AbuseRule",
+    "Acknowledgement",
     "CalendarSpec",
     "CategorySpec",
     "DedupeRule",

@@ -369,6 +369,13 @@ class RetentionRule(_Strict):
         return value
 
 
+class Acknowledgement(_Strict):
+    """The automatic acknowledgement of a routed email: the promised response time, in words."""
+
+    enabled: bool = True
+    text: str | None = None  # the opening sentence; default: "Thank you for writing to <name> support. ..."
+
+
 class TenantPolicy(_Strict):
     """Every rule of a tenant's support text that a router can act on."""
 
@@ -395,6 +402,7 @@ class TenantPolicy(_Strict):
     refunds: RefundRules | None = None
     csat_after_resolution: bool = False
     retention: RetentionRule = Field(default_factory=RetentionRule)
+    acknowledgement: Acknowledgement = Field(default_factory=Acknowledgement)
 
     @field_validator("tenant")
     @classmethod

@@ -1,4 +1,4 @@
-"""The outbound processor: an agent's reply action -> the customer's own channel -> delivery events.
+"""The outbound processor: agents' replies and the policy's automatic answers -> the customer's channel -> events.
 
 A reply is planned against the channel's rules (customer-service window, text limit), each part is sent once
 through the channel's sender and the one platform client, and every outcome becomes a DeliveryEvent. A part is
@@ -25,6 +25,7 @@ from contracts.outbound import (
     DeliveryStatus,
     OutboundKind,
     OutboundMessage,
+    ReplyTarget,
 )
 from contracts.ports import Clock
 from contracts.workitem import AgentAction, AgentActionKind
@@ -48,31 +49,45 @@ class OutboundProcessor:
         """Send a reply action's text; other actions are not this processor's business (no events)."""
         if action.kind != AgentActionKind.reply or not (action.text or "").strip():
             return []
-        now = self.clock.now()
         item = await self.queue.get(action.work_item_id)
         target = item.reply_to if item is not None else None
         if target is None:
             why = "unknown work item" if item is None else "the item has no customer message to reply to"
-            return [self._event(action, None, DeliveryStatus.failed, now, code="no_target", error=why)]
+            return [self._event(action.tenant, action.work_item_id, None, DeliveryStatus.failed, self.clock.now(),
+                                code="no_target", error=why)]
+        source = hashlib.sha256(encode(action)).hexdigest()[:32]
+        return await self.send(action.tenant, action.work_item_id, target, action.text or "", source=source,
+                               kind=OutboundKind.agent_reply)
+
+    def can_send(self, tenant: str, target: ReplyTarget) -> bool:
+        """Whether the tenant has a sender and its credential for the target's channel (no I/O)."""
+        adapter = registry.adapter_for(target.channel)
+        return (adapter.sender is not None and adapter.sender.transport in self.transports
+                and bool(self.secrets.for_tenant(adapter.name, tenant).get(adapter.sender.token_role)))
+
+    async def send(self, tenant: str, work_item_id: str, target: ReplyTarget, text: str, *, source: str,
+                   kind: OutboundKind) -> list[DeliveryEvent]:
+        """Send `text` to `target` once per `source` (an action's hash, a decision's message id): parts already
+        sent for it are not sent again; every outcome is a DeliveryEvent."""
+        now = self.clock.now()
         adapter = registry.adapter_for(target.channel)
         if adapter.sender is None or adapter.sender.transport not in self.transports:
-            return [self._event(action, None, DeliveryStatus.failed, now, code="no_sender", channel=target.channel,
+            return [self._event(tenant, work_item_id, None, DeliveryStatus.failed, now, code="no_sender",
+                                channel=target.channel,
                                 error=f"replies on {target.channel.value} are not built yet; answer in the tenant's "
                                       "own tool for that channel")]
-        token = self.secrets.for_tenant(adapter.name, action.tenant).get(adapter.sender.token_role)
+        token = self.secrets.for_tenant(adapter.name, tenant).get(adapter.sender.token_role)
         if not token:
-            variable = self.secrets.variable(adapter.name, action.tenant, adapter.sender.token_role)
-            return [self._event(action, None, DeliveryStatus.failed, now, code="no_token", channel=target.channel,
-                                error=f"cannot send on {target.channel.value}: set {variable}")]
-        source = hashlib.sha256(encode(action)).hexdigest()[:32]
-        plan = plan_reply(action.text or "", target, tenant=action.tenant, work_item_id=action.work_item_id,
-                          source=source, kind=OutboundKind.agent_reply, now=now)
+            variable = self.secrets.variable(adapter.name, tenant, adapter.sender.token_role)
+            return [self._event(tenant, work_item_id, None, DeliveryStatus.failed, now, code="no_token",
+                                channel=target.channel, error=f"cannot send on {target.channel.value}: set {variable}")]
+        plan = plan_reply(text, target, tenant=tenant, work_item_id=work_item_id, source=source, kind=kind, now=now)
         if isinstance(plan, Refusal):
-            return [self._event(action, None, DeliveryStatus.failed, now, code=plan.code, error=plan.reason,
-                                channel=target.channel)]
-        return await self._send_parts(action, plan, token)
+            return [self._event(tenant, work_item_id, None, DeliveryStatus.failed, now, code=plan.code,
+                                error=plan.reason, channel=target.channel)]
+        return await self._send_parts(plan, token)
 
-    async def _send_parts(self, action: AgentAction, parts: Sequence[OutboundMessage], token: str) -> list[DeliveryEvent]:
+    async def _send_parts(self, parts: Sequence[OutboundMessage], token: str) -> list[DeliveryEvent]:
         events = []
         sender = registry.adapter_for(parts[0].target.channel).sender
         for part in parts:
@@ -80,16 +95,16 @@ class OutboundProcessor:
                 continue  # sent already (or being sent by a redelivery in flight)
             sent = await self.transports[sender.transport].send(sender, part, token)
             status = DeliveryStatus.sent if sent.result.ok else DeliveryStatus.failed
-            events.append(self._event(action, part, status, self.clock.now(), attempts=sent.attempts,
-                                      provider_id=sent.result.provider_message_id, code=sent.result.error_code,
-                                      error=sent.result.error))
+            events.append(self._event(part.tenant, part.work_item_id, part, status, self.clock.now(),
+                                      attempts=sent.attempts, provider_id=sent.result.provider_message_id,
+                                      code=sent.result.error_code, error=sent.result.error))
             await self.redis.set(self._key(part.id), f"{status.value}:{sent.result.provider_message_id or ''}",
                                  px=_ms(KEEP))
             if sent.result.ok and sent.result.provider_message_id:
                 await self.index.remember(part, sent.result.provider_message_id)
             if not sent.result.ok:
-                log.warning("outbound %s for %s failed after %d attempt(s): %s %s", part.id, action.work_item_id,
-                            sent.attempts, sent.result.error_code, sent.result.error)
+                log.warning("outbound %s (%s) for %s failed after %d attempt(s): %s %s", part.id, part.kind.value,
+                            part.work_item_id or "-", sent.attempts, sent.result.error_code, sent.result.error)
                 break  # later parts would read as a reply with its beginning missing
         return events
 
@@ -97,11 +112,11 @@ class OutboundProcessor:
         return f"{self.prefix}:outbound:{outbound_id}"
 
     @staticmethod
-    def _event(action: AgentAction, part: OutboundMessage | None, status: DeliveryStatus, at: datetime, *,
+    def _event(tenant: str, work_item_id: str, part: OutboundMessage | None, status: DeliveryStatus, at: datetime, *,
                channel=None, attempts: int = 0, provider_id: str | None = None, code: str | None = None,
                error: str | None = None) -> DeliveryEvent:
-        return DeliveryEvent(outbound_id=part.id if part else None, tenant=action.tenant,
-                             work_item_id=action.work_item_id, channel=part.target.channel if part else channel,
+        return DeliveryEvent(outbound_id=part.id if part else None, tenant=tenant,
+                             work_item_id=work_item_id or None, channel=part.target.channel if part else channel,
                              status=status, at=at, provider_message_id=provider_id, attempts=attempts,
                              error_code=None if status == DeliveryStatus.sent else code,
                              error=None if status == DeliveryStatus.sent else error)

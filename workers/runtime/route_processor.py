@@ -12,6 +12,7 @@ from contracts.decision import Action, Decision, MergeDecision, RouteDecision
 from contracts.outbound import ReplyTarget
 from contracts.topics import DEAD_LETTER, QUARANTINE, REJECTED, ROUTED
 from contracts.workitem import WorkItem
+from routing.automail import answerable
 from routing.decide import decide
 from routing.policy import TenantPolicy
 from routing.record import record
@@ -21,6 +22,7 @@ from workers.runtime.codec import decode_inbound, encode
 from workers.runtime.logs import log_decision
 from workers.runtime.worker_metrics import count_decision
 
+_ANSWERABLE = frozenset({Action.route, Action.reject})
 _TOPIC_FOR = {Action.route: ROUTED.name, Action.merge: ROUTED.name, Action.reject: REJECTED.name,
               Action.quarantine: QUARANTINE.name}
 
@@ -50,6 +52,8 @@ class RouteProcessor:
             record(state, message, decision, policy)
         except Exception as exc:  # noqa: BLE001 - every fault class of one record is dead-lettered, the worker goes on
             return Outcome(produce=[(DEAD_LETTER.name, key, dead_letter(exc, key, value, where))])
+        if decision.action in _ANSWERABLE and answerable(message):
+            decision.reply_to = reply_target(message)  # where the automatic-mail agent answers (routing/automail.py)
         log_decision(decision)
         count_decision(decision)
         out = Outcome(decision=decision)
