@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -25,6 +27,7 @@ from fault_helpers import until
 from workers.app import Ingress, build_app
 from workers.runtime.sla_store import SlaStore
 from workers.settings import Settings
+from workers.stack import statefile
 from workers.stack.broker import EmbeddedBroker
 from workers.stack.platform_fake import PlatformFake
 from workers.stack.topics import ensure_topics
@@ -33,11 +36,15 @@ from workers.stack.webhook_receiver import Delivery, WebhookReceiver
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 TOKEN = "actions-t0ken"
 SINK_SECRET = "whsec_" + base64.b64encode(os.urandom(24)).decode()
+EXE = str(Path(sys.executable).with_name("omniroute"))
 FAKE = "The seller sent me a fake charger for order IZ-40001 and refuses to refund me"  # Izonie: a resolution clock
 
 
 @dataclass
 class Stack:
+    bootstrap: str
+    redis_url: str
+    prefix: str
     ingress: Ingress
     queue: RedisWorkQueue
     clocks: SlaStore
@@ -118,7 +125,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Asy
         await app.start_processors(exits, on_delivery=deliveries.append)
         http = aiohttp.ClientSession()
         exits.push_async_callback(http.close)
-        yield Stack(ingress, RedisWorkQueue(ingress.redis, prefix=prefix), SlaStore(ingress.redis, prefix=prefix),
+        yield Stack(bootstrap, redis_url, prefix, ingress, RedisWorkQueue(ingress.redis, prefix=prefix), SlaStore(ingress.redis, prefix=prefix),
                     fake, receiver, sla_events, deliveries, http)
         stop.set()
         await asyncio.wait_for(asyncio.gather(*tasks), 30)
@@ -175,7 +182,8 @@ async def test_an_internal_note_is_kept_in_the_history_and_never_sent(stack: Sta
     # the item's actions are in order on one partition: once the reply is out, the note was handled before it
     await until(lambda: stack.sent_to("27830003002"), what="the reply on WhatsApp")
     assert [b["text"]["body"] for b in stack.sent_to("27830003002")] == ["We are on it."]
-    assert [e for e in stack.deliveries if e.work_item_id == item.id and e.status == DeliveryStatus.sent]
+    await until(lambda: [e for e in stack.deliveries if e.work_item_id == item.id and e.status == DeliveryStatus.sent],
+                what="the reply's delivery event")
     notes = [a for a in await stack.history(item) if a["kind"] == "note"]
     assert [(n["agent_id"], n["text"]) for n in notes] == [("ann", "Customer is a reseller; check VAT")]
     assert (await stack.queue.get(item.id)).state == WorkItemState.open  # a note changes nothing else
@@ -239,3 +247,34 @@ async def _paused(stack: Stack, item: WorkItem) -> dict | None:
 
 async def _running(stack: Stack, item: WorkItem) -> bool:
     return (await stack.clocks.clock_fields(item.id)).get("resolution:state") == "running"
+
+
+async def test_omniroute_act_takes_the_new_actions_with_their_flags(stack: Stack, tmp_path: Path) -> None:
+    state_file = tmp_path / "dev-stack.json"
+    statefile.write(state_file, statefile.StackState(bootstrap=stack.bootstrap, redis_url=stack.redis_url,
+                                                     redis_prefix=stack.prefix, http_url=stack.ingress.url))
+    env = {**os.environ, "OMNIROUTE_STATE_FILE": str(state_file), "OMNIROUTE_API_TOKEN": TOKEN}
+
+    async def act(*args: str) -> tuple[int, str, str]:
+        proc = await asyncio.create_subprocess_exec(EXE, "act", *args, "--agent", "ann", env=env,
+                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+        return proc.returncode, out.decode(), err.decode()
+
+    item = await stack.whatsapp("27830003005")
+    code, out, err = await act(item.id, "--kind", "reassign", "--to-queue", "technical", "--to-agent", "bob")
+    assert code == 0, err
+    assert out.startswith(f"accepted: reassign on {item.id}") and "to technical, held by bob" in out
+    moved = await stack.queue.get(item.id)
+    assert (moved.queue, moved.assignee) == ("technical", "bob")
+    code, _, err = await act(item.id, "--kind", "reassign", "--to-queue", "moon")
+    assert code == 1 and "HTTP 422" in err and "moon" in err
+    code, out, err = await act(item.id, "--kind", "note", "--text", "asked finance")
+    assert code == 0 and out.startswith("accepted: note"), err
+    code, out, err = await act(item.id, "--kind", "request_info", "--fields", "amount, transaction_date")
+    assert code == 0, err
+    assert "clocks keep running" in out and "the amount you were charged and the date of the transaction" in out
+    await until(lambda: stack.sent_to("27830003005"), what="the request on WhatsApp")
+    code, _, err = await act(item.id, "--kind", "request_info")
+    assert code == 1 and "HTTP 422" in err and "fields" in err
+    assert [a["kind"] for a in await stack.history(item)] == ["reassign", "note", "request_info"]
