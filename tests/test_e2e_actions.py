@@ -143,6 +143,8 @@ async def test_reassign_moves_the_item_to_another_queue_and_agent_and_the_sinks_
     answer = await stack.act(item, {"kind": "reassign", "agent_id": "ann", "to_queue": "moon"}, 422)
     assert "moon" in answer["error"] and "billing" in answer["known"]
     await stack.act(item, {"kind": "reassign", "agent_id": "ann"}, 422)  # neither a queue nor an agent
+    await stack.act(item, {"kind": "reassign", "agent_id": "ann", "to_agent": " "}, 422)  # an empty agent
+    await stack.act(item, {"kind": "claim", "agent_id": "ann", "to_queue": "billing"}, 422)  # only for reassign
     await stack.act(item, {"kind": "reassign", "agent_id": "ann", "to_agent": "ann"}, 409)  # changes nothing
 
     answer = await stack.act(item, {"kind": "reassign", "agent_id": "ann", "to_queue": "billing", "to_agent": "bob"})

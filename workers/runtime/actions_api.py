@@ -53,6 +53,8 @@ class ActionRequest(BaseModel):
             raise ValueError("kind 'request_info' needs fields (e.g. [\"order_number\"]), and only it takes them")
         if any(not f.strip() for f in self.fields):
             raise ValueError("fields must not be empty strings")
+        if self.to_queue == "" or self.to_agent == "":
+            raise ValueError("to_queue and to_agent must not be empty; leave one out instead")
         if self.kind == AgentActionKind.note and not self.text:
             raise ValueError("kind 'note' needs its text")
         return self
