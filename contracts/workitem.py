@@ -98,6 +98,9 @@ class AgentActionKind(StrEnum):
     resolve = "resolve"
     escalate = "escalate"
     wait_customer = "wait_customer"
+    reassign = "reassign"  # to another queue and/or agent
+    note = "note"  # internal: kept in the item's history, never sent to the customer
+    request_info = "request_info"  # ask the customer for named details; pauses clocks where the policy says so
 
 
 class AgentAction(BaseModel):
@@ -109,5 +112,8 @@ class AgentAction(BaseModel):
     tenant: str
     agent_id: str
     at: AwareDatetime
-    text: str | None = None
+    text: str | None = None  # a reply's or note's text; for request_info the message sent to the customer
     escalate_to: str | None = None
+    to_queue: str | None = None  # reassign: the queue the item moved to (its own when only the agent changed)
+    to_agent: str | None = None  # reassign: the agent now holding it (None: open in to_queue for anyone)
+    fields: list[str] = Field(default_factory=list)  # request_info: the details asked for

@@ -23,7 +23,8 @@ class ActError(OmnirouteError):
 
 
 def post_action(settings: Settings, item_id: str, *, tenant: str | None, kind: str, agent: str | None = None,
-                text: str | None = None, escalate_to: str | None = None, timeout_s: float = 15.0) -> dict:
+                text: str | None = None, escalate_to: str | None = None, to_queue: str | None = None,
+                to_agent: str | None = None, fields: list[str] | None = None, timeout_s: float = 15.0) -> dict:
     """The ingress's 202 answer (topic, partition, offset); ActError for anything else.
 
     The token is OMNIROUTE_API_TOKEN, else the dev stack's operator credential; the tenant, when not given, is the
@@ -38,7 +39,8 @@ def post_action(settings: Settings, item_id: str, *, tenant: str | None, kind: s
         raise ActError("OMNIROUTE_API_TOKEN is not set and the dev stack issued no operator credential; export "
                        "a token (`omniroute tokens create --tenant T`)")
     tenant = tenant or _tenant_of(item_id, running.redis_url, running.redis_prefix)
-    body = {"kind": kind, "agent_id": agent or _login(), "text": text, "escalate_to": escalate_to}
+    body = {"kind": kind, "agent_id": agent or _login(), "text": text, "escalate_to": escalate_to,
+            "to_queue": to_queue, "to_agent": to_agent, "fields": fields}
     url = f"{running.http_url}/v1/{quote(tenant, safe='')}/work-items/{quote(item_id, safe='')}/actions"
     request = urllib.request.Request(url, data=json.dumps({k: v for k, v in body.items() if v is not None}).encode(),
                                      method="POST", headers={"Content-Type": "application/json"})
@@ -51,6 +53,20 @@ def post_action(settings: Settings, item_id: str, *, tenant: str | None, kind: s
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise ActError(f"cannot reach the dev stack at {running.http_url} ({reason})") from None
+
+
+def describe_accepted(kind: str, item_id: str, answer: dict) -> str:
+    """One line for the operator: where the action was written and what the checks filled in."""
+    line = f"accepted: {kind} on {item_id} ({answer['topic']}[{answer['partition']}]@{answer['offset']})"
+    if answer.get("escalate_to"):
+        line += f" to {answer['escalate_to']}"
+    if kind == "reassign":
+        line += f" to {answer.get('to_queue')}" + (f", held by {answer['to_agent']}" if answer.get("to_agent")
+                                                    else ", open for claiming")
+    if kind == "request_info":
+        line += (", clocks paused until the customer answers" if answer.get("pauses_clocks")
+                 else ", clocks keep running") + f"; asked: {answer.get('text')}"
+    return line
 
 
 def _login() -> str:

@@ -182,22 +182,25 @@ def queues(
 @app.command()
 def act(
     item_id: Annotated[str, typer.Argument(help="work item id, as `omniroute queues` lists it")],
-    kind: Annotated[str, typer.Option(help="claim, reply, resolve, escalate or wait_customer")],
+    kind: Annotated[str, typer.Option(help="claim, reply, resolve, escalate, wait_customer, reassign, note or request_info")],
     tenant: Annotated[Optional[str], typer.Option(help="tenant the item belongs to [default: the item's own]")] = None,
     agent: Annotated[Optional[str], typer.Option(help="agent id [default: your login name]")] = None,
-    text: Annotated[Optional[str], typer.Option(help="reply text")] = None,
+    text: Annotated[Optional[str], typer.Option(help="reply text; a note's text (never sent to the customer); words before a request_info's fields")] = None,
     escalate_to: Annotated[Optional[str], typer.Option(help="queue to escalate to (kind escalate; default: the policy's escalation queue)")] = None,
+    to_queue: Annotated[Optional[str], typer.Option(help="queue to move the item to (kind reassign)")] = None,
+    to_agent: Annotated[Optional[str], typer.Option(help="agent to hand the item to (kind reassign; without it the item is open for claiming)")] = None,
+    fields: Annotated[Optional[str], typer.Option(help="details to ask the customer for, comma-separated, e.g. order_number,photo (kind request_info)")] = None,
 ) -> None:
     """Act on a work item in the running dev stack (with its operator credential, or OMNIROUTE_API_TOKEN)."""
-    from workers.act_command import ActError, post_action
+    from workers.act_command import ActError, describe_accepted, post_action
 
     try:
         answer = post_action(Settings(), item_id, tenant=tenant, kind=kind, agent=agent, text=text,
-                             escalate_to=escalate_to)
+                             escalate_to=escalate_to, to_queue=to_queue, to_agent=to_agent,
+                             fields=[f.strip() for f in fields.split(",") if f.strip()] if fields else None)
     except ActError as exc:
         _fail(str(exc), code=1)
-    typer.echo(f"accepted: {kind} on {item_id} ({answer['topic']}[{answer['partition']}]@{answer['offset']})"
-               + (f" to {answer['escalate_to']}" if answer.get("escalate_to") else ""))
+    typer.echo(describe_accepted(kind, item_id, answer))
 
 
 tokens_app = typer.Typer(no_args_is_help=True, help="Per-tenant API tokens (stored hashed in Redis).")

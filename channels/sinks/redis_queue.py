@@ -88,6 +88,13 @@ class RedisWorkQueue:
         """
         return await self._store([(item, str(revision)) for item, revision in versions])
 
+    async def reassign(self, item: WorkItem, revision: int) -> bool:
+        """Write the item with its queue, state and assignee as given, if its revision is still `revision`.
+
+        Unlike `replace_many` a claim is not kept: an agent moved the item to another queue or agent.
+        """
+        return not await self._store([(item, f"!{revision}")])
+
     async def _store(self, entries: Sequence[tuple[WorkItem, str]]) -> set[str]:
         if not entries:
             return set()

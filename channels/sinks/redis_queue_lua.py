@@ -30,7 +30,8 @@ end
 
 # ARGV: prefix, resolved_ttl, then per item: id, tenant, queue, due, json, state, assignee, expect.
 # expect: '' writes unconditionally, 'new' only if the item does not exist, a number only if the item's revision
-# is that number (compare-and-set against a concurrent writer). Every write raises the revision by one.
+# is that number (compare-and-set against a concurrent writer), '!' and a number the same but with the given state
+# and assignee written as they are (an agent's reassignment). Every write raises the revision by one.
 # Returns the ids not written because of `expect`.
 UPSERT = _LUA_PRELUDE + """
 local ttl = tonumber(ARGV[2])
@@ -38,6 +39,8 @@ local skipped = {}
 for i = 3, #ARGV, 8 do
   local id, t, q, due, json = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
   local state, assignee, expect = ARGV[i + 5], ARGV[i + 6], ARGV[i + 7]
+  local force = string.sub(expect, 1, 1) == '!'
+  if force then expect = string.sub(expect, 2) end
   local key = item_key(id)
   local old = redis.call('HMGET', key, 'tenant', 'queue', 'state', 'assignee', 'rev', 'json', 'due')
   local rev = tonumber(old[5]) or (old[1] and 0 or -1)
@@ -45,7 +48,7 @@ for i = 3, #ARGV, 8 do
     table.insert(skipped, id)
   else
     -- agents' claims and resolutions win over whatever routing sends again
-    if old[3] == 'claimed' or old[3] == 'resolved' then
+    if not force and (old[3] == 'claimed' or old[3] == 'resolved') then
       state = old[3]
       assignee = old[4] or ''
     end

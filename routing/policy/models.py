@@ -170,6 +170,7 @@ class SlaRule(_Strict):
 class SlaPolicy(_Strict):
     warn_at: float = Field(default=0.8, gt=0, lt=1)
     rules: list[SlaRule]
+    pause_on_request_info: bool = False  # an agent's request for information pauses the clocks until the answer
 
 
 class QueueSpec(_Strict):

@@ -1,20 +1,28 @@
-"""An agent's action checked against the work item before it is accepted; claims and resolutions applied atomically.
+"""An agent's action checked against the work item before it is accepted; claims, resolutions and reassignments
+applied atomically.
 
-Outcomes are values: `Accepted` (with the escalation target filled in) or `Refused` with the HTTP status and why.
+Outcomes are values: `Accepted` (with the escalation target, the reassignment, or the text asking the customer for
+information filled in) or `Refused` with the HTTP status and why.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from channels.sinks.redis_queue import RedisWorkQueue
 from contracts.workitem import AgentActionKind, WorkItem, WorkItemState
+from routing.information_request import information_request
 from routing.policy import TenantPolicy
+from workers.runtime.action_reassign import reassign_item
 
 
 @dataclass(frozen=True)
 class Accepted:
     escalate_to: str | None = None
+    to_queue: str | None = None  # reassign: where the item is now
+    to_agent: str | None = None
+    text: str | None = None  # request_info: what the customer is sent
 
 
 @dataclass(frozen=True)
@@ -33,7 +41,9 @@ def known_queues(policy: TenantPolicy) -> set[str]:
 
 
 async def check_action(queue: RedisWorkQueue, policy: TenantPolicy, tenant: str, item_id: str,
-                       kind: AgentActionKind, agent: str, escalate_to: str | None) -> Accepted | Refused:
+                       kind: AgentActionKind, agent: str, escalate_to: str | None, *, to_queue: str | None = None,
+                       to_agent: str | None = None, fields: Sequence[str] = (),
+                       text: str | None = None) -> Accepted | Refused:
     item = await queue.get(item_id)
     if item is None or item.tenant != tenant:
         return Refused(404, f"no work item {item_id!r} in tenant {tenant!r}")
@@ -57,7 +67,34 @@ async def check_action(queue: RedisWorkQueue, policy: TenantPolicy, tenant: str,
         if target == item.queue:
             return Refused(409, f"work item {item_id} is already in {target}")
         return Accepted(escalate_to=target)
+    if kind == AgentActionKind.reassign:
+        return await _reassign(queue, policy, item, agent, to_queue, to_agent)
+    if kind == AgentActionKind.note and not (text or "").strip():
+        return Refused(422, "a note needs its text")
+    if kind == AgentActionKind.request_info:
+        if not fields:
+            return Refused(422, "request_info needs the fields to ask for, e.g. order_number")
+        if item.reply_to is None:
+            return Refused(409, f"work item {item_id} has no customer message to answer; ask in the channel's own tool")
+        return Accepted(text=information_request(policy, fields, text))
     return Accepted()
+
+
+async def _reassign(queue: RedisWorkQueue, policy: TenantPolicy, item: WorkItem, agent: str, to_queue: str | None,
+                    to_agent: str | None) -> Accepted | Refused:
+    if to_queue is None and to_agent is None:
+        return Refused(422, "reassign needs to_queue, to_agent or both")
+    if to_queue is not None and to_queue not in known_queues(policy):
+        return Refused(422, f"unknown queue {to_queue!r} for tenant {item.tenant}",
+                       {"known": sorted(known_queues(policy))})
+    target = to_queue or item.queue
+    if target == item.queue and to_agent == item.assignee:
+        held = f"held by {to_agent}" if to_agent else "open for claiming"
+        return Refused(409, f"work item {item.id} is already in {target}, {held}")
+    moved = await reassign_item(queue, item.id, target, to_agent, agent)
+    if moved is None:
+        return Refused(409, f"work item {item.id} is resolved; a reassign cannot be taken")
+    return Accepted(to_queue=moved.queue, to_agent=moved.assignee)
 
 
 async def _claim(queue: RedisWorkQueue, item: WorkItem, agent: str) -> Accepted | Refused:

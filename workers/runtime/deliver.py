@@ -110,11 +110,17 @@ class DeliverProcessor:
         if action.kind == AgentActionKind.claim:
             item = item.model_copy(update={"state": WorkItemState.claimed, "assignee": action.agent_id})
             event = self._event(source, SinkEventType.updated, item, action.at, change="claim", agent=action.agent_id)
+        elif action.kind == AgentActionKind.reassign:
+            if action.to_queue:  # as this action left it, even if it moved again since
+                item = item.model_copy(update={"queue": action.to_queue, "assignee": action.to_agent})
+            event = self._event(source, SinkEventType.updated, item, action.at, change="reassignment",
+                                agent=action.agent_id)
         elif action.kind == AgentActionKind.resolve:
             item = item.model_copy(update={"state": WorkItemState.resolved, "assignee": action.agent_id})
             event = self._event(source, SinkEventType.resolved, item, action.at, agent=action.agent_id)
         else:
-            return []  # an escalation is told by the SLA worker's `escalated` event; replies by delivery events
+            return []  # an escalation is told by the SLA worker's `escalated` event; replies by delivery events;
+            # notes stay in the item's history
         return await self.deliver(event)
 
     async def on_replay(self, raw: bytes) -> list[Publication]:

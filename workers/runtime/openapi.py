@@ -61,12 +61,16 @@ def document() -> dict[str, Any]:
                               "404": _error("unknown tenant"), "422": _error("field errors"),
                               "503": _error("Kafka did not acknowledge in time; retry")}}},
             "/v1/{tenant}/work-items/{item_id}/actions": {"post": {
-                "summary": "An agent's action: claim, reply, resolve, escalate, wait_customer",
+                "summary": "An agent's action: claim, reply, resolve, escalate, wait_customer, reassign (to_queue "
+                           "and/or to_agent), note (internal, never sent), request_info (fields asked of the "
+                           "customer; pauses clocks where the policy's sla.pause_on_request_info says so)",
                 "parameters": [_param("tenant"), _param("item_id")], "requestBody": body("ActionRequest"),
                 "responses": {"202": {"description": "accepted and written to Kafka"},
                               "404": _error("no such item in this tenant"),
-                              "409": _error("a claim on a held item, or an action on a resolved one"),
-                              "422": _error("field errors, or an unknown escalation queue")}}},
+                              "409": _error("a claim on a held item, an action on a resolved one, a reassign "
+                                            "that changes nothing, a request_info on an item with no customer "
+                                            "message to answer"),
+                              "422": _error("field errors, or an unknown escalation or reassignment queue")}}},
             "/v1/{tenant}/queues": _get("The tenant's queues with open counts and the next SLA due"),
             "/v1/{tenant}/queues/{queue}/items": _get("A queue's open items, SLA due first", "queue"),
             "/v1/{tenant}/work-items/{item_id}": _get("One item with its trace and action history", "item_id"),

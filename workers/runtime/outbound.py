@@ -1,4 +1,5 @@
-"""The outbound processor: agents' replies and the policy's automatic answers -> the customer's channel -> events.
+"""The outbound processor: an agent's reply (or request for information) and the policy's automatic answers ->
+the customer's own channel -> delivery events.
 
 A reply is planned against the channel's rules (customer-service window, text limit), each part is sent once
 through the channel's sender and the one platform client, and every outcome becomes a DeliveryEvent. A part is
@@ -34,6 +35,7 @@ from workers.runtime.codec import encode
 from workers.runtime.delivery_index import DeliveryIndex
 
 log = logging.getLogger("omniroute.outbound")
+SENT = (AgentActionKind.reply, AgentActionKind.request_info)  # an internal note is never sent
 CLAIM = timedelta(seconds=60)
 KEEP = timedelta(days=30)
 
@@ -46,8 +48,9 @@ class OutboundProcessor:
         self.index = DeliveryIndex(redis, prefix=prefix)
 
     async def handle(self, action: AgentAction) -> list[DeliveryEvent]:
-        """Send a reply action's text; other actions are not this processor's business (no events)."""
-        if action.kind != AgentActionKind.reply or not (action.text or "").strip():
+        """Send a reply's or a request for information's text; other actions (notes above all) are not this
+        processor's business (no events)."""
+        if action.kind not in SENT or not (action.text or "").strip():
             return []
         item = await self.queue.get(action.work_item_id)
         target = item.reply_to if item is not None else None

@@ -100,8 +100,9 @@ end
 return resumed
 """
 
-# ARGV: prefix, id, src, offset, now, action (reply|resolve|wait_customer|escalate), escalation event id,
-# escalate_to. Returns how many events were put in the outbox (-1 when the record was applied before).
+# ARGV: prefix, id, src, offset, now, action (reply|resolve|wait_customer|escalate|request_info), escalation event id,
+# escalate_to, pause ('1': a request_info also pauses the clocks). Other actions (note, reassign) only mark the
+# record applied. Returns how many events were put in the outbox (-1 when the record was applied before).
 ACTION = _PRELUDE + """
 local id, now, action = ARGV[2], tonumber(ARGV[5]), ARGV[6]
 local key = item_key(id)
@@ -141,6 +142,9 @@ elseif action == 'resolve' then
   for _, k in ipairs(CLOCKS) do stop(k) end
 elseif action == 'wait_customer' then
   for _, k in ipairs(CLOCKS) do pause(k) end
+elseif action == 'request_info' then
+  stop('first_response')  -- asking the customer is an answer
+  if ARGV[9] == '1' then for _, k in ipairs(CLOCKS) do pause(k) end end
 elseif action == 'escalate' then
   local to = ARGV[8]
   if to == '' then to = redis.call('HGET', key, 'escalate_to') or '' end

@@ -134,10 +134,11 @@ class SlaStore:
         return out
 
     async def act(self, item_id: str, kind: AgentActionKind, now: datetime, *, source: str = "", offset: int = 0,
-                  event_id: str = "", escalate_to: str | None = None) -> int:
-        """Apply reply / resolve / wait_customer / escalate to the clocks; returns events put in the outbox."""
+                  event_id: str = "", escalate_to: str | None = None, pause: bool = False) -> int:
+        """Apply reply / resolve / wait_customer / escalate / request_info (`pause`: it pauses the clocks too) to
+        the clocks; returns events put in the outbox."""
         return int(await self._action(args=[self._prefix, item_id, source, str(offset), _epoch(now), kind.value,
-                                            event_id, escalate_to or ""]))
+                                            event_id, escalate_to or "", "1" if pause else ""]))
 
     async def has_clocks(self, item_id: str) -> bool:
         return bool(await self._redis.exists(self.item_key(item_id)))

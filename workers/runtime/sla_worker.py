@@ -1,5 +1,9 @@
 """The SLA worker: routed decisions start clocks, agent actions stop or pause them, a ticker fires deadlines.
 
+Replies stop the first-response clock, resolutions every clock; `wait_customer` pauses them, and so does
+`request_info` where the tenant's policy says so (`sla.pause_on_request_info`; it stops the first response either
+way); notes and reassignments leave the clocks alone.
+
 Effectively once: every clock transition and the events it causes are decided in one Redis script that also
 writes those events to an outbox under deterministic ids (`tenant:item:clock:kind`, or the action's offset for an
 agent's escalation). The worker then applies the escalation move (idempotent: the event id is recorded on the
@@ -210,10 +214,19 @@ class SlaWorker:
                 log.info("resolve of %s by %s refused: claimed by %s", item.id, action.agent_id, after.assignee)
                 return
         event_id = f"{queue_lua.escape(item.tenant)}:{queue_lua.escape(item.id)}:escalated:{source}:{offset}"
+        pause = action.kind == AgentActionKind.request_info and self._request_info_pauses(item.tenant)
         await self.store.act(item.id, action.kind, self.clock.now(), source=source, offset=offset,
-                             event_id=event_id, escalate_to=action.escalate_to)
-        if action.kind == AgentActionKind.wait_customer:
+                             event_id=event_id, escalate_to=action.escalate_to, pause=pause)
+        if action.kind == AgentActionKind.wait_customer or pause:
             await self.queue.wait_customer(item.id)
+
+    def _request_info_pauses(self, tenant: str) -> bool:
+        """The tenant's `sla.pause_on_request_info`; without its policy the clocks keep running."""
+        policy = self.policies.get(tenant)
+        if policy is None:
+            log.warning("request_info on a %s item: the SLA worker has no policy for it, so the clocks keep running",
+                        tenant)
+        return bool(policy and policy.sla.pause_on_request_info)
 
     async def _drain(self) -> None:
         """Publish the outbox: escalation moves first, then the events (acks=all), then forget them."""

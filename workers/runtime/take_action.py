@@ -4,6 +4,7 @@ support.agent-actions.v1 and remembered in the item's history. Refusals are valu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -41,16 +42,19 @@ def action_key(action: AgentAction) -> bytes:
 
 async def take_action(producer: AIOKafkaProducer, checks: ActionChecks | None, tenant: str, item_id: str,
                       kind: AgentActionKind, agent_id: str, at: datetime, *, text: str | None = None,
-                      escalate_to: str | None = None) -> Taken | Refused:
+                      escalate_to: str | None = None, to_queue: str | None = None, to_agent: str | None = None,
+                      fields: Sequence[str] = ()) -> Taken | Refused:
     """Taken once the broker acknowledged the action; Refused (with its HTTP status) before anything happened."""
     if checks is not None:
         verdict = await check_action(checks.queue, checks.policies[tenant], tenant, item_id, kind, agent_id,
-                                     escalate_to)
+                                     escalate_to, to_queue=to_queue, to_agent=to_agent, fields=fields, text=text)
         if isinstance(verdict, Refused):
             return verdict
         escalate_to = verdict.escalate_to or escalate_to
+        to_queue, to_agent = verdict.to_queue or to_queue, verdict.to_agent or to_agent
+        text = verdict.text or text
     action = AgentAction(kind=kind, work_item_id=item_id, tenant=tenant, agent_id=agent_id, at=at, text=text,
-                         escalate_to=escalate_to)
+                         escalate_to=escalate_to, to_queue=to_queue, to_agent=to_agent, fields=list(fields))
     record = await producer.send_and_wait(AGENT_ACTIONS.name, value=encode(action), key=action_key(action))
     if checks is not None and checks.history is not None:
         await checks.history.remember(action)
