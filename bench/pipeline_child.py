@@ -160,10 +160,14 @@ async def route(cfg: dict) -> None:
     task = asyncio.create_task(worker.run(worker_stop))
     meter, ready = Meter(cfg["n"], cfg["broker_pid"], cfg.get("progress_s", 5.0)), False
     stages0: dict[str, float] | None = None
+    held: list[int] | None = None
     while not task.done() and not stop.is_set() and not meter.done:
         if not ready and worker.ready.is_set():
             ready = True
             emit("READY")
+        if ready and sorted(tp.partition for tp in worker.partitions) != held:
+            held = sorted(tp.partition for tp in worker.partitions)
+            emit("PARTITIONS", {"partitions": held})  # restored and being decided (bench/scale.py waits for a split)
         meter.update(worker.stats.records)
         if stages0 is None and meter.start is not None:
             stages0 = stage_cpu.snapshot()  # the stages are measured over what the meter measures

@@ -6,6 +6,7 @@ runs the same wiring whatever starts it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from contracts.ports import Clock
 from routing.policy import TenantPolicy
 from workers.channel_secrets import ChannelSecrets
 from workers.policy_files import load_policies
-from workers.processors import create_faust_app, register_automail, register_deliver, register_outbound
+from workers.processors import create_faust_app, faust_options, register_automail, register_deliver, register_outbound
 from workers.runtime.agents_wiring import agents_api_deps, deliver_processor
 from workers.runtime.automail import AutomailProcessor
 from workers.runtime.chat_frames import ChatTransport
@@ -52,7 +53,15 @@ from workers.runtime.take_action import ActionChecks
 from workers.runtime.webhooks import EdgeDeps
 from workers.settings import Settings
 from workers.sink_files import SinkSet, load_sinks
-from workers.stack.kafka_options import producer_options, security_options
+from workers.stack.kafka_options import (
+    consumer_options,
+    group_timeouts,
+    producer_options,
+    security_options,
+    static_membership,
+)
+
+log = logging.getLogger("omniroute.app")
 
 
 @dataclass
@@ -92,12 +101,23 @@ class App:
         return dict(bootstrap=self.bootstrap, redis_url=self.redis_url, redis_prefix=self.settings.redis_prefix,
                     fetch_max_wait_ms=self.settings.fetch_max_wait_ms)
 
+    def _kafka(self, role: str) -> dict:
+        """Security, client id, rack, idempotence, group timeouts and static membership for a worker role."""
+        settings = self.settings
+        instance_id, ignored = static_membership(settings)
+        if ignored:
+            log.warning("%s worker: %s", role, ignored)
+        elif instance_id:
+            log.info("%s worker: static group member %s", role, instance_id)
+        return dict(group_timeouts(settings), client_id=f"{settings.kafka_client_id}-{role}",
+                    producer_options=producer_options(settings, role), consumer_options=consumer_options(settings, role))
+
     def route_worker(self, **overrides) -> RouteWorker:
-        return RouteWorker(RouteWorkerConfig(**(self._common() | overrides)), self.policies)
+        return RouteWorker(RouteWorkerConfig(**(self._common() | self._kafka("route") | overrides)), self.policies)
 
     def sla_worker(self, on_event=None, **overrides) -> SlaWorker:
-        return SlaWorker(SlaWorkerConfig(**(self._common() | overrides)), self.clock, on_event=on_event,
-                         policies=self.policies)
+        return SlaWorker(SlaWorkerConfig(**(self._common() | self._kafka("sla") | overrides)), self.clock,
+                         on_event=on_event, policies=self.policies)
 
     async def start_processors(self, stack: AsyncExitStack, *,
                                on_delivery: Callable[[DeliveryEvent], None] | None = None,
@@ -116,7 +136,8 @@ class App:
         processor = OutboundProcessor(client, RedisWorkQueue(client, prefix=prefix), transports, self.secrets,
                                       self.clock, prefix=prefix)
         processors = create_faust_app(self.bootstrap, app_id=f"{prefix}-processors",
-                                      fetch_max_wait_ms=self.settings.fetch_max_wait_ms)
+                                      fetch_max_wait_ms=self.settings.fetch_max_wait_ms,
+                                      **faust_options(self.settings, "processors"))
         register_outbound(processors, processor, on_delivery)
         register_automail(processors, AutomailProcessor(processor, self.policies), on_delivery)
         register_chat_policy(processors, chat, self.clock)

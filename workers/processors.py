@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import faust
 from pydantic import ValidationError
@@ -30,19 +31,46 @@ from workers.runtime.automail import AutomailProcessor
 from workers.runtime.codec import encode
 from workers.runtime.deliver import DeliverProcessor, Publication
 from workers.runtime.outbound import OutboundProcessor
+from workers.settings import Settings
 from workers.stack.faust_compat import set_faust_fetch_wait
+from workers.stack.kafka_options import consumer_options, group_timeouts, security_options, static_membership
 
 log = logging.getLogger("omniroute.processors")
 
 
 def create_faust_app(bootstrap: str, *, app_id: str = "omniroute-processors", fetch_max_wait_ms: int = 100,
-                     session_timeout_s: float = 10.0) -> faust.App:
-    """One App for every processor; its consumer group is `app_id`."""
+                     session_timeout_s: float = 10.0, request_timeout_s: float = 40.0,
+                     client_id: str = "omniroute-processors", credentials: faust.types.auth.CredentialsT | None = None,
+                     group_instance_id: str | None = None) -> faust.App:
+    """One App for every processor; its consumer group is `app_id`. Kafka options: `faust_options(settings)`."""
     set_faust_fetch_wait(fetch_max_wait_ms)
     return faust.App(app_id, broker=f"kafka://{bootstrap}", store="memory://", web_enabled=False,
                      autodiscover=False, topic_allow_declare=False, topic_disable_leader=True,
                      consumer_auto_offset_reset="earliest", broker_session_timeout=session_timeout_s,
-                     broker_heartbeat_interval=1.0, producer_acks=-1)
+                     broker_request_timeout=request_timeout_s, broker_heartbeat_interval=min(1.0, session_timeout_s / 3),
+                     producer_acks=-1, broker_client_id=client_id, broker_credentials=credentials,
+                     consumer_group_instance_id=group_instance_id)
+
+
+def faust_options(settings: Settings, role: str) -> dict[str, Any]:
+    """create_faust_app's Kafka options from the settings: credentials (SSL/SASL), client id, group timeouts,
+    static membership. faust's aiokafka driver passes no rack and makes its producer idempotent only inside
+    transactions, so those two settings do not reach the App (acks=all does)."""
+    security = security_options(settings)
+    protocol = security["security_protocol"]
+    credentials: faust.types.auth.CredentialsT | None = None
+    if protocol.startswith("SASL_"):
+        credentials = faust.SASLCredentials(username=security["sasl_plain_username"],
+                                            password=security["sasl_plain_password"],
+                                            ssl_context=security.get("ssl_context"),
+                                            mechanism=security["sasl_mechanism"])
+    elif protocol == "SSL":
+        credentials = faust.SSLCredentials(security["ssl_context"])
+    timeouts = group_timeouts(settings)
+    return {"credentials": credentials, "client_id": consumer_options(settings, role)["client_id"],
+            "session_timeout_s": timeouts["session_timeout_ms"] / 1000,
+            "request_timeout_s": timeouts["request_timeout_ms"] / 1000,
+            "group_instance_id": static_membership(settings)[0]}
 
 
 def register_outbound(app: faust.App, processor: OutboundProcessor,

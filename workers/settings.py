@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     kafka_ssl_keyfile: Path | None = None
     kafka_rack: str | None = None
     kafka_idempotence: Literal["auto", "on", "off"] = "auto"
+    # consumer groups: how soon a vanished member's partitions move (takeover), and aiokafka's request bound
+    kafka_session_timeout_ms: int = 10_000
+    kafka_request_timeout_ms: int = 40_000
+    # static membership (KIP-345), typically the pod name; Apache Kafka only (ignored on the embedded broker)
+    group_instance_id: str | None = None
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
     log_pii: bool = False

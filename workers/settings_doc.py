@@ -41,6 +41,13 @@ MEANINGS: dict[str, str] = {
     "kafka_rack": "this pod's rack or zone: consumers fetch from the nearest replica (KIP-392)",
     "kafka_idempotence": "idempotent producer: `auto` = on for Apache Kafka, off on the embedded broker "
                          "(which refuses it); acks=all always",
+    "kafka_session_timeout_ms": "consumer groups' session timeout: a replica that vanished without leaving "
+                                "(SIGKILL, lost node) gives up its partitions after this; the embedded broker "
+                                "holds a JoinGroup for half of it",
+    "kafka_request_timeout_ms": "aiokafka's request timeout (workers retry after it); keep it above the session "
+                                "timeout",
+    "group_instance_id": "static group membership (KIP-345), e.g. the pod name: a restarted replica takes its "
+                         "partitions back without a rebalance; Apache Kafka only, ignored on the embedded broker",
     "log_format": "`auto`: readable on a terminal, JSON otherwise; or force `json` / `console`",
     "log_level": "level of the `omniroute` loggers (one info line per routing decision)",
     "log_pii": "`true` shows addresses, phone numbers and message text in logs (redacted by default)",

@@ -29,6 +29,7 @@ from workers.runtime.heap import HeapFreezer
 from workers.runtime.retry import retrying
 from workers.runtime.route_processor import Outcome, RouteProcessor
 from workers.runtime.state_store import PartitionStateStore, PreparedCheckpoint
+from workers.stack.kafka_options import group_consumer
 
 log = logging.getLogger("omniroute.route")
 MERGE_ATTEMPTS = 5  # optimistic rounds against concurrent escalations before the worker gives up (and restarts)
@@ -48,6 +49,10 @@ class RouteWorkerConfig:
     client_id: str = "omniroute-route"
     redis_prefix: str = "omniroute"
     request_timeout_ms: int = 40_000  # aiokafka's: a request unanswered this long fails, and the worker retries it
+    # from the settings (workers/stack/kafka_options.py): security, client id per role, rack, static membership;
+    # they win over the defaults above, except timeouts, which stay the fields above
+    producer_options: dict = field(default_factory=dict)
+    consumer_options: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -101,15 +106,7 @@ class RouteWorker:
         self.redis = Redis.from_url(c.redis_url)
         self.queue = RedisWorkQueue(self.redis, prefix=c.redis_prefix)
         self.store = PartitionStateStore(self.redis, group=c.group, prefix=c.redis_prefix)
-        self.producer = AIOKafkaProducer(bootstrap_servers=c.bootstrap, acks="all", linger_ms=5,
-                                         max_batch_size=256 * 1024, client_id=c.client_id,
-                                         request_timeout_ms=c.request_timeout_ms)
-        self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=c.bootstrap, group_id=c.group, client_id=c.client_id, enable_auto_commit=False,
-            auto_offset_reset="earliest", fetch_max_wait_ms=c.fetch_max_wait_ms, max_poll_records=c.max_batch,
-            session_timeout_ms=c.session_timeout_ms, heartbeat_interval_ms=1000,
-            rebalance_timeout_ms=c.session_timeout_ms, request_timeout_ms=c.request_timeout_ms,
-        )
+        self.producer, self.consumer = self.clients()
         self.consumer.subscribe([INBOUND.name], listener=_Rebalance(self))
         await self.producer.start()
         await self.consumer.start()
@@ -137,6 +134,18 @@ class RouteWorker:
             await self.consumer.stop()
             await self.producer.stop()
             await self.redis.aclose()
+
+    def clients(self) -> tuple[AIOKafkaProducer, AIOKafkaConsumer]:
+        """The producer and the group consumer, from the config (not started)."""
+        c = self.config
+        producer = AIOKafkaProducer(**({"bootstrap_servers": c.bootstrap, "acks": "all", "linger_ms": 5,
+                                        "max_batch_size": 256 * 1024, "client_id": c.client_id}
+                                       | c.producer_options | {"request_timeout_ms": c.request_timeout_ms}))
+        consumer = AIOKafkaConsumer(**({"bootstrap_servers": c.bootstrap, "client_id": c.client_id}
+                                       | c.consumer_options | group_consumer(c.group, c.session_timeout_ms,
+                                                                             c.request_timeout_ms, c.fetch_max_wait_ms,
+                                                                             c.max_batch)))
+        return producer, consumer
 
     async def _handle(self, batch: dict[TopicPartition, list]) -> None:
         """Decide a batch while the previous batch's outputs are still being acknowledged and written.

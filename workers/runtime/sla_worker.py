@@ -48,6 +48,7 @@ from workers.runtime.route_processor import dead_letter
 from workers.runtime.sla_business_time import calendar_of, resumed_deadlines
 from workers.runtime.sla_escalation import escalate_item
 from workers.runtime.sla_store import SlaStore
+from workers.stack.kafka_options import group_consumer
 
 log = logging.getLogger("omniroute.sla")
 EVENT_ID_HEADER = "event-id"
@@ -65,6 +66,9 @@ class SlaWorkerConfig:
     tick_every_s: float = 0.5
     client_id: str = "omniroute-sla"
     request_timeout_ms: int = 40_000  # aiokafka's: a request unanswered this long fails, and the worker retries it
+    # from the settings (workers/stack/kafka_options.py), as RouteWorkerConfig's
+    producer_options: dict = field(default_factory=dict)
+    consumer_options: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -103,14 +107,7 @@ class SlaWorker:
         self.redis = Redis.from_url(c.redis_url)
         self.store = SlaStore(self.redis, prefix=c.redis_prefix)
         self.queue = RedisWorkQueue(self.redis, prefix=c.redis_prefix)
-        self.producer = AIOKafkaProducer(bootstrap_servers=c.bootstrap, acks="all", linger_ms=5,
-                                         client_id=c.client_id, request_timeout_ms=c.request_timeout_ms)
-        self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=c.bootstrap, group_id=c.group, client_id=c.client_id, enable_auto_commit=False,
-            auto_offset_reset="earliest", fetch_max_wait_ms=c.fetch_max_wait_ms, max_poll_records=c.max_batch,
-            session_timeout_ms=c.session_timeout_ms, heartbeat_interval_ms=1000,
-            rebalance_timeout_ms=c.session_timeout_ms, request_timeout_ms=c.request_timeout_ms,
-        )
+        self.producer, self.consumer = self.clients()
         self.consumer.subscribe([ROUTED.name, AGENT_ACTIONS.name])
         await self.producer.start()
         await self.consumer.start()
@@ -131,6 +128,18 @@ class SlaWorker:
             await self.consumer.stop()
             await self.producer.stop()
             await self.redis.aclose()
+
+    def clients(self) -> tuple[AIOKafkaProducer, AIOKafkaConsumer]:
+        """The producer and the group consumer, from the config (not started)."""
+        c = self.config
+        producer = AIOKafkaProducer(**({"bootstrap_servers": c.bootstrap, "acks": "all", "linger_ms": 5,
+                                        "client_id": c.client_id}
+                                       | c.producer_options | {"request_timeout_ms": c.request_timeout_ms}))
+        consumer = AIOKafkaConsumer(**({"bootstrap_servers": c.bootstrap, "client_id": c.client_id}
+                                       | c.consumer_options | group_consumer(c.group, c.session_timeout_ms,
+                                                                             c.request_timeout_ms, c.fetch_max_wait_ms,
+                                                                             c.max_batch)))
+        return producer, consumer
 
     async def tick(self) -> None:
         """Fire every warning and breach due by the clock's now."""
