@@ -188,6 +188,17 @@ class MemoryState:
         self.changed["suspended_until"].add(customer)
         self.changed["strikes"].add(customer)
 
+    def forget_customers(self, customers: set[str]) -> None:
+        """Data retention: what the state keeps of these customers goes (their identity links, contact times)."""
+        for name in ("last_contact", "recent", "strikes", "items_of_customer"):
+            table = getattr(self, name)
+            for customer in customers & table.keys():
+                del table[customer]
+                self.changed[name].add(customer)
+        for key in [k for k, c in self.customer_of.items() if c in customers]:
+            del self.customer_of[key]
+            self.changed["customer_of"].add(key)
+
     def _index_references(self, item: OpenItem, references: set[str]) -> None:
         for ref in references:
             if ref not in self.item_of_reference:

@@ -77,8 +77,13 @@ def restore(data: dict[str, Any]) -> MemoryState:
     return MemoryState(**{table: {k: DECODERS[table](v) for k, v in data.get(table, {}).items()} for table in TABLES})
 
 
-def prune(state: MemoryState, now: datetime, *, keep_seen_since: datetime, keep_items_since: datetime) -> int:
-    """Forget redeliveries and idle items older than the horizons; returns how many entries went."""
+def prune(state: MemoryState, now: datetime, *, keep_seen_since: datetime, keep_items_since: datetime,
+          keep_customers_since: datetime | None = None) -> int:
+    """Forget redeliveries and idle items older than the horizons; returns how many entries went.
+
+    With `keep_customers_since` (the retention horizon), a customer last in contact before it, with no open item
+    and no suspension, is forgotten too: identity links, contact time, strikes.
+    """
     old_seen = [k for k, s in state.seen.items() if s.at < keep_seen_since]
     for key in old_seen:
         state.forget_seen(key)
@@ -91,7 +96,12 @@ def prune(state: MemoryState, now: datetime, *, keep_seen_since: datetime, keep_
     expired = [c for c, until in state.suspended_until.items() if until is not None and until <= now]
     for customer in expired:
         state.lift_suspension(customer)
-    return len(old_seen) + len(idle) + len(stale_recent) + len(expired)
+    gone: set[str] = set()
+    if keep_customers_since is not None:
+        gone = {c for c, at in state.last_contact.items() if at < keep_customers_since
+                and not state.open_items_for(c) and c not in state.suspended_until}
+        state.forget_customers(gone)
+    return len(old_seen) + len(idle) + len(stale_recent) + len(expired) + len(gone)
 
 
 def _item_out(item: OpenItem) -> dict[str, Any]:

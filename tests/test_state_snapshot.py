@@ -49,3 +49,23 @@ def test_prune_forgets_old_redeliveries_and_idle_items_only() -> None:
     again = decide(msg("alkonect", "email", "Where is my order ALK-2?", provider_id="new", sender="z@x.com",
                        at="2026-11-24T10:00:00"), s.state, now, s.policy)
     assert again.action == Action.drop
+
+
+def test_prune_forgets_customers_past_the_retention_period_unless_they_have_open_work() -> None:
+    """Data retention (Conek §3.4, §7.3 and the other tenants' readings): the state's links and contact times go."""
+    s = Stream("alkonect")
+    s(msg("alkonect", "email", "Where is my order ALK-1?", provider_id="gone", sender="old@x.com",
+          at="2026-01-05T10:00:00"))
+    s(msg("alkonect", "email", "Where is my order ALK-3?", provider_id="kept", sender="open@x.com",
+          at="2026-01-05T10:00:00"))
+    s(msg("alkonect", "email", "Where is my order ALK-2?", provider_id="recent", sender="new@x.com",
+          at="2026-11-24T10:00:00"))
+    old, still_open = s.state.customer_for(["email:old@x.com"]), s.state.customer_for(["email:open@x.com"])
+    s.state.close(s.state.open_items_for(old)[0].id)
+    now = local("alkonect", "2026-11-24T11:00:00")
+    before = set(s.state.last_contact)
+    prune(s.state, now, keep_seen_since=now - timedelta(days=365), keep_items_since=now - timedelta(days=365),
+          keep_customers_since=now - s.policy.retention.after_closure.as_timedelta())
+    assert before - set(s.state.last_contact) == {old}  # the open item's customer and the recent one stay
+    assert old not in s.state.customer_of.values() and still_open in s.state.customer_of.values()
+    assert old in s.state.take_changes()["last_contact"]  # the checkpoint deletes it from Redis too

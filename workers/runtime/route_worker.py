@@ -83,6 +83,9 @@ class RouteWorker:
         self._last_checkpoint = self._last_prune = time.monotonic()
         self.heap = HeapFreezer()
         self._health = Health("redis", "kafka")
+        # The longest of the tenants' periods: the state is per partition, not per tenant (all say 180 days today)
+        self._retention = max((p.retention.after_closure.as_timedelta() for p in policies.values()),
+                              default=timedelta(days=180))
         self._writing: asyncio.Task | None = None  # the previous batch's acks and queue writes
         self._checkpointing: asyncio.Task | None = None  # the previous checkpoint's Redis write and commit
         # _handle yields mid-batch; a rebalance must not checkpoint a half-decided batch in the meantime
@@ -244,7 +247,8 @@ class RouteWorker:
             now = datetime.now(timezone.utc)
             for p in self.partitions.values():
                 if prune(p.state, now, keep_seen_since=now - timedelta(days=8),
-                         keep_items_since=now - timedelta(days=30)):
+                         keep_items_since=now - timedelta(days=30),
+                         keep_customers_since=now - self._retention):
                     p.dirty = True
         dirty = {tp: p for tp, p in self.partitions.items() if p.dirty and p.next_offset is not None}
         if dirty:
