@@ -30,6 +30,7 @@ from workers.processors import create_faust_app, register_deliver, register_outb
 from workers.runtime.agents_wiring import agents_api_deps, deliver_processor
 from workers.runtime.chat_frames import ChatTransport
 from workers.runtime.chat_gateway import ChatOptions, add_chat_routes
+from workers.runtime.chat_mail import ChatMailCopies
 from workers.runtime.chat_policy import register_chat_policy
 from workers.runtime.chat_store import ChatStore
 from workers.runtime.clock import SystemClock
@@ -113,7 +114,8 @@ class App:
         transports = {"graph": platforms, "tiktok": platforms, "chat": ChatTransport(chat, self.clock),
                       "smtp": smtp_transport(self, client)}
         processor = OutboundProcessor(client, RedisWorkQueue(client, prefix=prefix), transports, self.secrets,
-                                      self.clock, prefix=prefix)
+                                      self.clock, prefix=prefix,
+                                      copies={"chat": ChatMailCopies(chat, self.policies)})
         processors = create_faust_app(self.bootstrap, app_id=f"{prefix}-processors",
                                       fetch_max_wait_ms=self.settings.fetch_max_wait_ms)
         register_outbound(processors, processor, on_delivery)
