@@ -33,6 +33,7 @@ from workers.runtime.chat_gateway import ChatOptions, add_chat_routes
 from workers.runtime.chat_mail import ChatMailCopies
 from workers.runtime.chat_policy import register_chat_policy
 from workers.runtime.chat_store import ChatStore
+from workers.runtime.chat_typing import AgentTyping
 from workers.runtime.clock import SystemClock
 from workers.runtime.customer_keys import CustomerKeys
 from workers.runtime.deliver import Publication
@@ -169,8 +170,10 @@ class App:
         token = self.settings.api_token.get_secret_value() if self.settings.api_token else None
         agents = agents_api_deps(token, client, prefix, self.policies)
         readiness = self.readiness(stack, client, workers=hosted, started=is_ready, redis_required=bool(hosted))
-        application = build_ingress(deps, self.adapters, agents.auth, readiness, agents=agents)
-        add_chat_routes(application, deps, ChatStore(client, prefix=prefix),
+        chat = ChatStore(client, prefix=prefix)
+        application = build_ingress(deps, self.adapters, agents.auth, readiness, agents=agents,
+                                    typing=AgentTyping(agents.queue, chat, self.clock))
+        add_chat_routes(application, deps, chat,
                         ChatOptions(auth_timeout_s=self.settings.chat_auth_timeout_s, demo=self.settings.chat_demo))
         slack_session = aiohttp.ClientSession()  # ephemeral answers to Slack users (closed after the runner)
         stack.push_async_callback(slack_session.close)

@@ -381,6 +381,10 @@ class ChatGateway:
                     frames = await self.store.frames_after(session.session_id, sent) if frame == RESYNC else [frame]
                     for one in frames:
                         seq, kind = _seq_and_type(one)
+                        if kind == "typing":  # live-only, with the latest seq: for a client that is up to date
+                            if seq == sent:
+                                await ws.send_str(one.decode())
+                            continue
                         if seq <= sent:
                             continue
                         await ws.send_str(one.decode())

@@ -42,6 +42,19 @@ return seq
 """
 
 
+# ARGV: session key, seq key, fan-out channel, session id, frame body (a JSON object without seq).
+# Publishes a live-only frame (typing) carrying the session's latest seq, without storing or numbering it.
+# Returns 1, 0 for an unknown session, -1 for an ended one.
+_PULSE = """
+local state = redis.call('HGET', ARGV[1], 'state')
+if not state then return 0 end
+if state ~= 'open' then return -1 end
+local seq = tonumber(redis.call('GET', ARGV[2]) or '0')
+redis.call('PUBLISH', ARGV[3], ARGV[4] .. '\\n' .. '{"seq":' .. seq .. ',' .. string.sub(ARGV[5], 2))
+return 1
+"""
+
+
 @dataclass(frozen=True, slots=True)
 class ChatSession:
     """A visitor's session as the gateway stored it."""
@@ -63,6 +76,7 @@ class ChatStore:
         self.redis, self.prefix, self.session_ttl = redis, prefix, session_ttl
         self.channel = f"{prefix}:chat:fanout"
         self._push = redis.register_script(_PUSH)
+        self._pulse = redis.register_script(_PULSE)
 
     def _key(self, kind: str, session_id: str) -> str:
         return f"{self.prefix}:chat:{kind}:{escape(session_id)}"
@@ -108,6 +122,13 @@ class ChatStore:
         With `away` (an outbound id), whether no visitor was connected as the frame was stored is remembered for
         `was_away`."""
         return await self._run(session_id, "push", kind, at, "", fields, away=away)
+
+    async def pulse(self, session_id: str, kind: FrameType, at: datetime, **fields: object) -> int:
+        """Fan out a live-only frame (never stored, never replayed) with the session's latest seq: 1 when the
+        session is open, 0 when unknown, -1 when ended."""
+        body = orjson.dumps({"type": kind.value, "at": at.isoformat(), **fields})
+        args = [self._key("session", session_id), self._key("seq", session_id), self.channel, session_id, body]
+        return int(await self._pulse(args=args))
 
     async def was_away(self, outbound_id: str) -> bool:
         """Whether the frame pushed with `away=outbound_id` was stored while no visitor was connected."""
