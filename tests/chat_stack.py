@@ -6,7 +6,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +14,7 @@ import aiohttp
 
 from channels.chat import tokens
 from channels.sinks.redis_queue import RedisWorkQueue
+from contracts.outbound import DeliveryEvent
 from contracts.topics import ALL_TOPICS
 from contracts.workitem import WorkItem
 from workers.app import Ingress, build_app
@@ -35,6 +36,7 @@ class ChatStack:
     queue: RedisWorkQueue
     store: ChatStore
     http: aiohttp.ClientSession
+    deliveries: list[DeliveryEvent] = field(default_factory=list)  # what the outbound processor reported, in order
 
     def url(self, path: str, tenant: str = "izonie", replica: bool = False) -> str:
         return f"{(self.replica if replica else self.ingress).url}/chat/{tenant}/{path}"
@@ -91,14 +93,16 @@ def mint(session: dict, *, key: str = IZONIE_KEY, tenant: str = "izonie", issued
 
 
 @asynccontextmanager
-async def chat_stack(workdir: Path, redis_url: str, **settings_overrides) -> AsyncIterator[ChatStack]:
+async def chat_stack(workdir: Path, redis_url: str, environ: dict[str, str] | None = None,
+                     **settings_overrides) -> AsyncIterator[ChatStack]:
+    """The stack with the tenants' secrets of ENVIRON plus `environ` (e.g. IZONIE_SMTP_URL)."""
     broker = EmbeddedBroker(workdir)
     bootstrap = await broker.start()
     await ensure_topics(bootstrap, ALL_TOPICS)
     prefix = f"omniroute-chat-test-{uuid.uuid4().hex[:8]}"
     settings = Settings(kafka_bootstrap_servers=bootstrap, redis_url=redis_url, redis_prefix=prefix,
                         api_token=API_TOKEN, chat_auth_timeout_s=1.0, **settings_overrides)
-    app = build_app(settings, environ=ENVIRON)
+    app = build_app(settings, environ=ENVIRON | (environ or {}))
     stop = asyncio.Event()
     worker = app.route_worker(group=f"route-{prefix}", session_timeout_ms=6000, checkpoint_every_s=0.2)
     task = asyncio.create_task(worker.run(stop))
@@ -107,11 +111,12 @@ async def chat_stack(workdir: Path, redis_url: str, **settings_overrides) -> Asy
             await asyncio.wait_for(worker.ready.wait(), 30)
             ingress = await app.start_ingress(exits, is_ready=worker.ready.is_set, host="127.0.0.1", port=0)
             replica = await app.start_ingress(exits, is_ready=worker.ready.is_set, host="127.0.0.1", port=0)
-            await app.start_processors(exits)
+            deliveries: list[DeliveryEvent] = []
+            await app.start_processors(exits, on_delivery=deliveries.append)
             http = aiohttp.ClientSession()
             exits.push_async_callback(http.close)
             yield ChatStack(ingress, replica, RedisWorkQueue(ingress.redis, prefix=prefix),
-                            ChatStore(ingress.redis, prefix=prefix), http)
+                            ChatStore(ingress.redis, prefix=prefix), http, deliveries)
             stop.set()
             await asyncio.wait_for(task, 30)
     finally:

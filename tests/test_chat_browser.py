@@ -1,7 +1,8 @@
 """The chat widget in a real browser: Debian's chromium, driven by Playwright, against the whole stack.
 
 The demo page loads the widget; a visitor types a message, sees it acknowledged, the message becomes a work item,
-and an agent's reply (with markup in it) appears in the widget as text. A screenshot is kept in `.artifacts/`.
+and an agent's reply (with markup in it) appears in the widget as text; then the agent's `typing` shows. A
+screenshot is kept in `.artifacts/`.
 Where chromium is missing the test skips, except under CI (`CI` set), where .ci/run installs it: there it fails.
 """
 
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from chat_stack import ChatStack, chat_stack
+from chat_stack import API_TOKEN, ChatStack, chat_stack
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 CHROMIUM = os.environ.get("OMNIROUTE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -78,5 +79,14 @@ async def test_a_visitor_chats_in_the_widget_and_sees_the_agents_reply(stack: Ch
             assert errors == []
             ARTIFACTS.mkdir(exist_ok=True)
             await page.screenshot(path=str(ARTIFACTS / "chat-widget.png"))
+
+            typing = page.locator(".typing")
+            await expect(typing).to_be_hidden()  # the reply cleared it
+            async with stack.http.post(f"{stack.ingress.url}/v1/izonie/work-items/{item.id}/actions",
+                                       json={"kind": "typing", "agent_id": "a1"},
+                                       headers={"Authorization": f"Bearer {API_TOKEN}"}) as answer:
+                assert answer.status == 202 and (await answer.json())["visitor_connected"] is True
+            await expect(typing).to_be_visible(timeout=30_000)
+            await expect(typing).to_have_text("An agent is typing\u2026")
         finally:
             await browser.close()

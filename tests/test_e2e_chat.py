@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 import pytest_asyncio
-from chat_stack import IZONIE, ChatStack, chat_stack, eventually, mint
+from chat_stack import API_TOKEN, IZONIE, ChatStack, chat_stack, eventually, mint
 
 from contracts.channels import ChannelKind
 
@@ -233,6 +233,87 @@ async def test_the_hours_panel_and_the_widget_are_served(stack: ChatStack) -> No
         assert answer.status == 404  # the demo page is off outside `omniroute dev`
 
 
+async def agent_types(stack: ChatStack, item_id: str, **extra) -> tuple[int, dict]:
+    async with stack.http.post(f"{stack.ingress.url}/v1/izonie/work-items/{item_id}/actions",
+                               json={"kind": "typing", "agent_id": "a1", **extra},
+                               headers={"Authorization": f"Bearer {API_TOKEN}"}) as answer:
+        return answer.status, await answer.json()
+
+
+async def test_an_agent_typing_reaches_the_visitor_live_and_is_never_numbered_or_replayed(stack: ChatStack) -> None:
+    session = await stack.open_session()
+    assert (await stack.send(session["token"], "Can I change the size of order IZ-77120?"))[0] == 202
+    item = await stack.item_of(session["session_id"])
+    ws = await connect(stack, session["token"])
+    await stack.agent_replies(item.id, "Let me look.")
+    assert (await next_frame(ws))["seq"] == 1  # the socket is attached to the fan-out now
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    first = await agent_types(stack, item.id)
+    second = await agent_types(stack, item.id)
+    quick = loop.time() - started < 3  # config.TYPING_EVERY: a second signal within it is coalesced
+    assert first == (202, {"work_item_id": item.id, "kind": "typing", "pushed": True, "visitor_connected": True})
+    assert second[0] == 202 and second[1]["pushed"] is not quick
+    frame = await next_frame(ws)
+    assert frame["type"] == "typing" and frame["seq"] == 1 and set(frame) == {"seq", "type", "at"}
+    await stack.agent_replies(item.id, "Done: size M.")
+    if not quick:
+        assert (await next_frame(ws))["type"] == "typing"
+    reply = await next_frame(ws)
+    assert (reply["type"], reply["seq"]) == ("agent_reply", 2)  # typing did not take a number
+    await ws.close()
+    again = await connect(stack, session["token"])
+    assert [(f["seq"], f["type"]) for f in [await next_frame(again), await next_frame(again)]] == [
+        (1, "agent_reply"), (2, "agent_reply")]  # nothing to replay but the replies
+    await again.close()
+    assert await stack.store.last_seq(session["session_id"]) == 2
+    assert [a["kind"] for a in await _history(stack, item.id)] == ["reply", "reply"]  # typing is not an action
+
+
+async def _history(stack: ChatStack, item_id: str) -> list[dict]:
+    async with stack.http.get(f"{stack.ingress.url}/v1/izonie/work-items/{item_id}",
+                              headers={"Authorization": f"Bearer {API_TOKEN}"}) as answer:
+        assert answer.status == 200
+        return (await answer.json())["history"]
+
+
+async def test_typing_is_refused_where_nobody_can_see_it(stack: ChatStack) -> None:
+    assert (await agent_types(stack, "wi_nope"))[0] == 404
+    session = await stack.open_session()
+    assert (await stack.send(session["token"], "Do you ship order IZ-77300 to Abuja?"))[0] == 202
+    item = await stack.item_of(session["session_id"])
+    status, answer = await agent_types(stack, item.id, text="hi")
+    assert status == 422 and answer["fields"][0]["field"] == "text"
+    status, answer = await agent_types(stack, item.id)
+    assert status == 202 and answer["visitor_connected"] is False  # nobody connected: pushed to no one
+    message = {"provider_message_id": f"crm-{uuid.uuid4().hex[:6]}", "conversation_key": "crm-typing",
+               "text": "Order IZ-77301 was charged twice", "sender": {"platform_id": "crm-user-9"},
+               "addressed_to": [{"kind": "api", "value": "crm"}]}
+    async with stack.http.post(f"{stack.ingress.url}/v1/izonie/messages", json=message,
+                               headers={"Authorization": f"Bearer {API_TOKEN}"}) as answer:
+        assert answer.status == 202, await answer.text()
+    api_item = await eventually(lambda: _first_item(stack, "crm-typing"))
+    status, answer = await agent_types(stack, api_item.id)
+    assert status == 422 and "live chat only" in answer["error"]
+    assert await stack.store.end(session["session_id"], "closed by the test", datetime.now(UTC)) > 0
+    status, answer = await agent_types(stack, item.id)
+    assert status == 409 and "ended" in answer["error"]
+
+
+async def test_the_openapi_document_lists_the_typing_kind(stack: ChatStack) -> None:
+    async with stack.http.get(f"{stack.ingress.url}/openapi.json") as answer:
+        doc = await answer.json()
+    body = doc["paths"]["/v1/{tenant}/work-items/{item_id}/actions"]["post"]["requestBody"]
+    refs = [one["$ref"] for one in body["content"]["application/json"]["schema"]["oneOf"]]
+    assert refs == ["#/components/schemas/ActionRequest", "#/components/schemas/TypingRequest"]
+    assert doc["components"]["schemas"]["TypingRequest"]["properties"]["kind"]["const"] == "typing"
+
+
+async def _first_item(stack: ChatStack, conversation_key: str):
+    return next((i for i in await stack.queue.list_open("izonie") if i.conversation_key == conversation_key), None)
+
+
+# last: it spends this address's session budget
 async def test_too_many_sessions_from_one_address_are_refused(stack: ChatStack) -> None:
     statuses = [(await _session_status(stack)) for _ in range(31)]
     assert statuses[-1] == 429 and set(statuses) <= {201, 429}

@@ -32,8 +32,10 @@ from workers.runtime.agents_wiring import agents_api_deps, deliver_processor
 from workers.runtime.automail import AutomailProcessor
 from workers.runtime.chat_frames import ChatTransport
 from workers.runtime.chat_gateway import ChatOptions, add_chat_routes
+from workers.runtime.chat_mail import ChatMailCopies
 from workers.runtime.chat_policy import register_chat_policy
 from workers.runtime.chat_store import ChatStore
+from workers.runtime.chat_typing import AgentTyping
 from workers.runtime.clock import SystemClock
 from workers.runtime.customer_keys import CustomerKeys
 from workers.runtime.deliver import Publication
@@ -134,7 +136,8 @@ class App:
         transports = {"graph": platforms, "tiktok": platforms, "chat": ChatTransport(chat, self.clock),
                       "smtp": smtp_transport(self, client)}
         processor = OutboundProcessor(client, RedisWorkQueue(client, prefix=prefix), transports, self.secrets,
-                                      self.clock, prefix=prefix)
+                                      self.clock, prefix=prefix,
+                                      copies={"chat": ChatMailCopies(chat, self.policies)})
         processors = create_faust_app(self.bootstrap, app_id=f"{prefix}-processors",
                                       fetch_max_wait_ms=self.settings.fetch_max_wait_ms,
                                       **faust_options(self.settings, "processors"))
@@ -190,8 +193,10 @@ class App:
         token = self.settings.api_token.get_secret_value() if self.settings.api_token else None
         agents = agents_api_deps(token, client, prefix, self.policies)
         readiness = self.readiness(stack, client, workers=hosted, started=is_ready, redis_required=bool(hosted))
-        application = build_ingress(deps, self.adapters, agents.auth, readiness, agents=agents)
-        add_chat_routes(application, deps, ChatStore(client, prefix=prefix),
+        chat = ChatStore(client, prefix=prefix)
+        application = build_ingress(deps, self.adapters, agents.auth, readiness, agents=agents,
+                                    typing=AgentTyping(agents.queue, chat, self.clock))
+        add_chat_routes(application, deps, chat,
                         ChatOptions(auth_timeout_s=self.settings.chat_auth_timeout_s, demo=self.settings.chat_demo))
         slack_session = aiohttp.ClientSession()  # ephemeral answers to Slack users (closed after the runner)
         stack.push_async_callback(slack_session.close)

@@ -21,3 +21,6 @@ MAX_ATTACHMENTS = 5
 MAX_NAME_CHARS = 100
 MAX_BODY_BYTES = 32 * 1024  # a POST to the gateway
 MAX_CLIENT_FRAME_BYTES = 4 * 1024  # what a visitor may send on the WebSocket (the auth frame, pings)
+PRESENCE_LEASE = timedelta(seconds=45)  # a connection counts as present this long after its last refresh ...
+PRESENCE_REFRESH = timedelta(seconds=15)  # ... which its gateway renews this often while the socket is open
+TYPING_EVERY = timedelta(seconds=3)  # at most one agent `typing` frame per session this often (more are coalesced)

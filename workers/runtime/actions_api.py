@@ -20,6 +20,8 @@ from routing.policy import TenantPolicy
 from workers.runtime.action_checks import Refused
 from workers.runtime.action_history import ActionHistory
 from workers.runtime.auth import authorise, invalid, json_object, json_response
+from workers.runtime.chat_typing import KIND as TYPING
+from workers.runtime.chat_typing import AgentTyping
 from workers.runtime.take_action import ActionChecks, take_action
 from workers.runtime.take_action import action_key as action_key  # re-exported: the demo and tests key actions
 from workers.runtime.tokens import Authoriser
@@ -62,8 +64,10 @@ class ActionRequest(BaseModel):
 
 def add_action_routes(app: web.Application, producer: AIOKafkaProducer, tenants: set[str],
                       auth: Authoriser | str | None, *, queue: RedisWorkQueue | None = None,
-                      policies: dict[str, TenantPolicy] | None = None, history: ActionHistory | None = None) -> None:
-    """Add the actions endpoint; it answers 202 only once the broker acknowledged the action."""
+                      policies: dict[str, TenantPolicy] | None = None, history: ActionHistory | None = None,
+                      typing: AgentTyping | None = None) -> None:
+    """Add the actions endpoint; it answers 202 only once the broker acknowledged the action (`typing`, live chat
+    only, is not an action: it goes to the visitor's WebSocket, never to Kafka; see chat_typing)."""
 
     async def post_action(request: web.Request) -> web.Response:
         checked = await authorise(request, tenants, auth)
@@ -73,6 +77,8 @@ def add_action_routes(app: web.Application, producer: AIOKafkaProducer, tenants:
         data = await json_object(request)
         if isinstance(data, web.Response):
             return data
+        if typing is not None and data.get("kind") == TYPING:
+            return await typing.respond(tenant, item_id, principal, data)
         try:
             body = ActionRequest.model_validate(data)
         except ValidationError as exc:

@@ -93,7 +93,8 @@ def _offer(queue: asyncio.Queue[bytes], frame: bytes) -> None:
 class ChatTransport:
     """Carries an agent's reply to the visitor: an `agent_reply` frame in the session's log, fanned out live.
 
-    A visitor who is not connected gets it on the next connection of the session (replay from `last_seq`).
+    A visitor who is not connected gets it on the next connection of the session (replay from `last_seq`); the
+    store remembers that nobody was connected (`ChatStore.was_away`), for a copy by mail (chat_mail).
     """
 
     def __init__(self, store: ChatStore, clock: Clock) -> None:
@@ -102,8 +103,8 @@ class ChatTransport:
     async def send(self, sender: ReplySender, message: OutboundMessage, token: str) -> Sent:
         session_id = message.target.conversation_key
         try:
-            seq = await self.store.push(session_id, FrameType.agent_reply, self.clock.now(), id=message.id,
-                                        text=message.text, part=message.part, parts=message.parts)
+            seq = await self.store.push(session_id, FrameType.agent_reply, self.clock.now(), away=message.id,
+                                        id=message.id, text=message.text, part=message.part, parts=message.parts)
         except (RedisError, OSError) as exc:
             return Sent(SendResult(ok=False, retry=True, error_code="redis_unavailable",
                                    error=f"the chat session store is unreachable: {exc}"), 1)

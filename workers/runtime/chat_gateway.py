@@ -28,6 +28,7 @@ from contracts.inbound import Endpoint
 from workers.runtime.auth import json_response
 from workers.runtime.chat_frames import RESYNC, Fanout
 from workers.runtime.chat_hours import chat_hours
+from workers.runtime.chat_presence import ChatPresence
 from workers.runtime.chat_store import ChatSession, ChatStore
 from workers.runtime.publisher import BrokerUnavailable, publish_within
 from workers.runtime.webhook_gates import Sorted
@@ -53,6 +54,7 @@ class ChatOptions:
 class ChatGateway:
     def __init__(self, deps: EdgeDeps, store: ChatStore, fanout: Fanout, options: ChatOptions) -> None:
         self.deps, self.store, self.fanout, self.options = deps, store, fanout, options
+        self.presence = ChatPresence(store)
         self.adapter = registry.adapter_for(ChannelKind.chat)
         # websites first: the demo page stands in for the tenant's site, never for its mobile app
         self.origins = {tenant: sorted((Endpoint(kind=e.kind, value=e.value).normalized()
@@ -328,7 +330,8 @@ class ChatGateway:
         try:
             auth = await self._authenticate(ws, tenant, keys)
             if auth is not None:
-                await self._serve(ws, *auth)
+                async with self.presence.holding(auth[0].session_id):  # a connected visitor gets no reply by mail
+                    await self._serve(ws, *auth)
         except ConnectionResetError:  # the visitor left while a frame was on its way: it is replayed next time
             pass
         finally:
@@ -378,6 +381,10 @@ class ChatGateway:
                     frames = await self.store.frames_after(session.session_id, sent) if frame == RESYNC else [frame]
                     for one in frames:
                         seq, kind = _seq_and_type(one)
+                        if kind == "typing":  # live-only, with the latest seq: for a client that is up to date
+                            if seq == sent:
+                                await ws.send_str(one.decode())
+                            continue
                         if seq <= sent:
                             continue
                         await ws.send_str(one.decode())

@@ -16,10 +16,11 @@ from channels.sinks.redis_queue_lua import escape
 MAX_FRAMES = 500  # frames kept per session for replay; older ones are trimmed
 
 # ARGV: session key, seq key, frames key, fan-out channel, ttl ms, max frames, mode ("push" | "end"),
-# session id, frame body (a JSON object without seq), end reason.
+# session id, frame body (a JSON object without seq), end reason, presence key, away key ("" for none).
 # Numbers the frame, stores it for replay, refreshes the session's life and publishes it in one step, so a
-# reconnecting client and a live subscriber see the same numbering. Returns the seq, 0 for an unknown session,
-# -1 for an ended one ("end" on an ended session also answers -1: it is ended once).
+# reconnecting client and a live subscriber see the same numbering. When no visitor holds a presence lease
+# (chat_presence) at that moment, the away key is set for the session's life. Returns the seq, 0 for an unknown
+# session, -1 for an ended one ("end" on an ended session also answers -1: it is ended once).
 _PUSH = """
 local state = redis.call('HGET', ARGV[1], 'state')
 if not state then return 0 end
@@ -32,7 +33,25 @@ local excess = redis.call('ZCARD', ARGV[3]) - tonumber(ARGV[6])
 if excess > 0 then redis.call('ZREMRANGEBYRANK', ARGV[3], 0, excess - 1) end
 for i = 1, 3 do redis.call('PEXPIRE', ARGV[i], ARGV[5]) end
 redis.call('PUBLISH', ARGV[4], ARGV[8] .. '\\n' .. frame)
+if ARGV[12] ~= '' then
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  if redis.call('ZCOUNT', ARGV[11], '(' .. now, '+inf') == 0 then redis.call('SET', ARGV[12], seq, 'PX', ARGV[5]) end
+end
 return seq
+"""
+
+
+# ARGV: session key, seq key, fan-out channel, session id, frame body (a JSON object without seq).
+# Publishes a live-only frame (typing) carrying the session's latest seq, without storing or numbering it.
+# Returns 1, 0 for an unknown session, -1 for an ended one.
+_PULSE = """
+local state = redis.call('HGET', ARGV[1], 'state')
+if not state then return 0 end
+if state ~= 'open' then return -1 end
+local seq = tonumber(redis.call('GET', ARGV[2]) or '0')
+redis.call('PUBLISH', ARGV[3], ARGV[4] .. '\\n' .. '{"seq":' .. seq .. ',' .. string.sub(ARGV[5], 2))
+return 1
 """
 
 
@@ -57,12 +76,14 @@ class ChatStore:
         self.redis, self.prefix, self.session_ttl = redis, prefix, session_ttl
         self.channel = f"{prefix}:chat:fanout"
         self._push = redis.register_script(_PUSH)
+        self._pulse = redis.register_script(_PULSE)
 
     def _key(self, kind: str, session_id: str) -> str:
         return f"{self.prefix}:chat:{kind}:{escape(session_id)}"
 
     def key(self, kind: str, of: str) -> str:
-        """A key of this store: `session`, `seq`, `frames` of a session id; `message` of an inbound message id."""
+        """A key of this store: `session`, `seq`, `frames`, `presence` of a session id; `message` of an inbound
+        message id; `away` of an outbound id."""
         return self._key(kind, of)
 
     async def create(self, tenant: str, origin: str, *, name: str | None, email: str | None) -> ChatSession:
@@ -94,19 +115,35 @@ class ChatStore:
                 pipe.pexpire(self._key(kind, session_id), _ms(self.session_ttl))
             await pipe.execute()
 
-    async def push(self, session_id: str, kind: FrameType, at: datetime, **fields: object) -> int:
-        """Append a frame and fan it out; its seq, 0 for an unknown session, -1 for an ended one."""
-        return await self._run(session_id, "push", kind, at, "", fields)
+    async def push(self, session_id: str, kind: FrameType, at: datetime, *, away: str | None = None,
+                   **fields: object) -> int:
+        """Append a frame and fan it out; its seq, 0 for an unknown session, -1 for an ended one.
+
+        With `away` (an outbound id), whether no visitor was connected as the frame was stored is remembered for
+        `was_away`."""
+        return await self._run(session_id, "push", kind, at, "", fields, away=away)
+
+    async def pulse(self, session_id: str, kind: FrameType, at: datetime, **fields: object) -> int:
+        """Fan out a live-only frame (never stored, never replayed) with the session's latest seq: 1 when the
+        session is open, 0 when unknown, -1 when ended."""
+        body = orjson.dumps({"type": kind.value, "at": at.isoformat(), **fields})
+        args = [self._key("session", session_id), self._key("seq", session_id), self.channel, session_id, body]
+        return int(await self._pulse(args=args))
+
+    async def was_away(self, outbound_id: str) -> bool:
+        """Whether the frame pushed with `away=outbound_id` was stored while no visitor was connected."""
+        return bool(await self.redis.exists(self._key("away", outbound_id)))
 
     async def end(self, session_id: str, reason: str, at: datetime) -> int:
         """End an open session with a `session_ended` frame; its seq, or 0/-1 when unknown or already ended."""
         return await self._run(session_id, "end", FrameType.session_ended, at, reason, {"reason": reason})
 
     async def _run(self, session_id: str, mode: str, kind: FrameType, at: datetime, reason: str,
-                   fields: dict) -> int:
+                   fields: dict, *, away: str | None = None) -> int:
         body = orjson.dumps({"type": kind.value, "at": at.isoformat(), **fields})
         args = [self._key("session", session_id), self._key("seq", session_id), self._key("frames", session_id),
-                self.channel, _ms(self.session_ttl), MAX_FRAMES, mode, session_id, body, reason]
+                self.channel, _ms(self.session_ttl), MAX_FRAMES, mode, session_id, body, reason,
+                self._key("presence", session_id), self._key("away", away) if away else ""]
         return int(await self._push(args=args))
 
     async def frames_after(self, session_id: str, last_seq: int) -> list[bytes]:

@@ -15,6 +15,7 @@ from workers.runtime.actions_api import add_action_routes
 from workers.runtime.agents_api import add_agent_routes
 from workers.runtime.api_channel import AgentsApiDeps, official_by_token
 from workers.runtime.auth import authorise, invalid, json_object, json_response
+from workers.runtime.chat_typing import AgentTyping
 from workers.runtime.openapi import add_openapi_route
 from workers.runtime.publisher import BrokerUnavailable, publish_within
 from workers.runtime.readiness import Readiness
@@ -25,7 +26,8 @@ MAX_BODY = 5 * 1024 * 1024
 
 
 def build_ingress(deps: EdgeDeps, adapters: Sequence[ChannelAdapter], api_token: Authoriser | str | None,
-                  readiness: Readiness, *, agents: AgentsApiDeps | None = None) -> web.Application:
+                  readiness: Readiness, *, agents: AgentsApiDeps | None = None,
+                  typing: AgentTyping | None = None) -> web.Application:
     """The aiohttp application; nothing is acknowledged before Kafka acknowledged the write."""
     app = web.Application(client_max_size=MAX_BODY)
     tenants = set(deps.policies)
@@ -60,7 +62,8 @@ def build_ingress(deps: EdgeDeps, adapters: Sequence[ChannelAdapter], api_token:
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", deps.metrics.handle)
     app.router.add_post("/v1/{tenant}/messages", post_message)
-    add_action_routes(app, deps.producer, tenants, api_token, **(agents.action_checks() if agents else {}))
+    add_action_routes(app, deps.producer, tenants, api_token, **(agents.action_checks() if agents else {}),
+                      typing=typing)
     if agents is not None:
         add_agent_routes(app, tenants, agents.auth, agents.queue, agents.history)
     add_openapi_route(app)

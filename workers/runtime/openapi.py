@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from contracts.inbound import InboundMessage
 from workers.runtime.actions_api import ActionRequest
 from workers.runtime.auth import json_response
+from workers.runtime.chat_typing import TypingRequest
 
 _REF = "#/components/schemas/"
 
@@ -40,7 +41,7 @@ def _param(name: str) -> dict:
 
 
 def document() -> dict[str, Any]:
-    schemas = _schemas(InboundMessage, ActionRequest)
+    schemas = _schemas(InboundMessage, ActionRequest, TypingRequest)
     schemas["Error"] = {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}
     body = lambda name: {"required": True, "content": {"application/json": {"schema": {"$ref": _REF + name}}}}  # noqa: E731
     return {
@@ -63,14 +64,21 @@ def document() -> dict[str, Any]:
             "/v1/{tenant}/work-items/{item_id}/actions": {"post": {
                 "summary": "An agent's action: claim, reply, resolve, escalate, wait_customer, reassign (to_queue "
                            "and/or to_agent), note (internal, never sent), request_info (fields asked of the "
-                           "customer; pauses clocks where the policy's sla.pause_on_request_info says so)",
-                "parameters": [_param("tenant"), _param("item_id")], "requestBody": body("ActionRequest"),
-                "responses": {"202": {"description": "accepted and written to Kafka"},
+                           "customer; pauses clocks where the policy's sla.pause_on_request_info says so); or "
+                           "`typing` on a live-chat item: a typing indicator pushed to the visitor's WebSocket (never "
+                           "written to Kafka, at most one per session every 3 s, 202 with pushed and "
+                           "visitor_connected)",
+                "parameters": [_param("tenant"), _param("item_id")],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {"oneOf": [
+                    {"$ref": _REF + "ActionRequest"}, {"$ref": _REF + "TypingRequest"}]}}}},
+                "responses": {"202": {"description": "accepted and written to Kafka (typing: pushed or coalesced)"},
                               "404": _error("no such item in this tenant"),
                               "409": _error("a claim on a held item, an action on a resolved one, a reassign "
                                             "that changes nothing, a request_info on an item with no customer "
-                                            "message to answer"),
-                              "422": _error("field errors, or an unknown escalation or reassignment queue")}}},
+                                            "message to answer (typing: also a chat session that ended or "
+                                            "expired)"),
+                              "422": _error("field errors, or an unknown escalation or reassignment queue "
+                                            "(typing: an item not on live chat)")}}},
             "/v1/{tenant}/queues": _get("The tenant's queues with open counts and the next SLA due"),
             "/v1/{tenant}/queues/{queue}/items": _get("A queue's open items, SLA due first", "queue"),
             "/v1/{tenant}/work-items/{item_id}": _get("One item with its trace and action history", "item_id"),

@@ -6,6 +6,10 @@ through the channel's sender and the one platform client, and every outcome beco
 claimed in Redis before it is sent and marked with the platform's message id after: a redelivered action (the
 processor is at-least-once) finds its parts sent and sends nothing. Only a crash between the platform's
 acceptance and the mark can repeat a part, once the short claim has expired.
+
+A transport may ask for copies on another channel once every part went out (chat: a mail to a visitor who is
+not connected). Copies are sent the same way, with their own ids and delivery events, when the tenant has that
+channel's credentials; without them they are skipped quietly (the original reached its channel).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import hashlib
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from redis.asyncio import Redis
 
@@ -40,11 +45,18 @@ CLAIM = timedelta(seconds=60)
 KEEP = timedelta(days=30)
 
 
+class ReplyCopies(Protocol):
+    """Copies of a reply on other channels, asked for by the transport that carried it (after all its parts)."""
+
+    async def copies(self, text: str, parts: Sequence[OutboundMessage]) -> list[OutboundMessage]: ...
+
+
 class OutboundProcessor:
     def __init__(self, redis: Redis, queue: RedisWorkQueue, transports: Mapping[str, ReplyTransport],
-                 secrets: ChannelSecrets, clock: Clock, *, prefix: str) -> None:
+                 secrets: ChannelSecrets, clock: Clock, *, prefix: str,
+                 copies: Mapping[str, ReplyCopies] | None = None) -> None:
         self.redis, self.queue, self.transports, self.secrets, self.clock = redis, queue, transports, secrets, clock
-        self.prefix = prefix
+        self.prefix, self.copies = prefix, copies or {}
         self.index = DeliveryIndex(redis, prefix=prefix)
 
     async def handle(self, action: AgentAction) -> list[DeliveryEvent]:
@@ -79,7 +91,7 @@ class OutboundProcessor:
                                 channel=target.channel,
                                 error=f"replies on {target.channel.value} are not built yet; answer in the tenant's "
                                       "own tool for that channel")]
-        token = self.secrets.for_tenant(adapter.name, tenant).get(adapter.sender.token_role)
+        token = self._token(adapter, tenant)
         if not token:
             variable = self.secrets.variable(adapter.name, tenant, adapter.sender.token_role)
             return [self._event(tenant, work_item_id, None, DeliveryStatus.failed, now, code="no_token",
@@ -88,7 +100,23 @@ class OutboundProcessor:
         if isinstance(plan, Refusal):
             return [self._event(tenant, work_item_id, None, DeliveryStatus.failed, now, code=plan.code,
                                 error=plan.reason, channel=target.channel)]
-        return await self._send_parts(plan, token)
+        events = await self._send_parts(plan, token)
+        if all(e.status == DeliveryStatus.sent for e in events) and adapter.sender.transport in self.copies:
+            for copy in await self.copies[adapter.sender.transport].copies(text, plan):
+                events += await self._send_copy(tenant, work_item_id, copy)
+        return events
+
+    async def _send_copy(self, tenant: str, work_item_id: str, copy: OutboundMessage) -> list[DeliveryEvent]:
+        adapter = registry.adapter_for(copy.target.channel)
+        token = self._token(adapter, tenant) if adapter.sender is not None else None
+        if not token or adapter.sender.transport not in self.transports:
+            log.debug("copy %s of a reply on %s skipped: %s is not configured for %s", copy.id, work_item_id,
+                      copy.target.channel.value, tenant)
+            return []
+        return await self._send_parts([copy], token)
+
+    def _token(self, adapter, tenant: str) -> str | None:  # noqa: ANN001 - a ChannelAdapter with a sender
+        return self.secrets.for_tenant(adapter.name, tenant).get(adapter.sender.token_role)
 
     async def _send_parts(self, parts: Sequence[OutboundMessage], token: str) -> list[DeliveryEvent]:
         events = []

@@ -183,6 +183,10 @@
       var frame;
       try { frame = JSON.parse(event.data); } catch (e) { return; }
       var last = state.session ? state.session.last_seq || 0 : 0;
+      if (frame.type === "typing") {  // live-only: it repeats the latest seq and is never replayed
+        if (frame.seq === last) { show(frame); }
+        return;
+      }
       if (typeof frame.seq !== "number" || frame.seq <= last) { return; }
       if (frame.seq > last + 1) { ws.close(); return; }  // a gap: reconnect, the server replays from last_seq
       state.session.last_seq = frame.seq;
