@@ -29,7 +29,7 @@ from workers.runtime.heap import HeapFreezer
 from workers.runtime.retry import retrying
 from workers.runtime.route_processor import Outcome, RouteProcessor
 from workers.runtime.state_store import PartitionStateStore, PreparedCheckpoint
-from workers.stack.kafka_options import group_consumer
+from workers.stack.kafka_options import worker_clients
 
 log = logging.getLogger("omniroute.route")
 MERGE_ATTEMPTS = 5  # optimistic rounds against concurrent escalations before the worker gives up (and restarts)
@@ -140,15 +140,7 @@ class RouteWorker:
 
     def clients(self) -> tuple[AIOKafkaProducer, AIOKafkaConsumer]:
         """The producer and the group consumer, from the config (not started)."""
-        c = self.config
-        producer = AIOKafkaProducer(**({"bootstrap_servers": c.bootstrap, "acks": "all", "linger_ms": 5,
-                                        "max_batch_size": 256 * 1024, "client_id": c.client_id}
-                                       | c.producer_options | {"request_timeout_ms": c.request_timeout_ms}))
-        consumer = AIOKafkaConsumer(**({"bootstrap_servers": c.bootstrap, "client_id": c.client_id}
-                                       | c.consumer_options | group_consumer(c.group, c.session_timeout_ms,
-                                                                             c.request_timeout_ms, c.fetch_max_wait_ms,
-                                                                             c.max_batch)))
-        return producer, consumer
+        return worker_clients(self.config, max_batch_size=256 * 1024)
 
     async def _handle(self, batch: dict[TopicPartition, list]) -> None:
         """Decide a batch while the previous batch's outputs are still being acknowledged and written.

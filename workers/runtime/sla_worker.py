@@ -48,7 +48,7 @@ from workers.runtime.route_processor import dead_letter
 from workers.runtime.sla_business_time import calendar_of, resumed_deadlines
 from workers.runtime.sla_escalation import escalate_item
 from workers.runtime.sla_store import SlaStore
-from workers.stack.kafka_options import group_consumer
+from workers.stack.kafka_options import worker_clients
 
 log = logging.getLogger("omniroute.sla")
 EVENT_ID_HEADER = "event-id"
@@ -131,15 +131,7 @@ class SlaWorker:
 
     def clients(self) -> tuple[AIOKafkaProducer, AIOKafkaConsumer]:
         """The producer and the group consumer, from the config (not started)."""
-        c = self.config
-        producer = AIOKafkaProducer(**({"bootstrap_servers": c.bootstrap, "acks": "all", "linger_ms": 5,
-                                        "client_id": c.client_id}
-                                       | c.producer_options | {"request_timeout_ms": c.request_timeout_ms}))
-        consumer = AIOKafkaConsumer(**({"bootstrap_servers": c.bootstrap, "client_id": c.client_id}
-                                       | c.consumer_options | group_consumer(c.group, c.session_timeout_ms,
-                                                                             c.request_timeout_ms, c.fetch_max_wait_ms,
-                                                                             c.max_batch)))
-        return producer, consumer
+        return worker_clients(self.config)
 
     async def tick(self) -> None:
         """Fire every warning and breach due by the clock's now."""

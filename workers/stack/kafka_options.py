@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.helpers import create_ssl_context
 from aiokafka.protocol.metadata import MetadataRequest
@@ -93,14 +94,20 @@ def group_timeouts(settings: Settings) -> dict[str, int]:
     return {"session_timeout_ms": session, "request_timeout_ms": request}
 
 
-def group_consumer(group: str, session_timeout_ms: int, request_timeout_ms: int, fetch_max_wait_ms: int,
-                   max_batch: int) -> dict[str, Any]:
-    """The workers' consumer-group options: manual commits, from the earliest record, heartbeats every second
-    (or three times per session timeout when that is shorter), rebalances bounded by the session timeout."""
-    return {"group_id": group, "enable_auto_commit": False, "auto_offset_reset": "earliest",
-            "fetch_max_wait_ms": fetch_max_wait_ms, "max_poll_records": max_batch,
-            "session_timeout_ms": session_timeout_ms, "heartbeat_interval_ms": min(1000, session_timeout_ms // 3),
-            "rebalance_timeout_ms": session_timeout_ms, "request_timeout_ms": request_timeout_ms}
+def worker_clients(c, **producer_extra) -> tuple[AIOKafkaProducer, AIOKafkaConsumer]:  # noqa: ANN001
+    """A worker's producer (acks=all) and group consumer (not started), from its config (`RouteWorkerConfig`,
+    `SlaWorkerConfig`): manual commits, from the earliest record, heartbeats every second (or three times per
+    session timeout when that is shorter), rebalances bounded by the session timeout."""
+    producer = AIOKafkaProducer(**({"bootstrap_servers": c.bootstrap, "acks": "all", "linger_ms": 5,
+                                    "client_id": c.client_id} | producer_extra
+                                   | c.producer_options | {"request_timeout_ms": c.request_timeout_ms}))
+    group = {"group_id": c.group, "enable_auto_commit": False, "auto_offset_reset": "earliest",
+             "fetch_max_wait_ms": c.fetch_max_wait_ms, "max_poll_records": c.max_batch,
+             "session_timeout_ms": c.session_timeout_ms, "heartbeat_interval_ms": min(1000, c.session_timeout_ms // 3),
+             "rebalance_timeout_ms": c.session_timeout_ms, "request_timeout_ms": c.request_timeout_ms}
+    consumer = AIOKafkaConsumer(**({"bootstrap_servers": c.bootstrap, "client_id": c.client_id}
+                                   | c.consumer_options | group))
+    return producer, consumer
 
 
 async def broker_is_embedded(bootstrap: str, settings: Settings) -> bool:
