@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from aiokafka import AIOKafkaProducer
 from redis.asyncio import Redis
@@ -60,21 +59,6 @@ async def delete_keys(redis: Redis, prefix: str) -> None:
     keys = [k async for k in redis.scan_iter(f"{prefix}*")]
     if keys:
         await redis.delete(*keys)
-
-
-async def until(predicate: Callable[[], object], timeout: float = 20.0, what: str = "the condition", *,
-                every_s: float = 0.05) -> object:
-    """Poll a plain or async predicate until it is truthy; fails after `timeout` seconds."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = predicate()
-        if inspect.isawaitable(value):
-            value = await value
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
-        await asyncio.sleep(every_s)
 
 
 def assert_one_item_each(by_customer: dict[str, list[WorkItem]], messages: Sequence[InboundMessage]) -> None:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import redis.asyncio as aioredis
+from polling import until
 
 from channels.chat.wire import FrameType
 from workers.runtime.chat_presence import ChatPresence
@@ -28,13 +29,6 @@ def run(redis_url: str, body) -> None:
             await client.aclose()
 
     asyncio.run(main())
-
-
-async def until(probe, timeout: float = 30.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await probe():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.02)
 
 
 def test_a_frame_stored_while_nobody_is_connected_is_marked_away(redis_url: str) -> None:

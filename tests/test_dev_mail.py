@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import threading
-import time
 import urllib.request
 import uuid
 from email import message_from_bytes, policy
@@ -17,22 +16,13 @@ from pathlib import Path
 
 from conftest import ROOT
 from mail_servers import Mailbox, PymapServer, SmtpCatcher, mail
+from polling import wait_until
 from redis import Redis
 from test_dev_command import EXE, _wait_line
 
 from workers.stack.procs import free_port
 
 CUSTOMER, RESPONDER = "ada@example.net", "holiday@example.org"
-
-
-def wait_for(probe, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
 
 
 def drops(port: int) -> float:
@@ -75,11 +65,11 @@ def test_dev_takes_a_mailbox_in_and_acknowledges_the_customer_only(tmp_path: Pat
             assert listed.returncode == 0, listed.stderr
             return [row for row in json.loads(listed.stdout) if row["channel"] == "email"]
 
-        items = wait_for(email_items, 60, "the customer's work item")
-        wait_for(lambda: b"\\Seen" in box.flags(uid), 60, "\\Seen on the customer's mail")
-        acks = wait_for(lambda: [r for r in smtp.received if CUSTOMER in r.rcpt_tos], 60, "the acknowledgement")
+        items = wait_until(email_items, 60, "the customer's work item")
+        wait_until(lambda: b"\\Seen" in box.flags(uid), 60, "\\Seen on the customer's mail")
+        acks = wait_until(lambda: [r for r in smtp.received if CUSTOMER in r.rcpt_tos], 60, "the acknowledgement")
         # the auto-reply is decided (dropped: never published, so never answered), as /metrics counts
-        wait_for(lambda: drops(port) >= 1, 60, "the auto-reply dropped by the route worker")
+        wait_until(lambda: drops(port) >= 1, 60, "the auto-reply dropped by the route worker")
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 0, "".join(seen)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from redis import Redis
 
 from conftest import ROOT
+from polling import wait_until
 from test_dev_command import EXE, _request
 from workers.stack.procs import free_port
 
@@ -59,15 +60,6 @@ class Lines:
         return "".join(out)
 
 
-def _wait(probe, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while not (value := probe()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
-    return value
-
-
 def _in_items(redis: Redis, prefix: str, message_id: str) -> bool:
     """Whether some work item of the dev stack (Redis hashes `<prefix>-dev:wq:item:*`) holds the message."""
     return any(message_id.encode() in (redis.hget(k, "json") or b"") for k in redis.scan_iter(f"{prefix}-dev:wq:item:*"))
@@ -87,8 +79,8 @@ def test_a_failing_route_worker_is_restarted_and_the_stack_stays_up(tmp_path: Pa
         lines.wait("ready:", 90)
         status, first = _request(f"{base}/v1/conek/messages", _message(1, tag), TOKEN)
         assert status == 202
-        _wait(lambda: _in_items(redis, prefix, first["id"]), 60, "the first item")
-        tables = _wait(lambda: [k for k in redis.scan_iter(state_keys) if redis.type(k) == b"hash"], 30,
+        wait_until(lambda: _in_items(redis, prefix, first["id"]), 60, "the first item")
+        tables = wait_until(lambda: [k for k in redis.scan_iter(state_keys) if redis.type(k) == b"hash"], 30,
                        "a checkpoint of the routing state")
 
         # Sabotage: the state tables (the same customer's repeat dirties the same partition's tables) become strings, so the next checkpoint fails with WRONGTYPE (a fault no retry
@@ -105,10 +97,10 @@ def test_a_failing_route_worker_is_restarted_and_the_stack_stays_up(tmp_path: Pa
         assert _request(f"{base}/readyz")[0] == 503  # the route worker holds no partitions meanwhile
 
         redis.delete(*tables)  # the operator repairs Redis: the next restart restores and the stack routes again
-        _wait(lambda: _request(f"{base}/readyz")[0] == 200, 90, "/readyz 200 after the repair")
+        wait_until(lambda: _request(f"{base}/readyz")[0] == 200, 90, "/readyz 200 after the repair")
         status, third = _request(f"{base}/v1/conek/messages", _message(3, tag), TOKEN)
         assert status == 202
-        _wait(lambda: _in_items(redis, prefix, third["id"]), 60, "an item for a message after the restart")
+        wait_until(lambda: _in_items(redis, prefix, third["id"]), 60, "an item for a message after the restart")
 
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 0

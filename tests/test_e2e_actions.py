@@ -23,7 +23,7 @@ from channels.sinks.redis_queue import RedisWorkQueue
 from contracts.outbound import DeliveryEvent, DeliveryStatus
 from contracts.topics import ALL_TOPICS
 from contracts.workitem import SlaEvent, WorkItem, WorkItemState
-from fault_helpers import until
+from polling import until
 from workers.app import Ingress, build_app
 from workers.runtime.sla_store import SlaStore
 from workers.settings import Settings

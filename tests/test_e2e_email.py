@@ -14,6 +14,7 @@ import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaConsumer
 from mail_servers import Mailbox, PymapServer, SmtpCatcher, mail
+from polling import until
 
 from channels.email.poller import ImapSession, PollerOptions
 from channels.sinks.redis_queue import RedisWorkQueue
@@ -39,15 +40,6 @@ class Stack:
     queue: RedisWorkQueue
     mail: MailPollers
     events: list[DeliveryEvent]
-
-
-async def eventually(probe, timeout: float = 30.0, what: str = "condition"):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not (value := await probe()):
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
-    return value
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -88,9 +80,9 @@ async def item_for(stack: Stack, subject: str):
 async def test_a_mail_appended_to_the_mailbox_becomes_a_work_item_and_is_marked_seen(stack: Stack) -> None:
     subject = f"Where is my order {uuid.uuid4().hex[:6]}"
     uid = stack.box.append(mail(subject))
-    item = await eventually(lambda: item_for(stack, subject), what="the work item")
+    item = await until(lambda: item_for(stack, subject), what="the work item")
     assert item.channel == "email" and item.reply_to.recipient == "ada@example.net"
-    await eventually(lambda: _true(b"\\Seen" in stack.box.flags(uid)), what="\\Seen")
+    await until(lambda: _true(b"\\Seen" in stack.box.flags(uid)), what="\\Seen")
 
 
 async def test_an_auto_reply_opens_no_work(stack: Stack) -> None:
@@ -98,7 +90,7 @@ async def test_an_auto_reply_opens_no_work(stack: Stack) -> None:
     stack.box.append(mail("Automatic reply: Out of office", sender="bob@example.org",
                           extra="Auto-Submitted: auto-replied\r\n"))
     stack.box.append(mail(marker, sender="bob@example.org"))  # same sender, same partition: decided after it
-    await eventually(lambda: item_for(stack, marker), what="the marker's work item")
+    await until(lambda: item_for(stack, marker), what="the marker's work item")
     subjects = [i.subject for i in await stack.queue.list_open("alkonect")]
     assert "Automatic reply: Out of office" not in subjects
 
@@ -118,9 +110,9 @@ async def test_a_crash_between_publish_and_seen_redelivers_and_dedupe_drops_the_
     duplicates = stack.mail.intake.counts.duplicates
     subject = f"Charged twice {uuid.uuid4().hex[:6]}"
     uid = stack.box.append(mail(subject, sender="chi@example.com"))
-    await eventually(lambda: _true(b"\\Seen" in stack.box.flags(uid)), what="\\Seen after the retry")
+    await until(lambda: _true(b"\\Seen" in stack.box.flags(uid)), what="\\Seen after the retry")
     assert crashes == [[uid]] and stack.mail.intake.counts.duplicates == duplicates + 1
-    await eventually(lambda: item_for(stack, subject), what="the work item")
+    await until(lambda: item_for(stack, subject), what="the work item")
     items = [i for i in await stack.queue.list_open("alkonect") if i.subject == subject]
     assert len(items) == 1 and len(items[0].message_ids) == 1
 
@@ -129,7 +121,7 @@ async def test_an_unreadable_mail_is_dead_lettered_with_its_uid_and_the_poller_g
     bad = stack.box.append(b"\x00\x01 this is not a mail\r\n")
     subject = f"After the bad one {uuid.uuid4().hex[:6]}"
     stack.box.append(mail(subject, sender="dee@example.com", body="I cannot log in to my account since Monday."))
-    await eventually(lambda: item_for(stack, subject), what="the next mail's work item")
+    await until(lambda: item_for(stack, subject), what="the next mail's work item")
     letters = await read_topic(stack.bootstrap, DEAD_LETTER.name, lambda v: b'"uid":%d' % bad in v)
     assert b"binary data" in letters[0] and b"alkonect" in letters[0]
 
@@ -139,19 +131,19 @@ async def test_an_agent_reply_reaches_the_smtp_server_threaded(stack: Stack) -> 
     customer_id = f"<{uuid.uuid4().hex}@example.net>"
     stack.box.append(mail(subject, sender="eke@example.com", message_id=customer_id,
                           body="Please refund order 777, the item was damaged."))
-    item = await eventually(lambda: item_for(stack, subject), what="the work item")
+    item = await until(lambda: item_for(stack, subject), what="the work item")
     async with aiohttp.ClientSession() as http:
         async with http.post(f"{stack.ingress.url}/v1/alkonect/work-items/{item.id}/actions",
                              json={"kind": "reply", "agent_id": "agent-7", "text": "Refunded today, sorry!"},
                              headers={"Authorization": f"Bearer {TOKEN}"}) as answer:
             assert answer.status == 202, await answer.text()
     # two mails reach the customer: the policy's acknowledgement (automatic) and the agent's reply (not)
-    await eventually(lambda: _true(len(to_customer(stack, "eke@example.com")) >= 2), what="both mails")
+    await until(lambda: _true(len(to_customer(stack, "eke@example.com")) >= 2), what="both mails")
     mails = to_customer(stack, "eke@example.com")
     replies = [m for m in mails if m["Auto-Submitted"] is None]
     assert len(mails) == 2 and len(replies) == 1, [m["Subject"] for m in mails]
     reply = replies[0]
-    event = await eventually(lambda: _first(e for e in stack.events if e.work_item_id == item.id
+    event = await until(lambda: _first(e for e in stack.events if e.work_item_id == item.id
                                             and reply["Message-ID"] == f"<{e.provider_message_id}>"),
                              what="the reply's delivery event")
     assert event.status == "sent", event

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from mail_servers import Mailbox, PymapServer, TcpProxy, mail
+from polling import until
 from redis.asyncio import Redis
 
 from channels.email.config import parse_imap_url
@@ -48,15 +49,6 @@ class Recorder:
 
     def uids(self) -> list[int]:
         return [m.uid for m in self.mails]
-
-
-async def until(probe, timeout: float = 30.0, what: str = "condition"):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not (value := probe()):
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
-    return value
 
 
 @asynccontextmanager

@@ -11,7 +11,8 @@ import pytest
 from redis.asyncio import Redis
 
 from channels.sinks.redis_queue import RedisWorkQueue
-from fault_helpers import assert_one_item_each, delete_keys, holding, new_prefix, requests, until
+from fault_helpers import assert_one_item_each, delete_keys, holding, new_prefix, requests
+from polling import until
 from test_e2e_route import Running
 from workers.runtime.publisher import new_producer, publish
 from workers.stack.broker import EmbeddedBroker

@@ -18,7 +18,8 @@ import pytest
 from redis.asyncio import Redis
 
 from channels.sinks.redis_queue import RedisWorkQueue
-from fault_helpers import delete_keys, new_prefix, until
+from fault_helpers import delete_keys, new_prefix
+from polling import until
 from workers.app import build_app
 from workers.settings import Settings
 from workers.stack.broker import EmbeddedBroker

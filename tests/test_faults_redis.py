@@ -16,7 +16,8 @@ from redis.backoff import ConstantBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from channels.sinks.redis_queue import RedisWorkQueue
-from fault_helpers import assert_one_item_each, holding, new_prefix, requests, trickle, until
+from fault_helpers import assert_one_item_each, holding, new_prefix, requests, trickle
+from polling import until
 from test_e2e_route import Running
 from workers.runtime.publisher import new_producer, publish
 from workers.runtime.sla_store import SlaStore

@@ -23,7 +23,7 @@ from channels.sinks.redis_queue import RedisWorkQueue
 from contracts.decision import MergeDecision, RouteDecision
 from contracts.topics import AGENT_ACTIONS, ALL_TOPICS, ROUTED, SLA_EVENTS
 from contracts.workitem import AgentAction, AgentActionKind, SlaEvent, WorkItem, WorkItemState
-from fault_helpers import until
+from polling import until
 from routing.decide import decide
 from routing.state import MemoryState
 from routing.work_items import opened_item
