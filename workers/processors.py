@@ -32,7 +32,7 @@ from workers.runtime.codec import encode
 from workers.runtime.deliver import DeliverProcessor, Publication
 from workers.runtime.outbound import OutboundProcessor
 from workers.settings import Settings
-from workers.stack.faust_compat import set_faust_fetch_wait
+from workers.stack.faust_compat import raw_topic, set_faust_fetch_wait
 from workers.stack.kafka_options import consumer_options, group_timeouts, security_options, static_membership
 
 log = logging.getLogger("omniroute.processors")
@@ -76,10 +76,7 @@ def faust_options(settings: Settings, role: str) -> dict[str, Any]:
 def register_outbound(app: faust.App, processor: OutboundProcessor,
                       on_event: Callable[[DeliveryEvent], None] | None = None) -> None:
     """`outbound`: agents' reply actions -> sends on the customer's channel -> support.delivery.v1."""
-    actions = app.topic(AGENT_ACTIONS.name, key_type=bytes, value_type=bytes, key_serializer="raw",
-                        value_serializer="raw")
-    delivery = app.topic(DELIVERY.name, key_type=bytes, value_type=bytes, key_serializer="raw",
-                         value_serializer="raw")
+    actions, delivery = raw_topic(app, AGENT_ACTIONS.name), raw_topic(app, DELIVERY.name)
 
     @app.agent(actions, name="outbound")
     async def outbound(stream) -> None:  # noqa: ANN001 - a faust stream
@@ -89,11 +86,7 @@ def register_outbound(app: faust.App, processor: OutboundProcessor,
             except ValidationError as exc:
                 log.warning("outbound: an agent action that is not an AgentAction skipped: %s", exc)
                 continue
-            for event in await processor.handle(action):
-                sending = await delivery.send(key=f"{event.tenant}:{event.work_item_id}".encode(), value=encode(event))
-                await sending  # acknowledged before the action's offset can be committed
-                if on_event is not None:
-                    on_event(event)
+            await _emit(delivery, await processor.handle(action), on_event)
 
 
 def register_deliver(app: faust.App, processor: DeliverProcessor,
@@ -101,9 +94,8 @@ def register_deliver(app: faust.App, processor: DeliverProcessor,
     """`deliver`: decisions, SLA events, agents' actions and DLQ replays -> the tenants' sinks -> receipts."""
     handlers = {ROUTED.name: processor.on_decision, SLA_EVENTS.name: processor.on_sla_event,
                 AGENT_ACTIONS.name: processor.on_action, SINK_REPLAY.name: processor.on_replay}
-    inputs = app.topic(*handlers, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
-    outputs = {spec.name: app.topic(spec.name, key_type=bytes, value_type=bytes, key_serializer="raw",
-                                    value_serializer="raw") for spec in (SINK_RECEIPTS, SINK_DEAD_LETTER)}
+    inputs = raw_topic(app, *handlers)
+    outputs = {spec.name: raw_topic(app, spec.name) for spec in (SINK_RECEIPTS, SINK_DEAD_LETTER)}
 
     @app.agent(inputs, name="deliver")
     async def deliver(stream) -> None:  # noqa: ANN001 - a faust stream
@@ -124,10 +116,7 @@ def register_deliver(app: faust.App, processor: DeliverProcessor,
 def register_automail(app: faust.App, processor: AutomailProcessor,
                       on_event: Callable[[DeliveryEvent], None] | None = None) -> None:
     """`automail`: routed and rejected email decisions -> the policy's automatic mail -> support.delivery.v1."""
-    decisions = app.topic(ROUTED.name, REJECTED.name, key_type=bytes, value_type=bytes, key_serializer="raw",
-                          value_serializer="raw")
-    delivery = app.topic(DELIVERY.name, key_type=bytes, value_type=bytes, key_serializer="raw",
-                         value_serializer="raw")
+    decisions, delivery = raw_topic(app, ROUTED.name, REJECTED.name), raw_topic(app, DELIVERY.name)
 
     @app.agent(decisions, name="automail")
     async def automail(stream) -> None:  # noqa: ANN001 - a faust stream
@@ -137,9 +126,15 @@ def register_automail(app: faust.App, processor: AutomailProcessor,
             except (ValidationError, ValueError) as exc:
                 log.warning("automail: a record that is not a Decision skipped: %s", exc)
                 continue
-            for event in events:
-                key = f"{event.tenant}:{event.work_item_id or event.outbound_id}".encode()
-                sending = await delivery.send(key=key, value=encode(event))
-                await sending  # acknowledged before the decision's offset can be committed
-                if on_event is not None:
-                    on_event(event)
+            await _emit(delivery, events, on_event)
+
+
+async def _emit(delivery: faust.TopicT, events: list[DeliveryEvent],
+                on_event: Callable[[DeliveryEvent], None] | None) -> None:
+    """Delivery events onto support.delivery.v1, each acknowledged before the input's offset can be committed."""
+    for event in events:
+        sending = await delivery.send(key=f"{event.tenant}:{event.work_item_id or event.outbound_id}".encode(),
+                                      value=encode(event))
+        await sending
+        if on_event is not None:
+            on_event(event)

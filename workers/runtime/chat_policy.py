@@ -12,6 +12,7 @@ from contracts.decision import DECISION_ADAPTER, Decision, FollowUpKind
 from contracts.ports import Clock
 from contracts.topics import QUARANTINE, REJECTED
 from workers.runtime.chat_store import ChatStore
+from workers.stack.faust_compat import raw_topic
 
 log = logging.getLogger("omniroute.chat")
 
@@ -32,8 +33,7 @@ async def end_session_if_asked(decision: Decision, store: ChatStore, clock: Cloc
 
 def register_chat_policy(app: faust.App, store: ChatStore, clock: Clock) -> None:
     """`chat_sessions`: quarantined and rejected decisions on chat -> sessions ended with a `session_ended` frame."""
-    decisions = app.topic(QUARANTINE.name, REJECTED.name, key_type=bytes, value_type=bytes, key_serializer="raw",
-                          value_serializer="raw")
+    decisions = raw_topic(app, QUARANTINE.name, REJECTED.name)
 
     @app.agent(decisions, name="chat_sessions")
     async def chat_sessions(stream) -> None:  # noqa: ANN001 - a faust stream

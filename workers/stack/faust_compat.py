@@ -8,6 +8,7 @@ creates, before it starts (aiokafka reads it when its fetcher starts).
 
 from __future__ import annotations
 
+import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
 _original = faust_aiokafka.AIOKafkaConsumerThread._create_worker_consumer
@@ -24,3 +25,8 @@ def _patched(self, transport):  # noqa: ANN001 - faust's own signature
     consumer = _original(self, transport)
     consumer._fetch_max_wait_ms = _fetch_wait_ms  # noqa: SLF001 - no public setting exists
     return consumer
+
+
+def raw_topic(app: faust.App, *names: str) -> faust.TopicT:
+    """Topics read and written as raw bytes: our codecs (pydantic, orjson) decode, not faust's serializers."""
+    return app.topic(*names, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
