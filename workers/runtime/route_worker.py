@@ -131,6 +131,7 @@ class RouteWorker:
             async with self._batch_lock:
                 await self._checkpoint(wait=True)
         finally:
+            self.ready.clear()  # a failed run holds no partitions while it waits to be restarted
             for task in (self._writing, self._checkpointing):
                 if task is not None and not task.done():
                     task.cancel()  # only when stopping on a failure: nothing after it was committed
