@@ -15,6 +15,7 @@ from contracts.decision import (
     QuarantineDecision,
     RejectDecision,
     RouteDecision,
+    SlaTargets,
     TraceStep,
 )
 from contracts.decision import (
@@ -223,8 +224,9 @@ def _chargeback(ctx: _Ctx, analysis: Analysis) -> None:
 
 
 def _threat(ctx: _Ctx, analysis: Analysis) -> Decision | None:
-    """A threat of harm gets the policy's strongest action (`abuse.threat`): its queue at its priority and its
-    follow-ups at once, with no strike count; None for other abuse, or when the policy names no such action."""
+    """A threat of harm gets the policy's strongest action (`abuse.threat`): new work in its queue (a supervisor's)
+    at its priority, with the SLA rules' deadlines, and its follow-ups at once, with no strike count; None for
+    other abuse, or when the policy names no such action."""
     if F.threat not in analysis.flags:
         return None
     abuse = ctx.cp.policy.abuse
@@ -242,9 +244,10 @@ def _threat(ctx: _Ctx, analysis: Analysis) -> Decision | None:
     analysis.trace.append(TraceStep(rule="abuse.threat", outcome=rule.queue,
                                     detail=f"{rule.section}: threat of harm, to {rule.queue} at "
                                            f"{rule.priority.value}; follow-ups: {done}"))
-    cls = QuarantineDecision if abuse.action == "quarantine" else RejectDecision
-    return cls(**ctx.base(analysis), queue=rule.queue, priority=rule.priority,
-               reason=f"threat of harm: escalated to {rule.queue} ({rule.section})", follow_ups=follow)
+    # a supervisor must act on it, so it opens work (with clocks) rather than waiting on the quarantine topic
+    sla = _escalates_with_queue(ctx, analysis, _deadlines(ctx, analysis), rule.queue)
+    return RouteDecision(**ctx.base(analysis), queue=rule.queue, priority=rule.priority, sla=sla,
+                         work_item_id=f"wi-{ctx.message.id}", follow_ups=follow)
 
 
 def _abusive(ctx: _Ctx, analysis: Analysis) -> Decision:
@@ -270,6 +273,21 @@ def _route(ctx: _Ctx, analysis: Analysis) -> Decision:
         # new work whose category is a near tie: flagged for a person to review (queues may route on the flag)
         analysis.flags.append(F.low_confidence)
         analysis.trace.append(unsure)
+    sla = _deadlines(ctx, analysis)
+    queue, queue_rule, priority, why = ctx.cp.routing(analysis.category, message.channel, analysis.flags)
+    analysis.trace.append(TraceStep(rule="queue", outcome=queue, detail=queue_rule))
+    sla = _escalates_with_queue(ctx, analysis, sla, queue)
+    analysis.trace.append(TraceStep(rule="priority", outcome=priority.value, detail=why))
+    follow = list(analysis.follow_ups)
+    if policy.csat_after_resolution:
+        follow.append(FollowUp(kind=FollowUpKind.csat_after_resolution))
+    return RouteDecision(**ctx.base(analysis), queue=queue, priority=priority, sla=sla,
+                         work_item_id=f"wi-{message.id}", follow_ups=follow)
+
+
+def _deadlines(ctx: _Ctx, analysis: Analysis) -> SlaTargets:
+    """The SLA rules' deadlines for new work, with the business-hours facts they rest on in the trace."""
+    message = ctx.message
     first, resolution = ctx.cp.sla_clocks(message.channel, analysis.category, analysis.flags)
     hours_calendar = ctx.cp.calendar_for(message.channel)
     if is_outside_hours(hours_calendar, message.received_at):
@@ -279,23 +297,20 @@ def _route(ctx: _Ctx, analysis: Analysis) -> Decision:
             analysis.flags.append(F.holiday)
         analysis.trace.append(TraceStep(rule="business_hours", outcome="closed",
                                         detail=f"{hours_calendar.name} calendar closed" + (f" ({holiday})" if holiday else "")))
-    sla = compute_targets(first, resolution, message.received_at, default_warn_at=policy.sla.warn_at)
+    sla = compute_targets(first, resolution, message.received_at, default_warn_at=ctx.cp.policy.sla.warn_at)
     analysis.trace.append(TraceStep(rule=f"sla.{sla.rule}", outcome="deadline",
                                     detail=f"first response due {sla.first_response_due.isoformat() if sla.first_response_due else '-'}"))
     if sla.resolution_rule:
         analysis.trace.append(TraceStep(rule=f"sla.{sla.resolution_rule}", outcome="deadline",
                                         detail=f"resolution due {sla.resolution_due.isoformat()}"))
-    queue, queue_rule, priority, why = ctx.cp.routing(analysis.category, message.channel, analysis.flags)
-    analysis.trace.append(TraceStep(rule="queue", outcome=queue, detail=queue_rule))
-    declared = policy.queues.declared.get(queue)
-    if sla.escalate_to is None and declared is not None and declared.escalate_to:
-        # the rule names no escalation target: breached work goes where its queue escalates to
-        sla = sla.model_copy(update={"escalate_to": declared.escalate_to})
-        analysis.trace.append(TraceStep(rule="queue.escalate_to", outcome=declared.escalate_to,
-                                        detail=f"a missed deadline moves the work from {queue} to {declared.escalate_to}"))
-    analysis.trace.append(TraceStep(rule="priority", outcome=priority.value, detail=why))
-    follow = list(analysis.follow_ups)
-    if policy.csat_after_resolution:
-        follow.append(FollowUp(kind=FollowUpKind.csat_after_resolution))
-    return RouteDecision(**ctx.base(analysis), queue=queue, priority=priority, sla=sla,
-                         work_item_id=f"wi-{message.id}", follow_ups=follow)
+    return sla
+
+
+def _escalates_with_queue(ctx: _Ctx, analysis: Analysis, sla: SlaTargets, queue: str) -> SlaTargets:
+    """Where the rule names no escalation target, breached work goes where its queue escalates to."""
+    declared = ctx.cp.policy.queues.declared.get(queue)
+    if sla.escalate_to is not None or declared is None or not declared.escalate_to:
+        return sla
+    analysis.trace.append(TraceStep(rule="queue.escalate_to", outcome=declared.escalate_to,
+                                    detail=f"a missed deadline moves the work from {queue} to {declared.escalate_to}"))
+    return sla.model_copy(update={"escalate_to": declared.escalate_to})

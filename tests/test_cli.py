@@ -44,7 +44,8 @@ def test_alkonect_email_samples_route_as_one_stream() -> None:
     assert "wrote:" not in again["text"] and ">" not in again["text"]
     assert by_file["03-unofficial-address.eml"]["action"] == "reject"
     assert "unofficial_channel" in by_file["03-unofficial-address.eml"]["flags"]
-    assert by_file["04-abusive.eml"]["action"] == "quarantine"
+    abusive = by_file["04-abusive.eml"]  # it threatens staff: §8 work for the escalations team, not a held record
+    assert (abusive["action"], abusive["queue"]) == ("route", "escalations") and "threat" in abusive["flags"]
     assert by_file["05-auto-reply.eml"]["action"] == "drop" and "auto_reply" in by_file["05-auto-reply.eml"]["flags"]
     assert "out_of_scope" in by_file["06-customs-delay.eml"]["flags"]
     assert by_file["07-redelivered-copy.eml"]["action"] == "drop"

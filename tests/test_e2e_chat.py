@@ -208,6 +208,18 @@ async def test_an_abusive_message_ends_the_session(stack: ChatStack) -> None:
         assert renew.status == 401  # an ended session cannot be renewed either
 
 
+async def test_a_threat_ends_the_session_and_opens_work_for_the_supervisors(stack: ChatStack) -> None:
+    """Izonie §6/§5: the session ends as for any abuse, and a supervisor gets a work item (with its 48 h clock)."""
+    session = await stack.open_session()
+    ws = await connect(stack, session["token"])
+    assert (await stack.send(session["token"], "I know where your office is and I will deal with your staff"))[0] == 202
+    frame = await next_frame(ws)
+    assert frame["type"] == "session_ended"
+    item = await stack.item_of(session["session_id"])
+    assert (item.queue, item.priority.value) == ("supervisors", "urgent") and "threat" in item.flags
+    assert item.sla is not None and item.sla.rule == "supervisor_threat"
+
+
 async def test_a_live_token_renews_its_own_session(stack: ChatStack) -> None:
     session = await stack.open_session()
     async with stack.http.post(stack.url("sessions"), json={}, headers={

@@ -150,7 +150,8 @@ def test_alkonect_8_a_threat_suspends_support_at_once_and_is_escalated(channel, 
     (for the 30 days of `abuse.suspension`) and the message escalated (§6.4) as urgent."""
     s = Stream("alkonect")
     d = s(msg("alkonect", channel, text, sender="t@x.com"))
-    assert d.action.value == "quarantine" and {"abusive", "threat"} <= flags(d)
+    # new work for the supervisor (a work item with clocks), not a quarantined record nobody is shown
+    assert d.action.value == "route" and {"abusive", "threat"} <= flags(d) and d.sla.first_response_due
     assert (d.queue, d.priority.value) == ("escalations", "urgent")
     assert FollowUpKind.suspend_support in {f.kind for f in d.follow_ups}
     step = next(t for t in d.trace if t.rule == "abuse.threat")

@@ -90,8 +90,9 @@ def test_izonie_6_a_threat_ends_the_session_and_goes_to_the_supervisors(channel,
     case". A threat ends the session like any abuse and goes to the supervisors as urgent; no one is suspended."""
     s = Stream("izonie")
     d = s(msg("izonie", channel, text))
-    assert d.action.value == "quarantine" and {"abusive", "threat"} <= flags(d)
-    assert (d.queue, d.priority.value) == ("supervisors", "urgent")
+    # new work for the supervisor (a work item with clocks), not a quarantined record nobody is shown
+    assert d.action.value == "route" and {"abusive", "threat"} <= flags(d) and d.sla.first_response_due
+    assert (d.queue, d.priority.value, d.sla.rule) == ("supervisors", "urgent", "supervisor_threat")  # §5: 48 h
     assert [f.kind.value for f in d.follow_ups if f.kind.value != "auto_reply"] == ["end_session"]
     assert any(t.rule == "abuse.threat" and t.outcome == "supervisors" and "§6" in t.detail for t in d.trace)
     polite = s(msg("izonie", channel, "Sorry. Where is my order IZ-30021?", at="2026-11-24T15:00:00"))

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from contracts.channels import ChannelKind
 from contracts.decision import DECISION_ADAPTER, Decision, FollowUpKind
 from contracts.ports import Clock
-from contracts.topics import QUARANTINE, REJECTED
+from contracts.topics import QUARANTINE, REJECTED, ROUTED
 from workers.runtime.chat_store import ChatStore
 from workers.stack.faust_compat import raw_topic
 
@@ -32,8 +32,11 @@ async def end_session_if_asked(decision: Decision, store: ChatStore, clock: Cloc
 
 
 def register_chat_policy(app: faust.App, store: ChatStore, clock: Clock) -> None:
-    """`chat_sessions`: quarantined and rejected decisions on chat -> sessions ended with a `session_ended` frame."""
-    decisions = raw_topic(app, QUARANTINE.name, REJECTED.name)
+    """`chat_sessions`: decisions on chat that end the session -> a `session_ended` frame.
+
+    Routed ones too: a threat opens work for a supervisor (`abuse.threat`) and ends the session all the same.
+    """
+    decisions = raw_topic(app, QUARANTINE.name, REJECTED.name, ROUTED.name)
 
     @app.agent(decisions, name="chat_sessions")
     async def chat_sessions(stream) -> None:  # noqa: ANN001 - a faust stream
