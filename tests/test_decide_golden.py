@@ -1,5 +1,7 @@
 """Golden guardrail: decide()+record() over a fixed 3,000-message stream must reproduce the committed decisions.
 
+The stream's texts are this repository's own (tests/data and EXTRA below), so a clean clone runs it.
+
 Regenerate (only when a decision change is intended): OMNIROUTE_REGENERATE_GOLDEN=1 pytest tests/test_decide_golden.py
 """
 
@@ -49,10 +51,10 @@ KINDS = [MessageKind.echo, MessageKind.auto_reply, MessageKind.read_receipt, Mes
          MessageKind.bounce, MessageKind.complaint, MessageKind.system_notice, MessageKind.edit]
 
 
-def corpus(shared: Path) -> list[tuple[str, str | None]]:
+def corpus() -> list[tuple[str, str | None]]:
     items: list[tuple[str, str | None]] = []
-    for path in (shared / "corpus" / "labelled-messages.jsonl", DATA / "unseen_messages.jsonl",
-                 DATA / "blind_messages.jsonl", DATA / "training_messages.jsonl"):
+    for path in (DATA / "unseen_messages.jsonl", DATA / "blind_messages.jsonl", DATA / "training_messages.jsonl",
+                 DATA / "threat_cases.jsonl"):
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 row = json.loads(line)
@@ -70,9 +72,9 @@ def _times(rng: random.Random, n: int):
         yield t
 
 
-def build_stream(shared: Path, n: int = 3000, seed: int = 20261202) -> list[InboundMessage]:
+def build_stream(n: int = 3000, seed: int = 20261202) -> list[InboundMessage]:
     rng = random.Random(seed)
-    texts = corpus(shared)
+    texts = corpus()
     people = [(f"cust{i}", f"cust{i}@example.com" if i % 3 else None, f"+23480{i:07d}" if i % 4 == 0 else None)
               for i in range(220)]
     stream: list[InboundMessage] = []
@@ -130,8 +132,8 @@ def run(stream: list[InboundMessage]) -> list[str]:
     return out
 
 
-def test_decisions_match_golden(shared_dir: Path) -> None:
-    stream = build_stream(shared_dir)
+def test_decisions_match_golden() -> None:
+    stream = build_stream()
     got = run(stream)
     if os.environ.get("OMNIROUTE_REGENERATE_GOLDEN") == "1":
         with gzip.open(GOLDEN, "wt", encoding="utf-8", compresslevel=9) as f:
@@ -147,7 +149,7 @@ def test_decisions_match_golden(shared_dir: Path) -> None:
                     f"got  {got[i]}\nwant {want[i]}")
 
 
-def test_golden_stream_exercises_every_action(shared_dir: Path) -> None:
+def test_golden_stream_exercises_every_action() -> None:
     with gzip.open(GOLDEN, "rt", encoding="utf-8") as f:
         rows = [json.loads(line) for line in f]
     actions = {r["action"] for r in rows}
