@@ -115,7 +115,8 @@ class App:
                     producer_options=producer_options(settings, role), consumer_options=consumer_options(settings, role))
 
     def route_worker(self, **overrides) -> RouteWorker:
-        return RouteWorker(RouteWorkerConfig(**(self._common() | self._kafka("route") | overrides)), self.policies)
+        return RouteWorker(RouteWorkerConfig(**(self._common() | self._kafka("route") | overrides)), self.policies,
+                           self.clock)
 
     def sla_worker(self, on_event=None, **overrides) -> SlaWorker:
         return SlaWorker(SlaWorkerConfig(**(self._common() | self._kafka("sla") | overrides)), self.clock,

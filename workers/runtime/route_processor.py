@@ -10,6 +10,7 @@ import orjson
 
 from contracts.decision import Action, Decision, MergeDecision, RouteDecision
 from contracts.outbound import ReplyTarget
+from contracts.ports import Clock
 from contracts.topics import DEAD_LETTER, QUARANTINE, REJECTED, ROUTED
 from contracts.workitem import WorkItem
 from routing.automail import answerable
@@ -18,6 +19,7 @@ from routing.policy import TenantPolicy
 from routing.record import record
 from routing.state import MemoryState, OpenItem
 from routing.work_items import opened_item, reply_target
+from workers.runtime.clock import SystemClock
 from workers.runtime.codec import decode_inbound, encode
 from workers.runtime.logs import log_decision
 from workers.runtime.worker_metrics import count_decision
@@ -38,8 +40,9 @@ class Outcome:
 
 
 class RouteProcessor:
-    def __init__(self, policies: dict[str, TenantPolicy]) -> None:
+    def __init__(self, policies: dict[str, TenantPolicy], clock: Clock | None = None) -> None:
         self.policies = policies
+        self.clock = clock or SystemClock()  # the App's, so decisions in tests and demos are reproducible
 
     def process(self, state: MemoryState, key: bytes | None, value: bytes, where: tuple[str, int, int]) -> Outcome:
         """Never raises for bad input: poison goes to the dead-letter topic with the error and the original bytes."""
@@ -48,7 +51,7 @@ class RouteProcessor:
             policy = self.policies.get(message.tenant)
             if policy is None:
                 raise LookupError(f"no policy for tenant {message.tenant!r} (known: {', '.join(sorted(self.policies))})")
-            decision = decide(message, state, datetime.now(timezone.utc), policy)
+            decision = decide(message, state, self.clock.now(), policy)
             record(state, message, decision, policy)
         except Exception as exc:  # noqa: BLE001 - every fault class of one record is dead-lettered, the worker goes on
             return Outcome(produce=[(DEAD_LETTER.name, key, dead_letter(exc, key, value, where))])

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from aiokafka import (
     AIOKafkaConsumer,
@@ -18,6 +18,7 @@ from aiokafka.errors import KafkaError
 from redis.asyncio import Redis
 
 from channels.sinks.redis_queue import RedisWorkQueue
+from contracts.ports import Clock
 from contracts.topics import INBOUND
 from contracts.workitem import WorkItem
 from routing.policy import TenantPolicy
@@ -26,6 +27,7 @@ from routing.state_snapshot import prune
 from routing.work_items import merged_item
 from workers.runtime.health import DependencyHealth, Health
 from workers.runtime.heap import HeapFreezer
+from workers.runtime.clock import SystemClock
 from workers.runtime.retry import retrying
 from workers.runtime.route_processor import Outcome, RouteProcessor
 from workers.runtime.state_store import PartitionStateStore, PreparedCheckpoint
@@ -73,9 +75,10 @@ class RouteStats:
 
 
 class RouteWorker:
-    def __init__(self, config: RouteWorkerConfig, policies: dict[str, TenantPolicy]) -> None:
+    def __init__(self, config: RouteWorkerConfig, policies: dict[str, TenantPolicy], clock: Clock | None = None) -> None:
         self.config = config
-        self.processor = RouteProcessor(policies)
+        self.clock = clock or SystemClock()
+        self.processor = RouteProcessor(policies, self.clock)
         self.policies = policies
         self.partitions: dict[TopicPartition, _Partition] = {}
         self.stats = RouteStats()
@@ -237,7 +240,7 @@ class RouteWorker:
         self._last_checkpoint = time.monotonic()
         if self._last_checkpoint - self._last_prune >= self.config.prune_every_s:
             self._last_prune = self._last_checkpoint
-            now = datetime.now(timezone.utc)
+            now = self.clock.now()
             for p in self.partitions.values():
                 if prune(p.state, now, keep_seen_since=now - timedelta(days=8),
                          keep_items_since=now - timedelta(days=30),
