@@ -1,4 +1,4 @@
-"""Categorization on the fresh set (tests/data/fresh_categorization.yaml): reported, never tuned on.
+"""Categorization on the fresh sets (tests/data/fresh_categorization*.yaml): reported, never tuned on.
 
 Each message goes through `decide` with its tenant's shipped policy, so the category is the one agents would see
 (restricted to the categories the tenant serves). The accuracy is printed for the README; a ratchet names any
@@ -16,15 +16,17 @@ import yaml
 from ratchet import ratchet
 from routing_helpers import Stream, msg, policy
 
-DATA = Path(__file__).parent / "data" / "fresh_categorization.yaml"
+DATA = Path(__file__).parent / "data"
+SETS = {"fresh": DATA / "fresh_categorization.yaml", "fresh2": DATA / "fresh_categorization_2.yaml"}
 
 
-def _rows() -> list[dict]:
-    return yaml.safe_load(DATA.read_text(encoding="utf-8"))["messages"]
+def _rows(name: str) -> list[dict]:
+    return yaml.safe_load(SETS[name].read_text(encoding="utf-8"))["messages"]
 
 
-def test_fresh_set_shape() -> None:
-    rows = _rows()
+@pytest.mark.parametrize("name", SETS)
+def test_fresh_set_shape(name: str) -> None:
+    rows = _rows(name)
     assert len(rows) >= 40 and len({r["id"] for r in rows}) == len(rows)
     assert {r["tenant"] for r in rows} == {"alkonect", "izonie", "conek"}
     for row in rows:  # a label the tenant does not serve could never be right
@@ -33,8 +35,9 @@ def test_fresh_set_shape() -> None:
     assert len(boundaries) >= 10
 
 
-def test_fresh_set_accuracy_is_reported() -> None:
-    rows = _rows()
+@pytest.mark.parametrize("name", SETS)
+def test_fresh_set_accuracy_is_reported(name: str) -> None:
+    rows = _rows(name)
     misses, unsure, results = [], {True: 0, False: 0}, {}
     for row in rows:
         d = Stream(row["tenant"])(msg(row["tenant"], row["channel"], row["text"], subject=row.get("subject"),
@@ -46,11 +49,11 @@ def test_fresh_set_accuracy_is_reported() -> None:
             misses.append((row["id"], row["category"], d.category, " (low_confidence)" if flagged else "", row["text"]))
     hits = len(rows) - len(misses)
     pct = 100 * hits / len(rows)
-    print(f"\ncategorize accuracy (fresh, through decide): {hits}/{len(rows)} ({pct:.1f}%); "
+    print(f"\ncategorize accuracy ({name}, through decide): {hits}/{len(rows)} ({pct:.1f}%); "
           f"low_confidence on {unsure[False]} of {len(misses)} misses and {unsure[True]} of {hits} hits")
     for miss in misses:
         print("  miss {}: want {}, got {}{}: {}".format(*miss))
-    ratchet("categorize/fresh", results)
+    ratchet(f"categorize/{name}", results)
 
 
 if __name__ == "__main__":  # python tests/test_categorize_fresh.py: the figure alone
