@@ -6,9 +6,10 @@ record them with OMNIROUTE_RATCHET_UPDATE=1 (the record file shows the change in
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 RECORDS = Path(__file__).resolve().parent / "data" / "ratchet"
@@ -32,3 +33,14 @@ def ratchet(group: str, results: Mapping[str, bool]) -> None:
     if gained:
         print(f"  newly passing (record with OMNIROUTE_RATCHET_UPDATE=1): {gained}")
     assert not lost, f"{group}: {len(lost)} case(s) that passed before fail now: {lost}"
+
+
+def case_ids(rows: Iterable[Mapping]) -> list[str]:
+    """Stable ids for rows without one: a hash of tenant and text (numbered on repeats), so inserting a row
+    elsewhere in the file does not rename the others."""
+    ids, seen = [], {}
+    for row in rows:
+        base = row.get("id") or hashlib.sha1(f"{row.get('tenant', '')}|{row['text']}".encode()).hexdigest()[:10]
+        seen[base] = seen.get(base, 0) + 1
+        ids.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
+    return ids
