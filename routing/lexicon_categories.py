@@ -218,7 +218,7 @@ GENERAL: dict[str, float] = {
     "broadcast list": 1.5, "contacts": 0.5, "customer service": 0.5, "customer care": 0.5,
     "saturday": 0.75, "sunday": 0.75, "public holiday": 2, "discounts for": 2, "who can i speak to": 1,
     "press": 1.5, "media": 1.5, "marketing": 1.5, "advertise": 2.5, "interview": 2, "research": 1.5,
-    "review": 0.5, "reviews": 0.5, "open": 0.5, "close": 0.5,
+    "review": 0.5, "reviews": 0.5, "open": 0.5, "close": 0.5, "original": 1.5, "genuine": 1.5, "authentic": 1.5,
 }
 
 CATEGORY_LEXICONS: dict[str, dict[str, float]] = {
@@ -322,9 +322,18 @@ PATTERN_CUES: list[tuple[str, float, str, str, tuple[str, ...]]] = [
      r"\baccount\s+(?:is|was|has\s+been|got|gets|be|been)?\s*(?:not\s+|still\s+|now\s+)?(?:restored|reactivated|"
      r"unblocked|unlocked|suspended|blocked|deactivated|disabled|locked|frozen|restricted)\b", ("account",)),
     ("general", 2.5, "capability question",
-     r"\b(?:do|does)\s+(?:you|your\s+\w+|conek|izonie|alkonect|it|the\s+\w+(?:\s+\w+)?)\s+"
+     r"\b(?:do|does)\s+(?:you(?:\s+guys)?|u(?:\s+guys)?|una|your\s+\w+|conek|izonie|alkonect|it|the\s+\w+(?:\s+\w+)?)\s+"
      r"(?:have|offer|sell|stock|carry|deliver|ship|support|provide|work with|operate|integrate|allow|come with)\b",
      ("do", "does")),
+    # a question about using the product (where a setting is, whether it can do X) is general, not a fault
+    ("general", 2.5, "usage question",
+     r"(?:\bwhere\s+(?:do|can|would|should)\s+(?:i|we)\s+(?:find|see|get|check|set|turn|switch)\b"
+     r"|\bwhere\s+(?:is|are)\s+(?:the|that|this)\s+(?:\w+\s+)?(?:option|setting|settings|button|section|tab|menu|"
+     r"report|reports)\b"
+     r"|\bis\s+there\s+(?:an?\s+)?(?:option|way|setting|feature)\s+to\b|\bis\s+it\s+possible\s+to\s+(?:schedule|set|use|create|export|import|customi[sz]e|connect|see)\b"
+     r"|\b(?:can|could)\s+(?:i|we|our\s+\w+)\s+(?:set|schedule|use|create|export|import|customi[sz]e|connect)\b)"
+     r"(?![^.?!]*\b(?:error\w*|fail\w*|crash\w*|broken|not\s+work\w*|stopped|down|stuck)\b)",
+     ("where", "is", "can", "could")),
     ("payment_billing", 3.0, "charged N times",
      r"\b(?:charg|debit|deduct|bill|took|take)\w*\b[^.?!]{0,40}\b(?:twice|two times|2 times|2x|three times|"
      r"3 times|double)\b", ("charge", "charged", "charging", "debit", "debited", "deducted", "deduct", "billed",

@@ -24,14 +24,14 @@ def test_corpus_labels_are_canonical(corpus: list[dict]) -> None:
 
 
 def test_categorize_accuracy_on_corpus(corpus: list[dict]) -> None:
-    got = [categorize(row["text"]).category for row in corpus]
-    misses = [(row["text"], row["category"], g) for row, g in zip(corpus, got) if row["category"] != g]
+    found = [categorize(row["text"]).category for row in corpus]
+    misses = [(row["text"], row["category"], g) for row, g in zip(corpus, found) if row["category"] != g]
     hits = len(corpus) - len(misses)
     pct = 100 * hits / len(corpus)
     print(f"\ncategorize accuracy: {hits}/{len(corpus)} ({pct:.1f}%)")
     for text, want, got in misses:
         print(f"  miss: want {want}, got {got}: {text}")
-    ratchet("categorize/corpus", {i: row["category"] == g for i, row, g in zip(case_ids(corpus), corpus, got)})
+    ratchet("categorize/corpus", {i: row["category"] == g for i, row, g in zip(case_ids(corpus), corpus, found)})
 
 
 def test_abuse_precision_and_recall_on_corpus(corpus: list[dict]) -> None:

@@ -7,6 +7,7 @@ message that was categorized right and no longer is. It is not a target: the set
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -33,6 +34,14 @@ def test_fresh_set_shape(name: str) -> None:
         assert row["category"] in policy(row["tenant"]).served_categories, row["id"]
     boundaries = Counter(r["boundary"] for r in rows if r["boundary"] != "clear")
     assert len(boundaries) >= 10
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_fresh_messages_are_in_no_set_that_is_tuned_on(name: str) -> None:
+    tuned = {json.loads(line)["text"].strip().lower()
+             for path in ("training_messages.jsonl", "boundary_training.jsonl", "unseen_messages.jsonl")
+             for line in (DATA / path).read_text(encoding="utf-8").splitlines() if line.strip()}
+    assert not [row["id"] for row in _rows(name) if row["text"].strip().lower() in tuned]
 
 
 @pytest.mark.parametrize("name", SETS)
