@@ -79,10 +79,10 @@ def test_dev_demo_runs_the_whole_stack_and_stops_cleanly(tmp_path: Path, redis_u
             out = subprocess.run([EXE, "queues", "--json"], env=queues_env, capture_output=True, text=True, timeout=30)
             assert out.returncode == 0, out.stderr
             rows = json.loads(out.stdout)
-            if len(rows) >= 8:
+            if len(rows) >= 9:
                 break
             time.sleep(1)
-        assert len(rows) == 8, rows  # 7 from the demo traffic + 1 from the API channel
+        assert len(rows) == 9, rows  # 8 from the demo traffic (a threat among them) + 1 from the API channel
         assert {"item_id", "tenant", "queue", "category", "channel", "customer", "sla_due", "state"} <= rows[0].keys()
         dues = [r["sla_due"] for r in rows]
         assert all(dues)
