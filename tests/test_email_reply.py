@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -70,19 +68,16 @@ def test_blank_input() -> None:
     assert split_reply("  \r\n ").visible == ""
 
 
-def test_long_hostile_lines_stay_fast() -> None:
+# How fast these hostile bodies split (linear, not quadratic) is measured by bench/reply_split.py, not asserted here.
+def test_long_hostile_lines_are_never_headers() -> None:
     body = "x\n" + ("On " + "1, " * 50_000 + "wrote\n") * 5 + ">" * 100_000
-    started = time.perf_counter()
     assert split_reply(body).visible.startswith("x\nOn 1, 1")  # over-long lines are never headers
-    assert time.perf_counter() - started < 1.0
 
 
 @pytest.mark.parametrize("line", ["plain words in a long body", "> quoted line", "- item", "Re: x:"])
-def test_many_lines_stay_linear(line: str) -> None:
+def test_many_lines_keep_the_top(line: str) -> None:
     body = "Top\n\n" + "\n".join([line] * 10_000)
-    started = time.perf_counter()
     assert split_reply(body).visible.startswith("Top")
-    assert time.perf_counter() - started < 2.0
 
 
 _lines = st.lists(
