@@ -12,6 +12,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 import pytest_asyncio
+from aiohttp import web
 from pydantic import ValidationError
 from redis.asyncio import Redis
 from zendesk_fake import ZendeskFake, comment_event, signed_event, solved_event, ticket_event
@@ -19,6 +20,7 @@ from zendesk_fake import ZendeskFake, comment_event, signed_event, solved_event,
 from channels.platform_client import RetryPolicy
 from channels.sinks.config import SinkSpec
 from channels.sinks.http import SinkClient
+from channels.sinks.redis_queue import RedisWorkQueue
 from channels.sinks.zendesk import ZendeskSink
 from channels.sinks.zendesk_ticket import MARKER, TicketMap, create_body, requester, update_body
 from channels.sinks.zendesk_verify import parse_event, verify
@@ -27,7 +29,9 @@ from contracts.decision import Priority, SlaTargets, TraceStep
 from contracts.errors import ConfigError, PayloadError
 from contracts.sinks import SinkEvent, SinkEventType
 from contracts.workitem import AgentActionKind, WorkItem, WorkItemState
-from workers.runtime.zendesk_events import agent_for
+from workers.runtime.openapi import document
+from workers.runtime.take_action import ActionChecks
+from workers.runtime.zendesk_events import PATH, ZendeskDeps, add_zendesk_routes, agent_for
 from workers.sink_files import load_sinks
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -250,3 +254,50 @@ async def test_a_wrong_token_fails_at_once_and_a_503_is_retried(zendesk) -> None
     fake.refusals += [503, 503, 503]
     attempt = await sink.deliver(event(item("wi-4")), client, NOW)
     assert not attempt.ok and attempt.attempts == 3 and "HTTP 503" in attempt.error and fake.of_item("wi-4") == []
+
+
+# --- the webhook endpoint's refusals that need no broker
+
+class WallClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+def test_the_openapi_document_lists_the_zendesk_endpoint() -> None:
+    path = document()["paths"][PATH]["post"]
+    assert path["security"] == [] and {"200", "400", "401", "404", "503"} <= set(path["responses"])
+
+
+@pytest.mark.asyncio
+async def test_the_endpoint_answers_503_without_its_secret_and_400_for_a_signed_body_that_is_no_event(
+        tmp_path: Path, redis_url: str) -> None:
+    env = {"CONEK_ZENDESK_URL": "https://conek.zendesk.com", "CONEK_ZENDESK_EMAIL": EMAIL,
+           "CONEK_ZENDESK_API_TOKEN": TOKEN}
+    redis, session, runners, urls = Redis.from_url(redis_url), aiohttp.ClientSession(), [], {}
+    prefix = f"omniroute-test-{uuid.uuid4().hex[:8]}"
+    queue = RedisWorkQueue(redis, prefix=prefix)
+    try:
+        for name, extra in {"signed": {"CONEK_ZENDESK_WEBHOOK_SECRET": SECRET}, "unsigned": {}}.items():
+            app = web.Application()  # no producer: nothing here may reach the action path
+            add_zendesk_routes(app, ZendeskDeps(None, ActionChecks(queue, {}),
+                                                load_sinks(_sink_file(tmp_path, ZENDESK_FILE), ["conek"],
+                                                           {**env, **extra}),
+                                                WallClock(), redis, prefix))
+            runner = web.AppRunner(app)
+            await runner.setup()
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            runners.append(runner)
+            port = site._server.sockets[0].getsockname()[1]  # noqa: SLF001 - the bound port
+            urls[name] = f"http://127.0.0.1:{port}/zendesk/conek/events"
+        body, headers = signed_event(SECRET, solved_event({"id": 1, "external_id": "wi-1"}))
+        async with session.post(urls["unsigned"], data=body, headers=headers) as answer:
+            assert answer.status == 503 and "CONEK_ZENDESK_WEBHOOK_SECRET" in (await answer.json())["error"]
+        body, headers = signed_event(SECRET, {"id": 1})
+        async with session.post(urls["signed"], data=body, headers=headers) as answer:
+            assert answer.status == 400 and "type" in (await answer.json())["error"]
+    finally:
+        for runner in runners:
+            await runner.cleanup()
+        await session.close()
+        await redis.aclose()
