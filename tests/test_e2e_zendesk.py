@@ -1,6 +1,7 @@
-"""End to end on the broker and Redis with a local Zendesk: a Conek item becomes one ticket however often it is
-delivered, an agent's public comment in Zendesk (signed as Zendesk signs) reaches the customer on WhatsApp as a
-reply, a solve resolves the item, and forged, stale or duplicated webhooks change nothing."""
+"""End to end on the broker and Redis with a local Zendesk and a real SMTP server: a Conek item becomes one ticket
+however often it is delivered, an agent's public comment in Zendesk (signed as Zendesk signs) reaches the customer
+on WhatsApp as a reply, a solve resolves the item, forged, stale or duplicated webhooks change nothing; the team
+mailbox gets one mail per event, threaded per item."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import aiohttp
 import pytest
 import pytest_asyncio
+from mail_servers import SmtpCatcher
 from test_e2e_deliver import eventually, processed, read_decisions
 from webhook_payloads import SECRETS, signed, whatsapp_body
 from zendesk_fake import ZendeskFake, comment_event, signed_event, solved_event
@@ -36,6 +39,11 @@ SINK_FILE = """sinks:
   - name: zendesk
     kind: zendesk
     agents: {"5001": ann}
+  - name: team-mail
+    kind: email
+    mailboxes: {"*": conek-team@conek.example}
+    from_address: omniroute@conek.example
+    url_env: CONEK_TEAM_SMTP_URL
 """
 
 
@@ -47,6 +55,7 @@ class Stack:
     queue: RedisWorkQueue
     zendesk: ZendeskFake
     platform: PlatformFake
+    smtp: SmtpCatcher
     published: list[Publication]
     http: aiohttp.ClientSession
 
@@ -80,6 +89,8 @@ async def stack(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Asy
     zendesk, platform = ZendeskFake(EMAIL, API_TOKEN), PlatformFake()
     await zendesk.start()
     await platform.start()
+    smtp = SmtpCatcher()
+    smtp.start()
     sinks_dir: Path = tmp_path_factory.mktemp("sinks")
     (sinks_dir / "conek.yaml").write_text(SINK_FILE)
     prefix = f"omniroute-test-{uuid.uuid4().hex[:8]}"
@@ -87,8 +98,10 @@ async def stack(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Asy
                         api_token="zendesk-t0ken", sinks_dir=sinks_dir, graph_api_base=platform.base_urls["graph"])
     app = build_app(settings, environ={**SECRETS, "CONEK_WHATSAPP_ACCESS_TOKEN": "conek-access",
                                        "CONEK_ZENDESK_URL": zendesk.url, "CONEK_ZENDESK_EMAIL": EMAIL,
-                                       "CONEK_ZENDESK_API_TOKEN": API_TOKEN, "CONEK_ZENDESK_WEBHOOK_SECRET": SIGNING})
-    assert app.sinks.describe() == ["conek/zendesk (zendesk, every queue)"] and app.sinks.notes == []
+                                       "CONEK_ZENDESK_API_TOKEN": API_TOKEN, "CONEK_ZENDESK_WEBHOOK_SECRET": SIGNING,
+                                       "CONEK_TEAM_SMTP_URL": smtp.url()})
+    assert app.sinks.describe() == ["conek/zendesk (zendesk, every queue)", "conek/team-mail (email, every queue)"]
+    assert app.sinks.notes == []
     stop, published = asyncio.Event(), []
     worker = app.route_worker(group=f"route-{prefix}", session_timeout_ms=6000, checkpoint_every_s=0.2)
     sla = app.sla_worker(group=f"sla-{prefix}", session_timeout_ms=6000)
@@ -100,9 +113,10 @@ async def stack(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Asy
         http = aiohttp.ClientSession()
         exits.push_async_callback(http.close)
         yield Stack(bootstrap, prefix, ingress, RedisWorkQueue(ingress.redis, prefix=prefix), zendesk, platform,
-                    published, http)
+                    smtp, published, http)
         stop.set()
         await asyncio.wait_for(asyncio.gather(*tasks), 30)
+    smtp.stop()
     await platform.stop()
     await zendesk.stop()
     await broker.stop()
@@ -147,6 +161,16 @@ async def test_an_agent_comment_in_zendesk_reaches_the_customer_and_a_solve_reso
     status, answer = await stack.webhook(solved_event(ticket, assignee_id=5001))  # solved again: nothing to do
     assert status == 200 and answer["taken"] is None and "is resolved" in answer["refused"]
     assert len([r for r in stack.platform.received if r.body.get("to") == "27830004002"]) == 1
+
+    async def team_mails():
+        found = [message_from_bytes(r.content, policy=policy.default) for r in stack.smtp.received]
+        found = [m for m in found if f"({item_id})" in m["Subject"]]
+        return found if len(found) >= 2 else None
+    created, resolved = sorted(await eventually(team_mails), key=lambda m: m["Subject"].startswith("Re:"))
+    root = f"<omniroute.item.{item_id}@conek.example>"  # long ids are folded onto a continuation line (RFC 5322)
+    assert created["Message-ID"].strip() == root and created["To"] == "conek-team@conek.example"
+    assert resolved["In-Reply-To"].strip() == root and resolved["References"].strip() == root
+    assert "Resolved: work item" in resolved.get_content() and "By: ann" in resolved.get_content()
 
 
 async def test_forged_stale_and_own_events_change_nothing(stack: Stack) -> None:
