@@ -133,7 +133,7 @@ async def test_the_deliver_processor_sends_an_event_once(smtp: SmtpCatcher, sink
         assert await processor.deliver(created) == []  # a worker restarted mid-batch: the record comes again
         assert len(mails_to(smtp, team)) == 1
     finally:
-        keys = [k async for k in redis.scan_iter(f"{prefix}*")]
+        keys = [k async for k in redis.scan_iter(f"{prefix}*", count=10000)]
         if keys:
             await redis.delete(*keys)
         await redis.aclose()

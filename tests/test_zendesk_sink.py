@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 from zendesk_fake import ZendeskFake, comment_event, signed_event, solved_event, ticket_event
 
 from channels.platform_client import RetryPolicy
+from channels.sinks.breaker import CircuitBreaker
 from channels.sinks.config import SinkSpec
 from channels.sinks.http import SinkClient
 from channels.sinks.redis_queue import RedisWorkQueue
@@ -27,8 +28,9 @@ from channels.sinks.zendesk_verify import parse_event, verify
 from contracts.channels import ChannelKind
 from contracts.decision import Priority, SlaTargets, TraceStep
 from contracts.errors import ConfigError, PayloadError
-from contracts.sinks import SinkEvent, SinkEventType
+from contracts.sinks import SinkDeadLetter, SinkEvent, SinkEventType, SinkReceipt
 from contracts.workitem import AgentActionKind, WorkItem, WorkItemState
+from workers.runtime.deliver import DeliverProcessor
 from workers.runtime.openapi import document
 from workers.runtime.take_action import ActionChecks
 from workers.runtime.zendesk_events import PATH, ZendeskDeps, add_zendesk_routes, agent_for
@@ -201,7 +203,7 @@ async def zendesk(redis_url: str) -> AsyncIterator[tuple[ZendeskSink, SinkClient
     finally:
         await session.close()
         await fake.stop()
-        keys = [k async for k in redis.scan_iter(f"{prefix}*")]
+        keys = [k async for k in redis.scan_iter(f"{prefix}*", count=10000)]
         if keys:
             await redis.delete(*keys)
         await redis.aclose()
@@ -300,4 +302,28 @@ async def test_the_endpoint_answers_503_without_its_secret_and_400_for_a_signed_
         for runner in runners:
             await runner.cleanup()
         await session.close()
+        await redis.aclose()
+
+
+@pytest.mark.asyncio
+async def test_a_dead_lettered_delivery_replayed_makes_the_ticket_once(zendesk, redis_url: str) -> None:
+    sink, client, fake = zendesk
+    redis, prefix = Redis.from_url(redis_url), f"omniroute-test-{uuid.uuid4().hex[:8]}"
+    try:
+        processor = DeliverProcessor(redis, RedisWorkQueue(redis, prefix=prefix), load_sinks(Path("/nonexistent"),
+                                     [], {}), client, WallClock(), prefix=prefix, item_wait_s=0.2,
+                                     new_breaker=lambda: CircuitBreaker(failures_to_open=5, open_for_s=3600))
+        processor.sinks.sinks.append(sink)
+        fake.refusals += [502, 502, 502]  # the whole retry budget
+        created = event(item("wi-9"))
+        dead, = await processor.deliver(created)
+        assert isinstance(dead.value, SinkDeadLetter) and dead.value.attempts == 3 and fake.of_item("wi-9") == []
+        taken, = await processor.on_replay(dead.value.model_dump_json().encode())  # `omniroute dlq replay`
+        assert isinstance(taken.value, SinkReceipt) and taken.value.sink == "zendesk"
+        assert await processor.on_replay(dead.value.model_dump_json().encode()) == []  # replayed twice: once
+        assert len(fake.of_item("wi-9")) == 1 and len(fake.calls_for("POST")) == 1
+    finally:
+        keys = [k async for k in redis.scan_iter(f"{prefix}*", count=10000)]
+        if keys:
+            await redis.delete(*keys)
         await redis.aclose()
