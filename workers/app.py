@@ -51,6 +51,7 @@ from workers.runtime.readiness import HasHealth, Readiness
 from workers.runtime.route_worker import RouteWorker, RouteWorkerConfig
 from workers.runtime.sla_worker import SlaWorker, SlaWorkerConfig
 from workers.runtime.slack_interactivity import SlackDeps, add_slack_routes
+from workers.runtime.zendesk_events import ZendeskDeps, add_zendesk_routes
 from workers.runtime.take_action import ActionChecks
 from workers.runtime.webhooks import EdgeDeps
 from workers.settings import Settings
@@ -201,8 +202,9 @@ class App:
                         ChatOptions(auth_timeout_s=self.settings.chat_auth_timeout_s, demo=self.settings.chat_demo))
         slack_session = aiohttp.ClientSession()  # ephemeral answers to Slack users (closed after the runner)
         stack.push_async_callback(slack_session.close)
-        add_slack_routes(application, SlackDeps(producer, ActionChecks(agents.queue, self.policies, agents.history),
-                                                self.sinks, self.clock, slack_session))
+        checks = ActionChecks(agents.queue, self.policies, agents.history)
+        add_slack_routes(application, SlackDeps(producer, checks, self.sinks, self.clock, slack_session))
+        add_zendesk_routes(application, ZendeskDeps(producer, checks, self.sinks, self.clock, client, prefix))
         runner = web.AppRunner(application)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)

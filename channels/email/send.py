@@ -38,10 +38,10 @@ def compose(message: OutboundMessage, from_address: str, *, from_name: str | Non
     nothing a customer wrote can add a header.
     """
     target = message.target
-    sender = _address(from_address, "sender", name=from_name)
+    sender = mail_address(from_address, "sender", name=from_name)
     mail = EmailMessage(policy=SMTP)
     mail["From"] = sender
-    mail["To"] = _address(target.recipient, "recipient")
+    mail["To"] = mail_address(target.recipient, "recipient")
     mail["Subject"] = reply_subject(target.subject)
     mail["Date"] = formatdate(usegmt=True)
     mail["Message-ID"] = f"<{our_message_id(message, sender.domain)}>"
@@ -94,7 +94,8 @@ def refused_recipients(errors: dict) -> SendResult | None:
     return None
 
 
-def _address(text: str, role: str, *, name: str | None = None) -> Address:
+def mail_address(text: str, role: str, *, name: str | None = None) -> Address:
+    """A parsed single-line address; UnsendableMail naming its `role` when it is none."""
     clean = (text or "").strip()
     if not clean or _CONTROL.search(clean):
         raise UnsendableMail(f"the {role} address {clean[:100]!r} is not a mail address")

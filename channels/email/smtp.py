@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
+from email.message import EmailMessage
 
 import aiosmtplib
 
-from channels.email.config import SECRETS, parse_smtp_url
+from channels.email.config import SECRETS, MailServerUrl, parse_smtp_url
 from channels.email.loops import AutoMailCap, robot_address
 from channels.email.send import UnsendableMail, compose, read_smtp_error, refused_recipients
 from channels.platform_client import RetryPolicy
@@ -67,11 +68,16 @@ class SmtpTransport:
         return None
 
     async def _once(self, url, mail, *, envelope_from: str) -> SendResult:
-        try:
-            errors, _ = await aiosmtplib.send(
-                mail, sender=envelope_from, recipients=[mail["To"].addresses[0].addr_spec], hostname=url.host,
-                port=url.port, username=url.user if url.password is not None else None, password=url.password,
-                use_tls=url.tls, start_tls=url.starttls, timeout=self.timeout_s)
-        except Exception as exc:  # noqa: BLE001 - read_smtp_error re-raises what is not an SMTP or network fault
-            return read_smtp_error(exc)
-        return refused_recipients(errors) or SendResult(ok=True, provider_message_id=mail["Message-ID"].strip("<>"))
+        return await send_mail(url, mail, envelope_from=envelope_from, timeout_s=self.timeout_s)
+
+
+async def send_mail(url: MailServerUrl, mail: EmailMessage, *, envelope_from: str, timeout_s: float) -> SendResult:
+    """One SMTP submission of `mail` to its To address through `url`; failures as values (4xx: retry)."""
+    try:
+        errors, _ = await aiosmtplib.send(
+            mail, sender=envelope_from, recipients=[mail["To"].addresses[0].addr_spec], hostname=url.host,
+            port=url.port, username=url.user if url.password is not None else None, password=url.password,
+            use_tls=url.tls, start_tls=url.starttls, timeout=timeout_s)
+    except Exception as exc:  # noqa: BLE001 - read_smtp_error re-raises what is not an SMTP or network fault
+        return read_smtp_error(exc)
+    return refused_recipients(errors) or SendResult(ok=True, provider_message_id=mail["Message-ID"].strip("<>"))

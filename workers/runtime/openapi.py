@@ -95,6 +95,22 @@ def document() -> dict[str, Any]:
                               "401": _error("X-Slack-Signature wrong or the timestamp older than 5 minutes"),
                               "404": _error("no Slack sink for this tenant"),
                               "503": _error("the tenant's Slack signing secret is unset")}}},
+            "/zendesk/{tenant}/events": {"post": {
+                "summary": "Zendesk's webhook (signed with its signing secret; no bearer token): an agent's public "
+                           "comment on a ticket of ours is a reply, a solve a resolve, taken like the actions "
+                           "endpoint's",
+                "security": [], "parameters": [_param("tenant")],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "description": "a Zendesk ticket event (zen:event-type:ticket.comment_added "
+                                                     "or ticket.status_changed)"}}}},
+                "responses": {"200": {"description": "taken, ignored (another event, a private or own comment, a "
+                                                     "duplicate) or refused (the reason in `refused`)"},
+                              "400": _error("not a Zendesk event"),
+                              "401": _error("X-Zendesk-Webhook-Signature wrong or the timestamp older than 5 "
+                                            "minutes"),
+                              "404": _error("no Zendesk sink for this tenant"),
+                              "503": _error("the webhook signing secret is unset, or the broker did not take "
+                                            "the action")}}},
             "/healthz": {"get": {"summary": "liveness", "security": [], "responses": {"200": {"description": "ok"}}}},
             "/readyz": {"get": {"summary": "readiness", "security": [],
                                 "responses": {"200": {"description": "ready"}, "503": {"description": "starting"}}}},
