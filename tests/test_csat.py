@@ -14,6 +14,8 @@ from redis.asyncio import Redis
 from routing_helpers import msg, policy
 
 from channels import registry
+from channels.meta.send import MetaSender
+from channels.reply_plan import plan_reply
 from channels.sinks.redis_queue import RedisWorkQueue
 from contracts.adapters import Sent
 from contracts.channels import ChannelKind
@@ -25,7 +27,7 @@ from contracts.topics import CSAT, INBOUND
 from contracts.workitem import AgentAction, AgentActionKind, WorkItem
 from workers.channel_secrets import ChannelSecrets
 from workers.runtime.codec import encode
-from workers.runtime.csat import CsatProcessor
+from workers.runtime.csat import CHOICES, CsatProcessor
 from workers.runtime.csat_answers import CsatAnswers, rating_in
 from workers.runtime.csat_store import CsatStore, PendingSurvey
 from workers.runtime.outbound import OutboundProcessor
@@ -185,3 +187,14 @@ async def test_ratings_average_per_queue_over_the_period_one_per_item(store: Csa
     found = await store.by_queue(NOW - timedelta(days=7), "izonie")
     assert [(q.queue, q.average, q.count) for q in found] == [("orders", 3.5, 2), ("refunds", 4.0, 1)]
     assert await store.by_queue(NOW - timedelta(days=7), "conek") == []
+
+
+def test_the_surveys_choices_become_quick_replies_on_the_last_part_only() -> None:
+    target = resolved_item("wi-q", "psid-q").reply_to
+    parts = plan_reply("How did we do? " * 200, target, tenant="izonie", work_item_id="wi-q", source="csat-survey",
+                       kind=OutboundKind.policy_message, now=NOW, choices=CHOICES)
+    assert len(parts) == 2 and parts[0].choices == [] and parts[1].choices == ["1", "2", "3", "4", "5"]
+    first, last = (MetaSender().request(p, "token", "https://graph.example").json for p in parts)
+    assert "quick_replies" not in first["message"]
+    assert [(q["title"], q["payload"]) for q in last["message"]["quick_replies"]] == [
+        ("1", "CHOICE:1"), ("2", "CHOICE:2"), ("3", "CHOICE:3"), ("4", "CHOICE:4"), ("5", "CHOICE:5")]

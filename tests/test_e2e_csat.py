@@ -5,6 +5,7 @@ queues` and GET /v1/izonie/queues show the queue's 7-day CSAT."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import uuid
@@ -46,8 +47,12 @@ class Stack:
     ratings: list[CsatRating]
     http: aiohttp.ClientSession
 
-    async def messenger(self, sender: str, text: str) -> None:
+    async def messenger(self, sender: str, text: str, quick_reply: str | None = None) -> None:
         raw = messenger_body(f"m_{uuid.uuid4().hex}", sender=sender, text=text)
+        if quick_reply is not None:  # a tap on a quick reply: its title as text, its payload beside
+            body = json.loads(raw)
+            body["entry"][0]["messaging"][0]["message"]["quick_reply"] = {"payload": quick_reply}
+            raw = json.dumps(body).encode()
         headers = signed(raw, SECRETS["IZONIE_META_APP_SECRET"])
         async with self.http.post(self.ingress.url + "/webhooks/meta/izonie", data=raw, headers=headers) as r:
             assert r.status == 200, await r.text()
@@ -60,10 +65,9 @@ class Stack:
             assert answer.status == 200
             return await answer.json()
 
-    def sent_to(self, recipient: str) -> list[str]:
-        """Texts the platform fake received for this Messenger customer."""
-        return [r.body["message"]["text"] for r in self.fake.received
-                if r.body.get("recipient", {}).get("id") == recipient]
+    def sent_to(self, recipient: str) -> list[dict]:
+        """Messages the platform fake received for this Messenger customer."""
+        return [r.body["message"] for r in self.fake.received if r.body.get("recipient", {}).get("id") == recipient]
 
 
 async def _collect(bootstrap: str, into: list[CsatRating], stop: asyncio.Event) -> None:
@@ -116,10 +120,11 @@ async def test_a_resolution_is_surveyed_and_the_customers_digit_becomes_the_queu
                                headers={"Authorization": f"Bearer {TOKEN}"}) as answer:
         assert answer.status == 202, await answer.text()
 
-    survey = await until(lambda: stack.sent_to(sender), what="the survey on Messenger")
-    assert survey == [policy("izonie").csat_survey]
+    survey, = await until(lambda: stack.sent_to(sender), what="the survey on Messenger")
+    assert survey["text"] == policy("izonie").csat_survey
+    assert [q["title"] for q in survey["quick_replies"]] == ["1", "2", "3", "4", "5"]
 
-    await stack.messenger(sender, "4")  # the customer's answer
+    await stack.messenger(sender, "4", quick_reply="CHOICE:4")  # the customer taps "4"
     rating, = await until(lambda: stack.ratings, what="the rating on support.csat.v1")
     assert (rating.tenant, rating.work_item_id, rating.queue, rating.rating) == ("izonie", item.id, item.queue, 4)
     csat = await until(lambda: _api_csat(stack, item.queue), what="the rating in GET /v1/izonie/queues")

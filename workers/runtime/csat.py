@@ -16,7 +16,7 @@ from datetime import timedelta
 import faust
 from pydantic import ValidationError
 
-from contracts.csat import CsatRating
+from contracts.csat import RATINGS, CsatRating
 from contracts.outbound import DeliveryEvent, DeliveryStatus, OutboundKind
 from contracts.ports import Clock
 from contracts.topics import AGENT_ACTIONS, CSAT, DELIVERY
@@ -29,6 +29,7 @@ from workers.stack.faust_compat import raw_topic
 
 log = logging.getLogger("omniroute.csat")
 SOURCE = "csat-survey"  # the outbound source: the survey's outbound ids are the same on every redelivery
+CHOICES = tuple(str(r) for r in RATINGS)  # buttons where the channel has them (Messenger, Instagram quick replies)
 
 
 class CsatProcessor:
@@ -51,7 +52,7 @@ class CsatProcessor:
         if not await self.store.claim_survey(item.id):
             return []  # surveyed already: a redelivered or repeated resolution
         events = await self.outbound.send_text(item, policy.csat_survey, kind=OutboundKind.policy_message,
-                                               source=SOURCE)
+                                               source=SOURCE, choices=CHOICES)
         if events and all(e.status == DeliveryStatus.sent for e in events):
             await self.store.expect_answer(self._pending(item))
         return events
