@@ -17,7 +17,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 import pytest_asyncio
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from polling import until
 from routing_helpers import policy
 from webhook_payloads import SECRETS, messenger_body, signed
@@ -71,11 +71,13 @@ class Stack:
 
 
 async def _collect(bootstrap: str, into: list[CsatRating], stop: asyncio.Event) -> None:
-    """Every record on support.csat.v1, as a CsatRating (a consumer of the test's own)."""
-    consumer = AIOKafkaConsumer(CSAT.name, bootstrap_servers=bootstrap, group_id=f"csat-test-{uuid.uuid4().hex[:6]}",
-                                auto_offset_reset="earliest", fetch_max_wait_ms=100)
+    """Every record on support.csat.v1, as a CsatRating (a consumer of the test's own, on every partition)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, fetch_max_wait_ms=100, enable_auto_commit=False)
     await consumer.start()
     try:
+        partitions = [TopicPartition(CSAT.name, p) for p in range(CSAT.partitions)]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
         while not stop.is_set():
             for records in (await consumer.getmany(timeout_ms=200)).values():
                 into.extend(CsatRating.model_validate_json(r.value) for r in records)
