@@ -11,9 +11,9 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import RecordMetadata
 from redis.exceptions import RedisError
 
+from contracts.csat import CsatRating
 from contracts.errors import OmnirouteError
 from contracts.inbound import InboundMessage
-from contracts.csat import CsatRating
 from contracts.topics import CSAT, INBOUND
 from workers.runtime.codec import encode, inbound_key
 from workers.runtime.csat_answers import CsatAnswers
