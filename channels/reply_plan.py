@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,8 +28,9 @@ class Refusal:
 
 
 def plan_reply(text: str, target: ReplyTarget, *, tenant: str, work_item_id: str, source: str, kind: OutboundKind,
-               now: datetime) -> list[OutboundMessage] | Refusal:
-    """The parts to send, or the refusal; `source` identifies the action so ids repeat on redelivery."""
+               now: datetime, choices: Sequence[str] = ()) -> list[OutboundMessage] | Refusal:
+    """The parts to send, or the refusal; `source` identifies the action so ids repeat on redelivery; `choices`
+    (answers a sender may offer as buttons) go with the last part."""
     caps = CAPABILITIES[target.channel]
     text = text.strip()
     if not text:
@@ -48,7 +50,7 @@ def plan_reply(text: str, target: ReplyTarget, *, tenant: str, work_item_id: str
                        f"characters on {target.channel.value} (limit {MAX_PARTS}); shorten it")
     return [OutboundMessage(id=outbound_id_for(tenant, work_item_id, source, n), tenant=tenant,
                             work_item_id=work_item_id, kind=kind, target=target, text=part, part=n, parts=len(parts),
-                            tag=tag)
+                            tag=tag, choices=list(choices) if n == len(parts) else [])
             for n, part in enumerate(parts, 1)]
 
 

@@ -6,7 +6,7 @@ import uuid
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from contracts.channels import ChannelKind
 
@@ -45,6 +45,7 @@ class OutboundMessage(BaseModel):
     part: int = 1
     parts: int = 1
     tag: str | None = None  # e.g. Messenger's HUMAN_AGENT outside the standard window
+    choices: list[str] = Field(default_factory=list)  # answers offered as buttons (last part) where a sender has them
 
 
 def outbound_id_for(tenant: str, work_item_id: str, source: str, part: int) -> str:

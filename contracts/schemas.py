@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from contracts.csat import CsatRating
 from contracts.decision import Decision
 from contracts.inbound import InboundMessage
 from contracts.workitem import AgentAction, SlaEvent, WorkItem
@@ -16,6 +17,7 @@ SCHEMA_MODELS: dict[str, Any] = {
     "WorkItem": WorkItem,
     "SlaEvent": SlaEvent,
     "AgentAction": AgentAction,
+    "CsatRating": CsatRating,
 }
 
 

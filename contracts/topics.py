@@ -30,6 +30,7 @@ SINK_RECEIPTS = TopicSpec(name="support.sink-receipts.v1", key="tenant:work_item
 SINK_DEAD_LETTER = TopicSpec(name="support.sink-deadletter.v1", key="dead letter, by tenant:work_item", value="SinkDeadLetter",
                              partitions=1)
 SINK_REPLAY = TopicSpec(name="support.sink-replay.v1", key="tenant:work_item", value="SinkDeadLetter")
+CSAT = TopicSpec(name="support.csat.v1", key="tenant:work_item", value="CsatRating")
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (INBOUND, ROUTED, REJECTED, QUARANTINE, SLA_EVENTS, AGENT_ACTIONS, DELIVERY,
-                                     DEAD_LETTER, SINK_RECEIPTS, SINK_DEAD_LETTER, SINK_REPLAY)
+                                     DEAD_LETTER, SINK_RECEIPTS, SINK_DEAD_LETTER, SINK_REPLAY, CSAT)

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import aiohttp
 import faust
@@ -37,6 +38,9 @@ from workers.runtime.chat_policy import register_chat_policy
 from workers.runtime.chat_store import ChatStore
 from workers.runtime.chat_typing import AgentTyping
 from workers.runtime.clock import SystemClock
+from workers.runtime.csat import CsatProcessor, register_csat
+from workers.runtime.csat_answers import CsatAnswers
+from workers.runtime.csat_store import CsatStore
 from workers.runtime.customer_keys import CustomerKeys
 from workers.runtime.deliver import Publication
 from workers.runtime.delivery_index import DeliveryIndex
@@ -126,7 +130,7 @@ class App:
     async def start_processors(self, stack: AsyncExitStack, *,
                                on_delivery: Callable[[DeliveryEvent], None] | None = None,
                                on_sink: Callable[[Publication], None] | None = None) -> faust.App:
-        """Start the faust App with its agents (outbound, automail, deliver), inside this event loop; `stack` stops it."""
+        """Start the faust App and its agents (outbound, automail, deliver, csat) in this loop; `stack` stops it."""
         session = aiohttp.ClientSession()
         stack.push_async_callback(session.close)
         client = Redis.from_url(self.redis_url)
@@ -147,6 +151,9 @@ class App:
         register_automail(processors, AutomailProcessor(processor, self.policies), on_delivery)
         register_chat_policy(processors, chat, self.clock)
         register_deliver(processors, deliver_processor(self, client, session), on_sink)
+        register_csat(processors, CsatProcessor(processor, CsatStore(client, prefix=prefix), self.policies, self.clock,
+                                                answer_window=timedelta(hours=self.settings.csat_answer_window_h)),
+                      on_delivery)
         await processors.start()
         stack.push_async_callback(processors.stop)
         return processors
@@ -191,7 +198,8 @@ class App:
         deps = EdgeDeps(producer=producer, policies=self.policies, secrets=self.secrets,
                         guard=EdgeGuard(client, prefix=prefix), customers=customers, metrics=EdgeMetrics(),
                         clock=self.clock, deliveries=DeliveryIndex(client, prefix=prefix),
-                        ack_timeout_s=self.settings.kafka_ack_timeout_s)
+                        ack_timeout_s=self.settings.kafka_ack_timeout_s,
+                        answers=CsatAnswers(CsatStore(client, prefix=prefix), self.clock))
         token = self.settings.api_token.get_secret_value() if self.settings.api_token else None
         agents = agents_api_deps(token, client, prefix, self.policies)
         readiness = self.readiness(stack, client, workers=hosted, started=is_ready, redis_required=bool(hosted))

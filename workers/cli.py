@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Optional
 from zoneinfo import ZoneInfo
@@ -153,11 +153,12 @@ def queues(
     limit: Annotated[Optional[int], typer.Option(min=1, help="show the first N by SLA due (default 50; 1000 with --json)")] = None,
     show_all: Annotated[bool, typer.Option("--all", help="show every open item")] = False,
 ) -> None:
-    """List each queue's open work items, ordered by SLA due (from the running dev stack or REDIS_URL)."""
+    """List each queue's open work items, ordered by SLA due, and its CSAT over 7 days (from the running dev stack
+    or REDIS_URL)."""
     import asyncio
 
-    from workers.queues_view import format_queue_table, more_line, queue_rows_json
-    from workers.runtime.queue_reader import open_items, redis_for_cli
+    from workers.queues_view import CSAT_DAYS, format_csat_table, format_queue_table, more_line, queue_rows_json
+    from workers.runtime.queue_reader import open_items, queue_csat, redis_for_cli
 
     if show_all and limit is not None:
         _fail("--all and --limit exclude each other")
@@ -168,6 +169,8 @@ def queues(
     shown = None if show_all else limit or (1000 if as_json else 50)
     try:
         items, total = asyncio.run(open_items(*found, tenant, shown))
+        since = datetime.now(ZoneInfo("UTC")) - timedelta(days=CSAT_DAYS)
+        csat = [] if as_json else asyncio.run(queue_csat(*found, tenant, since))
     except OSError as exc:
         _fail(f"cannot read the queues from Redis ({exc})", code=1)
     more = None if show_all else more_line(len(items), total)
@@ -177,6 +180,8 @@ def queues(
         typer.echo(format_queue_table(items, datetime.now(ZoneInfo("UTC"))) if items else "no open work items")
     if more:
         typer.echo(more, err=as_json)
+    if not as_json:
+        typer.echo("\n" + format_csat_table(csat))
 
 
 @app.command()

@@ -1,4 +1,4 @@
-"""The project's faust App: the I/O-bound stream processors (outbound, automail, deliver; CSAT to come).
+"""The project's faust App: the I/O-bound stream processors (outbound, automail, deliver, csat).
 
 Agents are registered explicitly by the app factory, never at import. Durable state lives in Redis, not in
 faust tables: on the embedded broker faust's table recovery lost updates (the README says why), and on Apache
@@ -86,7 +86,7 @@ def register_outbound(app: faust.App, processor: OutboundProcessor,
             except ValidationError as exc:
                 log.warning("outbound: an agent action that is not an AgentAction skipped: %s", exc)
                 continue
-            await _emit(delivery, await processor.handle(action), on_event)
+            await emit_deliveries(delivery, await processor.handle(action), on_event)
 
 
 def register_deliver(app: faust.App, processor: DeliverProcessor,
@@ -126,10 +126,10 @@ def register_automail(app: faust.App, processor: AutomailProcessor,
             except (ValidationError, ValueError) as exc:
                 log.warning("automail: a record that is not a Decision skipped: %s", exc)
                 continue
-            await _emit(delivery, events, on_event)
+            await emit_deliveries(delivery, events, on_event)
 
 
-async def _emit(delivery: faust.TopicT, events: list[DeliveryEvent],
+async def emit_deliveries(delivery: faust.TopicT, events: list[DeliveryEvent],
                 on_event: Callable[[DeliveryEvent], None] | None) -> None:
     """Delivery events onto support.delivery.v1, each acknowledged before the input's offset can be committed."""
     for event in events:

@@ -1,4 +1,4 @@
-"""What `omniroute queues` shows: work items as a plain-text table or JSON rows, SLA due first."""
+"""What `omniroute queues` shows: work items as a plain-text table or JSON rows, SLA due first; each queue's CSAT."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from channels.sinks.redis_queue import sla_due
 from contracts.workitem import WorkItem
+from workers.runtime.csat_store import CSAT_DAYS, QueueCsat
 
 _COLUMNS = ("ITEM", "TENANT", "QUEUE", "CATEGORY", "CHANNEL", "CUSTOMER", "SLA DUE", "STATE")
+_CSAT_COLUMNS = ("TENANT", "QUEUE", "CSAT 7D", "RATINGS")
 
 
 def local_due(item: WorkItem) -> datetime | None:
@@ -75,3 +77,12 @@ def more_line(shown: int, total: int) -> str | None:
     if total <= shown:
         return None
     return f"… and {total - shown:,} more; --all or --limit to see them"
+
+
+def format_csat_table(rows: Sequence[QueueCsat]) -> str:
+    """Each queue's average customer rating (1–5) over the last CSAT_DAYS days, and how many ratings it is of."""
+    if not rows:
+        return f"no CSAT ratings in the last {CSAT_DAYS} days"
+    lines = [list(_CSAT_COLUMNS)] + [[r.tenant, r.queue, f"{r.average:.2f}", str(r.count)] for r in rows]
+    widths = [max(len(row[i]) for row in lines) for i in range(len(_CSAT_COLUMNS))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in lines)

@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     kafka_ack_timeout_s: float = 5.0  # the ingress answers 503 + Retry-After when Kafka has not acknowledged by then
     chat_demo: bool = False  # serve /chat/{tenant}/ and accept the gateway's own origin (`omniroute dev` sets it)
     chat_auth_timeout_s: float = 10.0  # a chat WebSocket must send its auth frame within this
+    csat_answer_window_h: float = 72.0  # a CSAT survey's 1–5 answer counts as a rating for this long after it is sent
     state_file: Path = Path.home() / ".cache" / "omniroute" / "dev-stack.json"
     run_dir: Path = Path.home() / ".cache" / "omniroute" / "run"
     # Deployment: topics, production Kafka, logs, the workers' health/metrics port (meanings: workers/settings_doc.py)

@@ -21,6 +21,8 @@ MEANINGS: dict[str, str] = {
     "fetch_max_wait_ms": "consumers' fetch wait; the embedded broker answers a waiting fetch only at its end",
     "chat_demo": "serve /chat/{tenant}/ demo pages and accept the gateway's own origin (omniroute dev sets it)",
     "chat_auth_timeout_s": "seconds a chat WebSocket has to send its auth frame",
+    "csat_answer_window_h": "hours after a CSAT survey is sent during which the customer's 1–5 answer counts as a "
+                            "rating (later, it is an ordinary message)",
     "graph_api_base": "Meta Graph API base URL (WhatsApp, Messenger, Instagram replies)",
     "tiktok_api_base": "TikTok Business API base URL (replies)",
     "slack_api_base": "Slack Web API base URL (the Slack sink's chat.postMessage / chat.update)",

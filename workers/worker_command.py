@@ -113,7 +113,7 @@ async def _serve_ingress(app: App, stop: asyncio.Event, echo: Callable[[str], No
 
 
 async def _serve_processors(app: App, stop: asyncio.Event, echo: Callable[[str], None], kind: str) -> None:
-    """The faust App's processors (outbound, automail, deliver), a replica in the `<prefix>-processors` group."""
+    """The faust App's processors (outbound, automail, deliver, csat), a replica in the `<prefix>-processors` group."""
     async with AsyncExitStack() as stack:
         processors = await app.start_processors(stack)
         redis = Redis.from_url(app.redis_url)

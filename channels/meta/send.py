@@ -9,6 +9,8 @@ from contracts.adapters import PlatformRequest
 from contracts.outbound import OutboundMessage, SendResult
 
 THROTTLES = frozenset({"613", "4", "17", "32"})  # Graph rate limits (application, user and page level)
+MAX_QUICK_REPLIES, QUICK_REPLY_TITLE = 13, 20  # the Send API's limits
+CHOICE_PAYLOAD = "CHOICE:"  # a quick reply's payload: this prefix and the choice offered
 
 
 class MetaSender:
@@ -23,6 +25,10 @@ class MetaSender:
             body["tag"] = message.tag
         if message.part == 1:
             body["message"]["reply_to"] = {"mid": target.provider_message_id}
+        if message.choices:  # quick replies: a tap sends the title as the customer's text (the payload rides along)
+            body["message"]["quick_replies"] = [{"content_type": "text", "title": c[:QUICK_REPLY_TITLE],
+                                                 "payload": f"{CHOICE_PAYLOAD}{c}"}
+                                                for c in message.choices[:MAX_QUICK_REPLIES]]
         return PlatformRequest("POST", f"{base_url}/{target.endpoint or 'me'}/messages",
                                {"Authorization": f"Bearer {token}"}, body)
 

@@ -402,6 +402,8 @@ class TenantPolicy(_Strict):
     chargeback: ChargebackRule | None = None
     refunds: RefundRules | None = None
     csat_after_resolution: bool = False
+    csat_survey: str = ("How did we do? Please rate the help you received from 1 (poor) to 5 (excellent) by "
+                        "replying with one number.")
     retention: RetentionRule = Field(default_factory=RetentionRule)
     acknowledgement: Acknowledgement = Field(default_factory=Acknowledgement)
 

@@ -1,6 +1,8 @@
-"""Agents' reads: GET /v1/{tenant}/queues, /v1/{tenant}/queues/{queue}/items, /v1/{tenant}/work-items/{id}."""
+"""Agents' reads: GET /v1/{tenant}/queues (with CSAT), /v1/{tenant}/queues/{queue}/items, /work-items/{id}."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
@@ -8,6 +10,7 @@ from channels.sinks.redis_queue import RedisWorkQueue, sla_due
 from contracts.workitem import WorkItem
 from workers.runtime.action_history import ActionHistory
 from workers.runtime.auth import authorise, json_response
+from workers.runtime.csat_store import CSAT_DAYS, CsatStore
 from workers.runtime.tokens import Authoriser
 
 MAX_ITEMS = 500
@@ -23,7 +26,7 @@ def item_row(item: WorkItem) -> dict:
 
 
 def add_agent_routes(app: web.Application, tenants: set[str], auth: Authoriser, queue: RedisWorkQueue,
-                     history: ActionHistory) -> None:
+                     history: ActionHistory, csat: CsatStore | None = None) -> None:
     async def queues(request: web.Request) -> web.Response:
         checked = await authorise(request, tenants, auth)
         if isinstance(checked, web.Response):
@@ -33,9 +36,14 @@ def add_agent_routes(app: web.Application, tenants: set[str], auth: Authoriser, 
         heads = {}
         for item in await queue.list_open(tenant, limit=MAX_ITEMS):
             heads.setdefault(item.queue, item)
-        rows = [{"queue": q, "open": n, "next_due": (sla_due(heads[q]).isoformat()
-                                                     if q in heads and sla_due(heads[q]) else None)}
-                for (_, q), n in sorted(depths.items())]
+        ratings = {}
+        if csat is not None:
+            since = datetime.now(UTC) - timedelta(days=CSAT_DAYS)
+            ratings = {r.queue: {"average": r.average, "ratings": r.count} for r in await csat.by_queue(since, tenant)}
+        names = sorted({q for _, q in depths} | set(ratings))
+        rows = [{"queue": q, "open": depths.get((tenant, q), 0),
+                 "next_due": sla_due(heads[q]).isoformat() if q in heads and sla_due(heads[q]) else None,
+                 "csat_7d": ratings.get(q)} for q in names]
         return json_response(200, {"tenant": tenant, "queues": rows})
 
     async def items(request: web.Request) -> web.Response:

@@ -12,6 +12,7 @@ from channels.sinks.redis_queue import RedisWorkQueue
 from routing.policy import TenantPolicy
 from workers.runtime.action_history import ActionHistory
 from workers.runtime.api_channel import AgentsApiDeps
+from workers.runtime.csat_store import CsatStore
 from workers.runtime.deliver import DeliverProcessor
 from workers.runtime.tokens import Authoriser, TokenStore
 
@@ -30,4 +31,4 @@ def agents_api_deps(operator_token: str | None, redis: Redis, prefix: str,
     """Scoped tokens from Redis (plus the operator's OMNIROUTE_API_TOKEN), the work queue, the action history."""
     return AgentsApiDeps(auth=Authoriser(operator_token, TokenStore(redis, prefix=prefix)),
                          queue=RedisWorkQueue(redis, prefix=prefix), history=ActionHistory(redis, prefix=prefix),
-                         policies=policies)
+                         policies=policies, csat=CsatStore(redis, prefix=prefix))

@@ -8,6 +8,7 @@ from channels.sinks.redis_queue import RedisWorkQueue
 from contracts.channels import EndpointKind
 from routing.policy import TenantPolicy
 from workers.runtime.action_history import ActionHistory
+from workers.runtime.csat_store import CsatStore
 from workers.runtime.tokens import Authoriser, Principal
 
 
@@ -17,6 +18,7 @@ class AgentsApiDeps:
     queue: RedisWorkQueue
     history: ActionHistory
     policies: dict[str, TenantPolicy]
+    csat: CsatStore | None = None  # each queue's ratings, for GET /v1/{tenant}/queues
 
     def action_checks(self) -> dict:
         return {"queue": self.queue, "policies": self.policies, "history": self.history}

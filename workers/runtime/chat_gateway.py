@@ -268,7 +268,8 @@ class ChatGateway:
                 return json_response(202, {**accepted, "duplicate": True})
         try:
             await self.store.remember_message(message.id, session.session_id)
-            await publish_within(self.deps.producer, [message], self.deps.customers, self.deps.ack_timeout_s)
+            await publish_within(self.deps.producer, [message], self.deps.customers, self.deps.ack_timeout_s,
+                                 answers=self.deps.answers)
         except (BrokerUnavailable, RedisError, OSError) as exc:
             if guard is not None:
                 await guard.release([message])

@@ -53,7 +53,8 @@ def build_ingress(deps: EdgeDeps, adapters: Sequence[ChannelAdapter], api_token:
         except ValidationError as exc:
             return invalid("InboundMessage", exc)
         try:
-            meta, = await publish_within(deps.producer, [message], deps.customers, deps.ack_timeout_s)
+            meta, = await publish_within(deps.producer, [message], deps.customers, deps.ack_timeout_s,
+                                         answers=deps.answers)
         except BrokerUnavailable as exc:
             return json_response(503, {"error": f"{exc}; retry later"}, headers={"Retry-After": str(RETRY_AFTER_S)})
         return json_response(202, {"id": message.id, "topic": meta.topic, "partition": meta.partition, "offset": meta.offset})
@@ -65,7 +66,7 @@ def build_ingress(deps: EdgeDeps, adapters: Sequence[ChannelAdapter], api_token:
     add_action_routes(app, deps.producer, tenants, api_token, **(agents.action_checks() if agents else {}),
                       typing=typing)
     if agents is not None:
-        add_agent_routes(app, tenants, agents.auth, agents.queue, agents.history)
+        add_agent_routes(app, tenants, agents.auth, agents.queue, agents.history, agents.csat)
     add_openapi_route(app)
     add_webhook_routes(app, adapters, deps)
     return app

@@ -19,6 +19,7 @@ from contracts.channels import ChannelKind
 from contracts.inbound import InboundMessage
 from contracts.topics import DEAD_LETTER
 from routing.policy import TenantPolicy
+from workers.runtime.csat_answers import CsatAnswers
 from workers.runtime.customer_keys import CustomerKeys
 from workers.runtime.edge_guard import Admission, EdgeGuard
 from workers.runtime.publisher import BrokerUnavailable, publish_within
@@ -45,9 +46,9 @@ class MailIntake:
     """The poller's `deliver`: returns only when Kafka acknowledged every mail or its dead letter, else raises."""
 
     def __init__(self, producer: AIOKafkaProducer, policies: dict[str, TenantPolicy], guard: EdgeGuard | None,
-                 customers: CustomerKeys | None, *, ack_timeout_s: float) -> None:
+                 customers: CustomerKeys | None, *, ack_timeout_s: float, answers: CsatAnswers | None = None) -> None:
         self.producer, self.policies, self.guard, self.customers = producer, policies, guard, customers
-        self.ack_timeout_s = ack_timeout_s
+        self.ack_timeout_s, self.answers = ack_timeout_s, answers
         self.adapter = registry.adapter_for(ChannelKind.email)
         self.counts = IntakeCounts()
 
@@ -65,7 +66,7 @@ class MailIntake:
                 dead.append(_dead_letter(tenant, source, mail, str(exc), type(exc).__name__))
         new = await self._admit(tenant, messages)
         try:
-            await publish_within(self.producer, new, self.customers, self.ack_timeout_s)
+            await publish_within(self.producer, new, self.customers, self.ack_timeout_s, answers=self.answers)
             await self._dead_letters(tenant, source, dead)
         except BrokerUnavailable:
             if self.guard is not None:

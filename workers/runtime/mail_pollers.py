@@ -12,6 +12,8 @@ from redis.asyncio import Redis
 
 from channels.email.config import MailServerUrl, parse_imap_url
 from channels.email.poller import Checkpoints, MailboxPoller, PollerOptions
+from workers.runtime.csat_answers import CsatAnswers
+from workers.runtime.csat_store import CsatStore
 from workers.runtime.customer_keys import CustomerKeys
 from workers.runtime.edge_guard import EdgeGuard
 from workers.runtime.mail_intake import MailIntake
@@ -71,7 +73,8 @@ async def start_mail_pollers(app, stack: AsyncExitStack, *, producer: AIOKafkaPr
         stack.push_async_callback(redis.aclose)
     prefix = app.settings.redis_prefix
     intake = MailIntake(producer, app.policies, EdgeGuard(redis, prefix=prefix), CustomerKeys(redis, prefix=prefix),
-                        ack_timeout_s=app.settings.kafka_ack_timeout_s)
+                        ack_timeout_s=app.settings.kafka_ack_timeout_s,
+                        answers=CsatAnswers(CsatStore(redis, prefix=prefix), app.clock))
     checkpoints = Checkpoints(redis, prefix=prefix)
     pollers = [MailboxPoller(m.tenant, m.url, m.variable, checkpoints=checkpoints, deliver=intake, options=options)
                for m in mailboxes]

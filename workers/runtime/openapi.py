@@ -79,7 +79,7 @@ def document() -> dict[str, Any]:
                                             "expired)"),
                               "422": _error("field errors, or an unknown escalation or reassignment queue "
                                             "(typing: an item not on live chat)")}}},
-            "/v1/{tenant}/queues": _get("The tenant's queues with open counts and the next SLA due"),
+            "/v1/{tenant}/queues": _get("The tenant's queues with open counts, the next SLA due and the 7-day CSAT"),
             "/v1/{tenant}/queues/{queue}/items": _get("A queue's open items, SLA due first", "queue"),
             "/v1/{tenant}/work-items/{item_id}": _get("One item with its trace and action history", "item_id"),
             "/slack/{tenant}/interactivity": {"post": {

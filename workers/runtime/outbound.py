@@ -34,7 +34,7 @@ from contracts.outbound import (
     ReplyTarget,
 )
 from contracts.ports import Clock
-from contracts.workitem import AgentAction, AgentActionKind
+from contracts.workitem import AgentAction, AgentActionKind, WorkItem
 from workers.channel_secrets import ChannelSecrets
 from workers.runtime.codec import encode
 from workers.runtime.delivery_index import DeliveryIndex
@@ -65,14 +65,19 @@ class OutboundProcessor:
         if action.kind not in SENT or not (action.text or "").strip():
             return []
         item = await self.queue.get(action.work_item_id)
-        target = item.reply_to if item is not None else None
-        if target is None:
-            why = "unknown work item" if item is None else "the item has no customer message to reply to"
+        if item is None:
             return [self._event(action.tenant, action.work_item_id, None, DeliveryStatus.failed, self.clock.now(),
-                                code="no_target", error=why)]
+                                code="no_target", error="unknown work item")]
         source = hashlib.sha256(encode(action)).hexdigest()[:32]
-        return await self.send(action.tenant, action.work_item_id, target, action.text or "", source=source,
-                               kind=OutboundKind.agent_reply)
+        return await self.send_text(item, action.text or "", kind=OutboundKind.agent_reply, source=source)
+
+    async def send_text(self, item: WorkItem, text: str, *, kind: OutboundKind, source: str,
+                        choices: Sequence[str] = ()) -> list[DeliveryEvent]:
+        """Send `text` on the item's `reply_to` (the customer's latest message), once per `source`."""
+        if item.reply_to is None:
+            return [self._event(item.tenant, item.id, None, DeliveryStatus.failed, self.clock.now(), code="no_target",
+                                error="the item has no customer message to reply to")]
+        return await self.send(item.tenant, item.id, item.reply_to, text, source=source, kind=kind, choices=choices)
 
     def can_send(self, tenant: str, target: ReplyTarget) -> bool:
         """Whether the tenant has a sender and its credential for the target's channel (no I/O)."""
@@ -81,9 +86,10 @@ class OutboundProcessor:
                 and bool(self.secrets.for_tenant(adapter.name, tenant).get(adapter.sender.token_role)))
 
     async def send(self, tenant: str, work_item_id: str, target: ReplyTarget, text: str, *, source: str,
-                   kind: OutboundKind) -> list[DeliveryEvent]:
+                   kind: OutboundKind, choices: Sequence[str] = ()) -> list[DeliveryEvent]:
         """Send `text` to `target` once per `source` (an action's hash, a decision's message id): parts already
-        sent for it are not sent again; every outcome is a DeliveryEvent."""
+        sent for it are not sent again; every outcome is a DeliveryEvent. `choices` are offered as buttons where
+        the channel's sender has them."""
         now = self.clock.now()
         adapter = registry.adapter_for(target.channel)
         if adapter.sender is None or adapter.sender.transport not in self.transports:
@@ -96,7 +102,8 @@ class OutboundProcessor:
             variable = self.secrets.variable(adapter.name, tenant, adapter.sender.token_role)
             return [self._event(tenant, work_item_id, None, DeliveryStatus.failed, now, code="no_token",
                                 channel=target.channel, error=f"cannot send on {target.channel.value}: set {variable}")]
-        plan = plan_reply(text, target, tenant=tenant, work_item_id=work_item_id, source=source, kind=kind, now=now)
+        plan = plan_reply(text, target, tenant=tenant, work_item_id=work_item_id, source=source, kind=kind, now=now,
+                          choices=choices)
         if isinstance(plan, Refusal):
             return [self._event(tenant, work_item_id, None, DeliveryStatus.failed, now, code=plan.code,
                                 error=plan.reason, channel=target.channel)]

@@ -1,4 +1,4 @@
-"""Publish normalized inbound messages to support.inbound.v1, acknowledged by the broker (within a bound)."""
+"""Publish normalized inbound messages (CSAT answers to their own topic), acknowledged by the broker within a bound."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import RecordMetadata
 from redis.exceptions import RedisError
 
+from contracts.csat import CsatRating
 from contracts.errors import OmnirouteError
 from contracts.inbound import InboundMessage
-from contracts.topics import INBOUND
+from contracts.topics import CSAT, INBOUND
 from workers.runtime.codec import encode, inbound_key
+from workers.runtime.csat_answers import CsatAnswers
 from workers.runtime.customer_keys import CustomerKeys
 
 log = logging.getLogger("omniroute.publish")
@@ -39,20 +41,33 @@ async def publish(producer: AIOKafkaProducer, messages: Sequence[InboundMessage]
 
 
 async def publish_within(producer: AIOKafkaProducer, messages: Sequence[InboundMessage],
-                         customers: CustomerKeys | None, timeout_s: float) -> list[RecordMetadata]:
+                         customers: CustomerKeys | None, timeout_s: float, *,
+                         answers: CsatAnswers | None = None) -> list[RecordMetadata]:
     """Publish and wait for every acknowledgement, or raise BrokerUnavailable after `timeout_s`.
 
+    With `answers`, a message answering a pending CSAT survey goes to support.csat.v1 as a CsatRating instead
+    of support.inbound.v1 (it opens no request); the metadata stays in the order of `messages`.
     A timed-out send may still reach the log later; the platform's retry is then a redelivery that the route
     worker drops by message id, so answering "try again" is always safe.
     """
+    caught = await answers.catch(messages) if answers is not None else {}
+
     async def send_all() -> list[RecordMetadata]:
-        keys = await inbound_keys(messages, customers)
-        futures = [await producer.send(INBOUND.name, value=encode(m), key=k) for m, k in zip(messages, keys)]
+        rest = iter(await inbound_keys([m for i, m in enumerate(messages) if i not in caught], customers))
+        futures = []
+        for index, message in enumerate(messages):
+            if index in caught:
+                rating = caught[index][0]
+                futures.append(await producer.send(CSAT.name, value=encode(rating), key=csat_key(rating)))
+            else:
+                futures.append(await producer.send(INBOUND.name, value=encode(message), key=next(rest)))
         return list(await asyncio.gather(*futures))
 
     try:
         written = await asyncio.wait_for(send_all(), timeout_s)
     except (TimeoutError, KafkaError) as exc:
+        if caught:
+            await answers.give_back(caught)
         raise BrokerUnavailable(f"Kafka did not acknowledge within {timeout_s:g} s ({type(exc).__name__})") from None
     if log.isEnabledFor(logging.INFO):  # the trace id (the message id) starts here; decisions carry it on
         for message, meta in zip(messages, written):
@@ -60,6 +75,11 @@ async def publish_within(producer: AIOKafkaProducer, messages: Sequence[InboundM
                                          "channel": str(message.channel), "partition": meta.partition,
                                          "offset": meta.offset})
     return written
+
+
+def csat_key(rating: CsatRating) -> bytes:
+    """tenant:work_item, as contracts.topics.CSAT says."""
+    return f"{rating.tenant}:{rating.work_item_id}".encode()
 
 
 async def inbound_keys(messages: Sequence[InboundMessage], customers: CustomerKeys | None = None) -> list[bytes]:

@@ -22,6 +22,7 @@ from routing.policy import TenantPolicy
 from workers.channel_secrets import ChannelSecrets
 from workers.runtime.auth import json_response
 from workers.runtime.codec import encode
+from workers.runtime.csat_answers import CsatAnswers
 from workers.runtime.customer_keys import CustomerKeys
 from workers.runtime.delivery_index import DeliveryIndex
 from workers.runtime.edge_guard import EdgeGuard
@@ -51,6 +52,7 @@ class EdgeDeps:
     clock: Clock
     deliveries: DeliveryIndex | None = None
     ack_timeout_s: float = 5.0
+    answers: CsatAnswers | None = None  # CSAT answers caught before Kafka
 
 
 def add_webhook_routes(app: web.Application, adapters: Sequence[ChannelAdapter], deps: EdgeDeps) -> list[str]:
@@ -200,7 +202,8 @@ def _receive_handler(adapter: ChannelAdapter, deps: EdgeDeps):
                                      headers={"Retry-After": str(RETRY_AFTER_S)})
             sorted_.publish = admitted
         try:
-            await publish_within(deps.producer, sorted_.publish, deps.customers, deps.ack_timeout_s)
+            await publish_within(deps.producer, sorted_.publish, deps.customers, deps.ack_timeout_s,
+                                 answers=deps.answers)
         except BrokerUnavailable as exc:
             if guard is not None:
                 await guard.release(sorted_.publish)  # the platform's retry must be taken
