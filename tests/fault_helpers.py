@@ -56,7 +56,7 @@ async def trickle(producer: AIOKafkaProducer, messages: Sequence[InboundMessage]
 
 
 async def delete_keys(redis: Redis, prefix: str) -> None:
-    keys = [k async for k in redis.scan_iter(f"{prefix}*")]
+    keys = [k async for k in redis.scan_iter(f"{prefix}*", count=1000)]
     if keys:
         await redis.delete(*keys)
 

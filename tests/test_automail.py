@@ -193,7 +193,7 @@ async def test_a_decision_consumed_twice_sends_one_mail_and_none_without_an_smtp
         assert sent.target.provider_message_id == message.provider_message_id
         assert first[0].outbound_id == sent.id and first[0].work_item_id == outcome.decision.work_item_id
     finally:
-        keys = [k async for k in redis.scan_iter(f"{prefix}*")]
+        keys = [k async for k in redis.scan_iter(f"{prefix}*", count=1000)]
         if keys:
             await redis.delete(*keys)
         await redis.aclose()

@@ -23,7 +23,7 @@ def run(redis_url: str, body) -> None:
         try:
             await body(store)
         finally:
-            keys = [k async for k in client.scan_iter(f"{store.prefix}:*")]
+            keys = [k async for k in client.scan_iter(f"{store.prefix}:*", count=1000)]
             if keys:
                 await client.delete(*keys)
             await client.aclose()

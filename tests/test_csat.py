@@ -62,7 +62,7 @@ async def store(redis_url: str) -> AsyncIterator[CsatStore]:
     redis = Redis.from_url(redis_url)
     prefix = f"omniroute-test-{uuid.uuid4().hex[:8]}"
     yield CsatStore(redis, prefix=prefix)
-    keys = [k async for k in redis.scan_iter(f"{prefix}*")]
+    keys = [k async for k in redis.scan_iter(f"{prefix}*", count=1000)]
     if keys:
         await redis.delete(*keys)
     await redis.aclose()

@@ -101,7 +101,7 @@ def test_dev_serves_the_chat_gateway_end_to_end(tmp_path: Path, redis_url: str) 
             proc.kill()
             proc.wait()
         client = Redis.from_url(redis_url)
-        keys = list(client.scan_iter(f"{prefix}*"))
+        keys = list(client.scan_iter(f"{prefix}*", count=1000))
         if keys:
             client.delete(*keys)
         client.close()

@@ -103,7 +103,7 @@ def test_dev_demo_runs_the_whole_stack_and_stops_cleanly(tmp_path: Path, redis_u
             proc.kill()
             proc.wait()
         client = Redis.from_url(redis_url)
-        keys = list(client.scan_iter(f"{prefix}*"))
+        keys = list(client.scan_iter(f"{prefix}*", count=1000))
         if keys:
             client.delete(*keys)
         client.close()

@@ -89,7 +89,7 @@ def test_dev_takes_a_mailbox_in_and_acknowledges_the_customer_only(tmp_path: Pat
         smtp.stop()
         imap.stop()
         client = Redis.from_url(redis_url)
-        keys = list(client.scan_iter(f"{prefix}*"))
+        keys = list(client.scan_iter(f"{prefix}*", count=1000))
         if keys:
             client.delete(*keys)
         client.close()

@@ -108,7 +108,7 @@ def test_dev_delivers_a_conek_item_signed_and_its_resolution(tmp_path: Path, red
             proc.wait()
         receiver.shutdown()
         client = Redis.from_url(redis_url)
-        keys = list(client.scan_iter(f"{prefix}*"))
+        keys = list(client.scan_iter(f"{prefix}*", count=1000))
         if keys:
             client.delete(*keys)
         client.close()

@@ -62,7 +62,7 @@ class Lines:
 
 def _in_items(redis: Redis, prefix: str, message_id: str) -> bool:
     """Whether some work item of the dev stack (Redis hashes `<prefix>-dev:wq:item:*`) holds the message."""
-    return any(message_id.encode() in (redis.hget(k, "json") or b"") for k in redis.scan_iter(f"{prefix}-dev:wq:item:*"))
+    return any(message_id.encode() in (redis.hget(k, "json") or b"") for k in redis.scan_iter(f"{prefix}-dev:wq:item:*", count=1000))
 
 
 def test_a_failing_route_worker_is_restarted_and_the_stack_stays_up(tmp_path: Path, redis_url: str) -> None:
@@ -80,7 +80,7 @@ def test_a_failing_route_worker_is_restarted_and_the_stack_stays_up(tmp_path: Pa
         status, first = _request(f"{base}/v1/conek/messages", _message(1, tag), TOKEN)
         assert status == 202
         wait_until(lambda: _in_items(redis, prefix, first["id"]), 60, "the first item")
-        tables = wait_until(lambda: [k for k in redis.scan_iter(state_keys) if redis.type(k) == b"hash"], 30,
+        tables = wait_until(lambda: [k for k in redis.scan_iter(state_keys, count=1000) if redis.type(k) == b"hash"], 30,
                        "a checkpoint of the routing state")
 
         # Sabotage: the state tables (the same customer's repeat dirties the same partition's tables) become strings, so the next checkpoint fails with WRONGTYPE (a fault no retry
@@ -110,7 +110,7 @@ def test_a_failing_route_worker_is_restarted_and_the_stack_stays_up(tmp_path: Pa
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-        keys = list(redis.scan_iter(f"{prefix}*"))
+        keys = list(redis.scan_iter(f"{prefix}*", count=1000))
         if keys:
             redis.delete(*keys)
         redis.close()

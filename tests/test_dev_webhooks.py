@@ -73,7 +73,7 @@ def test_dev_takes_signed_whatsapp_once_refuses_forgeries_and_strangers(tmp_path
             proc.kill()
             proc.wait()
         client = Redis.from_url(redis_url)
-        keys = list(client.scan_iter(f"{prefix}*"))
+        keys = list(client.scan_iter(f"{prefix}*", count=1000))
         if keys:
             client.delete(*keys)
         client.close()

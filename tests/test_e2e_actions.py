@@ -129,7 +129,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Asy
                     fake, receiver, sla_events, deliveries, http)
         stop.set()
         await asyncio.wait_for(asyncio.gather(*tasks), 30)
-        keys = [k async for k in ingress.redis.scan_iter(f"{prefix}*")]
+        keys = [k async for k in ingress.redis.scan_iter(f"{prefix}*", count=1000)]
         if keys:
             await ingress.redis.delete(*keys)
     await receiver.stop()

@@ -107,7 +107,7 @@ async def stack(module_broker: EmbeddedBroker, redis_url: str) -> AsyncIterator[
         yield Stack(redis_url, prefix, ingress, RedisWorkQueue(ingress.redis, prefix=prefix), fake, ratings, http)
         stop.set()
         await asyncio.wait_for(asyncio.gather(*tasks), 30)
-        keys = [k async for k in ingress.redis.scan_iter(f"{prefix}*")]
+        keys = [k async for k in ingress.redis.scan_iter(f"{prefix}*", count=1000)]
         if keys:
             await ingress.redis.delete(*keys)
     await fake.stop()

@@ -90,7 +90,7 @@ async def test_repeats_during_a_join_and_a_leave_open_no_second_item(bootstrap: 
             if getattr(running, "task", None) is not None and not running.task.done():
                 await running.crash()
         await producer.stop()
-        keys = [k async for k in redis.scan_iter(f"{prefix}*")]
+        keys = [k async for k in redis.scan_iter(f"{prefix}*", count=1000)]
         if keys:
             await redis.delete(*keys)
         await redis.aclose()

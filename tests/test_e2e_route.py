@@ -156,7 +156,7 @@ async def _teardown(running: Running, producer: AIOKafkaProducer, redis: Redis, 
     if not running.task.done():
         await running.crash()
     await producer.stop()
-    keys = [k async for k in redis.scan_iter(f"{prefix}*")]
+    keys = [k async for k in redis.scan_iter(f"{prefix}*", count=1000)]
     if keys:
         await redis.delete(*keys)
     await redis.aclose()
@@ -226,7 +226,7 @@ async def test_a_failed_queue_write_commits_nothing_and_a_restart_writes_it(
     finally:
         if not failing.task.done():
             await failing.crash()
-        await redis.delete(*[k async for k in redis.scan_iter(f"{failing.config.redis_prefix}*")], "-")
+        await redis.delete(*[k async for k in redis.scan_iter(f"{failing.config.redis_prefix}*", count=1000)], "-")
         await _teardown(clean, producer, redis, clean.config.redis_prefix)
 
 

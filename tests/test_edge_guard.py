@@ -29,7 +29,7 @@ def run(redis_url: str, body):
         try:
             return await body(EdgeGuard(client, prefix=prefix, poll_s=0.01))
         finally:
-            keys = [k async for k in client.scan_iter(f"{prefix}*")]
+            keys = [k async for k in client.scan_iter(f"{prefix}*", count=1000)]
             if keys:
                 await client.delete(*keys)
             await client.aclose()

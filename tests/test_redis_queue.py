@@ -80,7 +80,7 @@ def mixed_items() -> list[WorkItem]:
 
 async def snapshot(client: aioredis.Redis, prefix: str) -> dict:
     state = {}
-    async for key in client.scan_iter(match=f"{prefix}:*"):
+    async for key in client.scan_iter(match=f"{prefix}:*", count=1000):
         kind = (await client.type(key)).decode()
         if kind == "hash":
             state[key] = await client.hgetall(key)

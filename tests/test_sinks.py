@@ -125,7 +125,7 @@ async def parts(redis_url: str) -> AsyncIterator[tuple[DeliverProcessor, Webhook
     finally:
         await session.close()
         await receiver.stop()
-        keys = [k async for k in redis.scan_iter(f"{prefix}*")]
+        keys = [k async for k in redis.scan_iter(f"{prefix}*", count=1000)]
         if keys:
             await redis.delete(*keys)
         await redis.aclose()

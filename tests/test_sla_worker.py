@@ -141,7 +141,7 @@ class Env:
         await asyncio.gather(*self.tasks, self.reader, return_exceptions=True)
         await self.consumer.stop()
         await self.producer.stop()
-        keys = [k async for k in self.redis.scan_iter(f"{self.prefix}*")]
+        keys = [k async for k in self.redis.scan_iter(f"{self.prefix}*", count=1000)]
         if keys:
             await self.redis.delete(*keys)
         await self.redis.aclose()
@@ -363,7 +363,7 @@ async def test_store_skips_redeliveries_and_a_late_reply_is_not_met(redis_url: s
         assert (await store.clock_fields(item))["first_response:state"] == "stopped"
         assert await store.claim_due(after + timedelta(days=9)) == 0
     finally:
-        keys = [k async for k in redis.scan_iter(f"{prefix}*")]
+        keys = [k async for k in redis.scan_iter(f"{prefix}*", count=1000)]
         if keys:
             await redis.delete(*keys)
         await redis.aclose()

@@ -220,7 +220,7 @@ async def slack(redis_url: str) -> AsyncIterator[tuple[SlackSink, SinkClient, Sl
     finally:
         await session.close()
         await fake.stop()
-        keys = [k async for k in redis.scan_iter(f"{prefix}*")]
+        keys = [k async for k in redis.scan_iter(f"{prefix}*", count=1000)]
         if keys:
             await redis.delete(*keys)
         await redis.aclose()

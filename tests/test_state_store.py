@@ -30,7 +30,7 @@ def _run(redis_url: str, body):
         try:
             return await body(PartitionStateStore(client, group="g", prefix=prefix), client)
         finally:
-            keys = [k async for k in client.scan_iter(f"{prefix}*")]
+            keys = [k async for k in client.scan_iter(f"{prefix}*", count=1000)]
             if keys:
                 await client.delete(*keys)
             await client.aclose()
