@@ -449,11 +449,17 @@ def test_queues_command_pages_and_says_how_many_more(run, redis_url: str) -> Non
         assert out.returncode == 0, out.stderr
         return out
 
+    def items_table(*args: str) -> list[str]:
+        """The item rows (and the "more" line); the CSAT table follows a blank line."""
+        table, _, csat = queues(*args).stdout.partition("\n\n")
+        assert csat.strip() == "no CSAT ratings in the last 7 days"
+        return table.splitlines()
+
     by_due = [i.id for i in sorted(items, key=due_of)]
-    table = queues().stdout.splitlines()
+    table = items_table()
     assert [line.split()[0] for line in table[1:51]] == by_due[:50]
     assert table[51:] == ["… and 1,184 more; --all or --limit to see them"]
-    table = queues("--limit", "1100", "--tenant", "acme").stdout.splitlines()
+    table = items_table("--limit", "1100", "--tenant", "acme")
     assert len(table) == 1 + 823 and "more" not in table[-1]  # acme holds 823: all of them fit
 
     rows = queues("--json")
