@@ -30,6 +30,7 @@ from contracts.workitem import AgentAction
 from workers.runtime.automail import AutomailProcessor
 from workers.runtime.codec import encode
 from workers.runtime.deliver import DeliverProcessor, Publication
+from workers.runtime.deliver_lanes import run_in_lanes, work_item_of
 from workers.runtime.outbound import OutboundProcessor
 from workers.settings import Settings
 from workers.stack.faust_compat import raw_topic, set_faust_fetch_wait
@@ -90,27 +91,37 @@ def register_outbound(app: faust.App, processor: OutboundProcessor,
 
 
 def register_deliver(app: faust.App, processor: DeliverProcessor,
-                     on_publication: Callable[[Publication], None] | None = None) -> None:
-    """`deliver`: decisions, SLA events, agents' actions and DLQ replays -> the tenants' sinks -> receipts."""
+                     on_publication: Callable[[Publication], None] | None = None, *, batch: int = 32,
+                     within_s: float = 0.05) -> None:
+    """`deliver`: decisions, SLA events, agents' actions and DLQ replays -> the tenants' sinks -> receipts.
+
+    Records are taken `batch` at a time (or what came `within_s`) and delivered in lanes, one per work item: a
+    slow sink holds back the later events of its own items only, and one item's events keep their order. The
+    batch's offsets are committed once all of it is delivered and its receipts acknowledged.
+    """
     handlers = {ROUTED.name: processor.on_decision, SLA_EVENTS.name: processor.on_sla_event,
                 AGENT_ACTIONS.name: processor.on_action, SINK_REPLAY.name: processor.on_replay}
     inputs = raw_topic(app, *handlers)
     outputs = {spec.name: raw_topic(app, spec.name) for spec in (SINK_RECEIPTS, SINK_DEAD_LETTER)}
 
+    async def handle(event) -> list[Publication]:  # noqa: ANN001 - a faust event
+        topic = event.message.topic
+        try:
+            return await handlers[topic](event.value)
+        except (ValidationError, ValueError) as exc:
+            log.warning("deliver: a record on %s that is not its contract skipped: %s", topic, exc)
+            return []
+
     @app.agent(inputs, name="deliver")
     async def deliver(stream) -> None:  # noqa: ANN001 - a faust stream
-        async for event in stream.events():
-            topic = event.message.topic
-            try:
-                publications = await handlers[topic](event.value)
-            except (ValidationError, ValueError) as exc:
-                log.warning("deliver: a record on %s that is not its contract skipped: %s", topic, exc)
-                continue
-            for publication in publications:
-                sending = await outputs[publication.topic].send(key=publication.key, value=encode(publication.value))
-                await sending  # acknowledged before the input's offset can be committed
-                if on_publication is not None:
-                    on_publication(publication)
+        async for events in stream.take_events(batch, within=within_s):
+            for publications in await run_in_lanes(events, lambda e: work_item_of(e.value), handle):
+                for publication in publications:
+                    sending = await outputs[publication.topic].send(key=publication.key,
+                                                                    value=encode(publication.value))
+                    await sending  # acknowledged before the batch's offsets can be committed
+                    if on_publication is not None:
+                        on_publication(publication)
 
 
 def register_automail(app: faust.App, processor: AutomailProcessor,
