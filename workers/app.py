@@ -53,6 +53,7 @@ from workers.runtime.sla_worker import SlaWorker, SlaWorkerConfig
 from workers.runtime.slack_interactivity import SlackDeps, add_slack_routes
 from workers.runtime.take_action import ActionChecks
 from workers.runtime.webhooks import EdgeDeps
+from workers.runtime.worker_metrics import WorkerCollector
 from workers.settings import Settings
 from workers.sink_files import SinkSet, load_sinks
 from workers.stack.kafka_options import (
@@ -175,9 +176,9 @@ class App:
                             host: str | None = None, port: int | None = None) -> Ingress:
         """Start the HTTP service (and its producer and Redis client); `stack` stops them in order.
 
-        `/readyz` probes Kafka and Redis and reads the health of the `hosted` workers (the dev stack's); until
-        `is_ready` says so it answers "starting". Alone (the ingress role) it needs Kafka only: without Redis it
-        degrades (keys by sender, no edge dedupe) and stays ready.
+        `/readyz` probes Kafka and Redis and reads the health of the `hosted` workers (the dev stack's), whose
+        counters and consumer lag `/metrics` serves too; until `is_ready` says so it answers "starting". Alone (the
+        ingress role) it needs Kafka only: without Redis it degrades (keys by sender, no edge dedupe) and stays ready.
         """
         producer = new_producer(self.bootstrap, **producer_options(self.settings, "ingress"))
         await producer.start()
@@ -190,6 +191,9 @@ class App:
                         guard=EdgeGuard(client, prefix=prefix), customers=customers, metrics=EdgeMetrics(),
                         clock=self.clock, deliveries=DeliveryIndex(client, prefix=prefix),
                         ack_timeout_s=self.settings.kafka_ack_timeout_s)
+        if hosted:  # `omniroute dev`: the hosted workers' counters and consumer lag on this /metrics too
+            workers = {role: w for role, w in hosted.items() if hasattr(w, "stats")}
+            deps.metrics.registry.register(WorkerCollector(workers))
         token = self.settings.api_token.get_secret_value() if self.settings.api_token else None
         agents = agents_api_deps(token, client, prefix, self.policies)
         readiness = self.readiness(stack, client, workers=hosted, started=is_ready, redis_required=bool(hosted))

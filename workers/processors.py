@@ -30,6 +30,8 @@ from contracts.workitem import AgentAction
 from workers.runtime.automail import AutomailProcessor
 from workers.runtime.codec import encode
 from workers.runtime.deliver import DeliverProcessor, Publication
+from workers.runtime.event_metrics import count_delivery, count_sink
+from workers.runtime.flow_metrics import timed
 from workers.runtime.outbound import OutboundProcessor
 from workers.settings import Settings
 from workers.stack.faust_compat import raw_topic, set_faust_fetch_wait
@@ -81,12 +83,13 @@ def register_outbound(app: faust.App, processor: OutboundProcessor,
     @app.agent(actions, name="outbound")
     async def outbound(stream) -> None:  # noqa: ANN001 - a faust stream
         async for raw in stream:
-            try:
-                action = AgentAction.model_validate_json(raw)
-            except ValidationError as exc:
-                log.warning("outbound: an agent action that is not an AgentAction skipped: %s", exc)
-                continue
-            await _emit(delivery, await processor.handle(action), on_event)
+            with timed("outbound"):
+                try:
+                    action = AgentAction.model_validate_json(raw)
+                except ValidationError as exc:
+                    log.warning("outbound: an agent action that is not an AgentAction skipped: %s", exc)
+                    continue
+                await _emit(delivery, await processor.handle(action), on_event)
 
 
 def register_deliver(app: faust.App, processor: DeliverProcessor,
@@ -100,17 +103,20 @@ def register_deliver(app: faust.App, processor: DeliverProcessor,
     @app.agent(inputs, name="deliver")
     async def deliver(stream) -> None:  # noqa: ANN001 - a faust stream
         async for event in stream.events():
-            topic = event.message.topic
-            try:
-                publications = await handlers[topic](event.value)
-            except (ValidationError, ValueError) as exc:
-                log.warning("deliver: a record on %s that is not its contract skipped: %s", topic, exc)
-                continue
-            for publication in publications:
-                sending = await outputs[publication.topic].send(key=publication.key, value=encode(publication.value))
-                await sending  # acknowledged before the input's offset can be committed
-                if on_publication is not None:
-                    on_publication(publication)
+            with timed("deliver"):
+                topic = event.message.topic
+                try:
+                    publications = await handlers[topic](event.value)
+                except (ValidationError, ValueError) as exc:
+                    log.warning("deliver: a record on %s that is not its contract skipped: %s", topic, exc)
+                    continue
+                for publication in publications:
+                    sending = await outputs[publication.topic].send(key=publication.key,
+                                                                    value=encode(publication.value))
+                    await sending  # acknowledged before the input's offset can be committed
+                    count_sink(publication.value)
+                    if on_publication is not None:
+                        on_publication(publication)
 
 
 def register_automail(app: faust.App, processor: AutomailProcessor,
@@ -121,12 +127,13 @@ def register_automail(app: faust.App, processor: AutomailProcessor,
     @app.agent(decisions, name="automail")
     async def automail(stream) -> None:  # noqa: ANN001 - a faust stream
         async for raw in stream:
-            try:
-                events = await processor.on_decision(raw)
-            except (ValidationError, ValueError) as exc:
-                log.warning("automail: a record that is not a Decision skipped: %s", exc)
-                continue
-            await _emit(delivery, events, on_event)
+            with timed("automail"):
+                try:
+                    events = await processor.on_decision(raw)
+                except (ValidationError, ValueError) as exc:
+                    log.warning("automail: a record that is not a Decision skipped: %s", exc)
+                    continue
+                await _emit(delivery, events, on_event)
 
 
 async def _emit(delivery: faust.TopicT, events: list[DeliveryEvent],
@@ -136,5 +143,6 @@ async def _emit(delivery: faust.TopicT, events: list[DeliveryEvent],
         sending = await delivery.send(key=f"{event.tenant}:{event.work_item_id or event.outbound_id}".encode(),
                                       value=encode(event))
         await sending
+        count_delivery(event)
         if on_event is not None:
             on_event(event)

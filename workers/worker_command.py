@@ -155,7 +155,7 @@ async def serve_worker_health(stack: AsyncExitStack, app: App, kind: str, worker
     """/healthz (the supervised worker runs), /readyz (it holds partitions, its Kafka and Redis answer and it reports
     no failing dependency), /metrics (its stats and lag) until `stack` closes."""
     registry = CollectorRegistry()
-    registry.register(WorkerCollector(kind, worker))
+    registry.register(WorkerCollector({kind: worker}))
     redis = Redis.from_url(app.redis_url)
     stack.push_async_callback(redis.aclose)
     readiness = app.readiness(stack, redis, workers={kind: worker}, started=worker.ready.is_set)
