@@ -1,13 +1,15 @@
-"""bench/scale.py's churn run: a constant offered load while route worker processes join and leave (1 -> 2 -> 4 -> 2 -> 1).
+"""bench/scale.py's churn run: constant offered load while route worker processes join and leave (1 -> 2 -> 4 -> 2 -> 1).
 
 On a fresh embedded broker: one process takes all partitions, then a paced publisher offers `rate` msg/s for
-the whole run while the process count steps through `steps` (joins start processes, leaves SIGTERM the newest).
-After each step the run waits until the live processes hold every partition exactly once (restored), then
-holds the count for `phase_s`. Printed per phase: offered and routed msg/s and p50/p99 publish -> routed latency
-(messages published from `settle_s` after the split to the phase's end); per step: how long until the split was
-stable, the pause (the longest publish -> routed wait of a message published from 1 s before the step until
-`settle_s` after the split) and when the backlog was gone (the last message waiting over `late_s` was routed). At the end the processes stop cleanly and the work items in Redis are checked against
-a replay of the stream (bench/work_items_check.py): lost and duplicated messages, items opened twice.
+the whole run while the process count steps through `steps` (joins start processes, leaves SIGTERM the newest,
+or SIGKILL them with --leave-signals KILL). After each step the run waits until the live processes hold every
+partition exactly once (restored), then holds the count for `phase_s`. Printed per phase: offered and routed
+msg/s and p50/p99 publish -> routed latency (messages published from `settle_s` after the split to the phase's
+end); per step: how long until the split was stable, the pause (the longest publish -> routed wait of a message
+published from 1 s before the step until `settle_s` after the split) and when the backlog was gone (the last
+message waiting over `late_s` was routed). At the end the processes stop cleanly and the work items in Redis are
+checked against a replay of the stream (bench/work_items_check.py): lost and duplicated messages, items opened
+twice.
 """
 
 from __future__ import annotations
@@ -47,8 +49,9 @@ class Step:
 class Pool:
     """Route worker processes (bench/pipeline_child.py `route`) in one group; the newest leave first."""
 
-    def __init__(self, run_dir: Path, name: str, cfg: dict, partitions: int) -> None:
-        self.run_dir, self.name, self.cfg, self.partitions = run_dir, name, cfg, partitions
+    def __init__(self, run_dir: Path, name: str, cfg: dict, partitions: int,
+                 leave: signal.Signals = signal.SIGTERM) -> None:
+        self.run_dir, self.name, self.cfg, self.partitions, self.leave = run_dir, name, cfg, partitions, leave
         self.live: list[Child] = []
         self.leaving: list[Child] = []
         self._started = 0
@@ -59,7 +62,9 @@ class Pool:
             self._started += 1
         while len(self.live) > count:
             child = self.live.pop()
-            os.killpg(child.proc.pid, signal.SIGTERM)  # a clean stop: final checkpoint and commit, then LeaveGroup
+            # SIGTERM: a clean stop (final checkpoint and commit, then LeaveGroup); SIGKILL: a crash, whose partitions
+            # wait for its session to expire and replay from the last checkpoint
+            os.killpg(child.proc.pid, self.leave)
             self.leaving.append(child)
 
     def split(self) -> list[list[int]] | None:
@@ -146,9 +151,9 @@ async def drained(observer: SeenObserver, quiet_s: float, timeout: float) -> Non
 
 
 async def churn_run(a, run_dir: Path, redis_url: str, prefix: str, records: list[Record], partitions: int,
-                    policies: dict, topics: list) -> dict:
+                    policies: dict, topics: list, leave: str = "TERM") -> dict:
     steps = [int(x) for x in a.steps.split(",") if x.strip()]
-    name = f"churn-p{partitions}"
+    name = f"churn-p{partitions}-{leave.lower()}"
     broker = EmbeddedBroker(run_dir / f"broker-{name}")
     bootstrap = await broker.start()
     redis_prefix = f"{prefix}:{name}"
@@ -158,7 +163,7 @@ async def churn_run(a, run_dir: Path, redis_url: str, prefix: str, records: list
         cfg = {"bootstrap": bootstrap, "broker_pid": broker.pid, "group": f"bench-{name}", "n": 0,
                "fetch_wait_ms": 100, "max_batch": 2000, "session_timeout_ms": a.session_timeout_ms,
                "redis_url": redis_url, "prefix": redis_prefix, "progress_s": 1.0}
-        pool = Pool(run_dir, name, cfg, partitions)
+        pool = Pool(run_dir, name, cfg, partitions, signal.Signals[f"SIG{leave.upper()}"])
         pool.resize(steps[0])
         await pool.settled(a.timeout)
         decision_parts = {t.name: partitions if t.partitions == INBOUND.partitions else t.partitions
@@ -186,7 +191,7 @@ async def churn_run(a, run_dir: Path, redis_url: str, prefix: str, records: list
             stop_load.set()
             await loading
         await drained(observer, quiet_s=3.0, timeout=60)
-        results = await pool.stop()  # final checkpoints: the items below are all written
+        await pool.stop()  # final checkpoints: the items below are all written
         stop_observing.set()
         await asyncio.wait_for(watching, 10)
         items: ItemsCheck = await check(redis_url, redis_prefix, publisher.published(), policies)
@@ -213,5 +218,4 @@ async def churn_run(a, run_dir: Path, redis_url: str, prefix: str, records: list
                           "caught_up_s": max(late, default=m.at) - m.at})
     unseen = sum(1 for mid, _, _ in publisher.sent if mid not in observer.first_seen)
     return {"phases": out_phases, "moves": out_moves, "items": items, "published": len(publisher.sent),
-            "unseen": unseen, "ran_out": publisher.ran_out,
-            "decided_by_workers": sum(r.get("records_total", r.get("count", 0)) for r in results)}
+            "unseen": unseen, "ran_out": publisher.ran_out, "republished": observer.seen - len(observer.first_seen)}

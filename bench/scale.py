@@ -58,6 +58,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--phase-s", type=float, default=15, help="churn run: seconds at each count once split")
     p.add_argument("--settle-s", type=float, default=5,
                    help="churn run: seconds after a split before a phase's latency counts (the pause window ends there)")
+    p.add_argument("--leave-signals", default="TERM,KILL",
+                   help="churn run: how leaving processes stop, one churn run each (KILL: a crash, replayed from the "
+                        "last checkpoint)")
     p.add_argument("--late-s", type=float, default=1.0, help="churn run: a wait above this is backlog, not normal")
     return p.parse_args()
 
@@ -170,14 +173,17 @@ async def churn(a: argparse.Namespace, run_dir: Path, redis_url: str, prefix: st
     records = build_records(int(a.rate * (len(steps) * a.phase_s + (len(steps) - 1) * 20 + 10)), a.customers)
     policies = load_policies(ROOT / "deploy" / "policies")
     print(f"churn: {a.rate:,.0f} msg/s offered throughout; processes {' -> '.join(map(str, steps))} "
-          f"(joins start processes, leaves SIGTERM the newest), {a.phase_s:g} s at each count once split; "
-          f"latency from {a.settle_s:g} s after each split", flush=True)
-    for partitions in [int(x) for x in a.churn_partitions.split(",") if x.strip()]:
-        r = await churn_run(a, run_dir, redis_url, prefix, records, partitions, policies, topics_with(partitions))
-        print(f"churn, {partitions} partitions: {r['published']:,} published"
+          f"(joins start processes, leaves signal the newest), {a.phase_s:g} s at each count once split; latency "
+          f"from {a.settle_s:g} s after each split", flush=True)
+    runs = [(leave.strip().upper(), int(p)) for leave in a.leave_signals.split(",") if leave.strip()
+            for p in a.churn_partitions.split(",") if p.strip()]
+    for leave, partitions in runs:
+        r = await churn_run(a, run_dir, redis_url, prefix, records, partitions, policies, topics_with(partitions),
+                            leave)
+        print(f"churn, {partitions} partitions, leaving by SIG{leave}: {r['published']:,} published"
               f"{' (ran out of records: raise the count)' if r['ran_out'] else ''}, {r['unseen']:,} without a "
-              f"published decision (dropped as duplicates or floods publish none); the workers decided "
-              f"{r['decided_by_workers']:,} records ({r['decided_by_workers'] - r['published']:,} replayed)")
+              f"published decision (drops publish none), {r['republished']:,} decisions published again "
+              "(replays after a rebalance; consumers dedupe on message_id)")
         for p in r["phases"]:
             print(f"  {p['label']:<14} offered {p['offered']:,.0f} msg/s, routed {p['routed']:,.0f} msg/s, latency "
                   f"p50 {p['p50_ms']:.0f} ms, p99 {p['p99_ms']:.0f} ms ({p['seconds']:.1f} s measured)")
