@@ -18,6 +18,7 @@ from webhook_payloads import SECRETS, signed, whatsapp_body
 from channels.sinks.redis_queue import RedisWorkQueue
 from polling import until
 from workers.app import build_app
+from workers.runtime.faust_view import FaustView
 from workers.settings import Settings
 from workers.stack.broker import EmbeddedBroker
 from workers.stack.webhook_receiver import WebhookReceiver
@@ -69,7 +70,8 @@ async def test_a_scrape_after_traffic_shows_histograms_sla_events_sinks_and_lag_
             await asyncio.wait_for(route.ready.wait(), 30)
             ingress = await app.start_ingress(exits, is_ready=route.ready.is_set, hosted={"route": route, "sla": sla},
                                               host="127.0.0.1", port=0)
-            await app.start_processors(exits)
+            processors = await app.start_processors(exits)
+            ingress.workers.add("processors", FaustView(processors))  # as `omniroute dev` does
             http = aiohttp.ClientSession()
             exits.push_async_callback(http.close)
             queue = RedisWorkQueue(ingress.redis, prefix=prefix)
@@ -102,6 +104,9 @@ async def test_a_scrape_after_traffic_shows_histograms_sla_events_sinks_and_lag_
         assert _value(body, "omniroute_batch_records_count", role=role) >= 1, role
         assert _value(body, "omniroute_handler_seconds_bucket", role=role, le="+Inf") >= 1, role
         assert _value(body, "omniroute_partitions_assigned", role=role) >= 1, role
+    assert _value(body, "omniroute_partitions_assigned", role="processors") >= 1
+    assert _value(body, "omniroute_worker_records_total", role="processors") >= 1
+    assert re.search(r'omniroute_consumer_lag\{partition="\d+",role="processors",topic="support.routed.v1"\}', body)
     for agent in ("deliver", "automail"):
         assert _value(body, "omniroute_handler_seconds_count", role=agent) >= 1, agent
     assert 'omniroute_batch_records_bucket{le="1.0",role="route"}' in body

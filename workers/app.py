@@ -77,6 +77,7 @@ class Ingress:
     customers: CustomerKeys
     metrics: EdgeMetrics
     paths: list[str]
+    workers: WorkerCollector | None = None  # the hosted workers' counters and lag on /metrics (`omniroute dev`)
 
 
 @dataclass
@@ -191,9 +192,10 @@ class App:
                         guard=EdgeGuard(client, prefix=prefix), customers=customers, metrics=EdgeMetrics(),
                         clock=self.clock, deliveries=DeliveryIndex(client, prefix=prefix),
                         ack_timeout_s=self.settings.kafka_ack_timeout_s)
+        collector = None
         if hosted:  # `omniroute dev`: the hosted workers' counters and consumer lag on this /metrics too
-            workers = {role: w for role, w in hosted.items() if hasattr(w, "stats")}
-            deps.metrics.registry.register(WorkerCollector(workers))
+            collector = WorkerCollector({role: w for role, w in hosted.items() if hasattr(w, "stats")})
+            deps.metrics.registry.register(collector)
         token = self.settings.api_token.get_secret_value() if self.settings.api_token else None
         agents = agents_api_deps(token, client, prefix, self.policies)
         readiness = self.readiness(stack, client, workers=hosted, started=is_ready, redis_required=bool(hosted))
@@ -216,7 +218,7 @@ class App:
         bound = site._server.sockets[0].getsockname()[1] if port == 0 else port  # noqa: SLF001 - the chosen port
         paths = sorted({r.resource.canonical for r in application.router.routes() if r.resource is not None})
         return Ingress(url=f"http://{host}:{bound}", producer=producer, redis=client, customers=customers,
-                       metrics=deps.metrics, paths=paths)
+                       metrics=deps.metrics, paths=paths, workers=collector)
 
 
 def build_app(settings: Settings, clock: Clock | None = None, *, environ: Mapping[str, str] | None = None) -> App:

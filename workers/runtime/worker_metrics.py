@@ -43,6 +43,10 @@ class WorkerCollector(Collector):
     def __init__(self, workers: Mapping[str, Any]) -> None:
         self.workers = dict(workers)  # role -> a worker with `stats` (and `consumer` once it runs)
 
+    def add(self, role: str, worker: Any) -> None:
+        """Read one more worker (e.g. the faust App, `workers.runtime.faust_view`, started after the ingress)."""
+        self.workers[role] = worker
+
     def collect(self) -> Iterator[Any]:
         records = CounterMetricFamily("omniroute_worker_records", "Records consumed", labels=["role"])
         for role, worker in self.workers.items():
@@ -59,25 +63,27 @@ class WorkerCollector(Collector):
                                 labels=["role", "topic", "partition"])
         assigned = GaugeMetricFamily("omniroute_partitions_assigned", "Partitions this replica holds", labels=["role"])
         for role, worker in self.workers.items():
-            partitions = _lag(worker)
+            held, partitions = _lag(worker)
             for (topic, partition), behind in sorted(partitions.items()):
                 lag.add_metric([role, topic, str(partition)], behind)
-            assigned.add_metric([role], len(partitions))
+            assigned.add_metric([role], held)
         yield lag
         yield assigned
 
 
-def _lag(worker: Any) -> dict[tuple[str, int], int]:
+def _lag(worker: Any) -> tuple[int, dict[tuple[str, int], int]]:
+    """Partitions held, and records behind per partition where both the end and the position are known."""
     consumer = getattr(worker, "consumer", None)
     if consumer is None:
-        return {}
+        return 0, {}
+    assignment = consumer.assignment()
     lags = {}
-    for tp in consumer.assignment():
+    for tp in assignment:
         end = consumer.highwater(tp)
         position = _position(worker, consumer, tp)
         if end is not None and position is not None:
             lags[(tp.topic, tp.partition)] = max(0, end - position)
-    return lags
+    return len(assignment), lags
 
 
 def _position(worker: Any, consumer: Any, tp: Any) -> int | None:
