@@ -15,6 +15,7 @@ twice.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import time
@@ -91,8 +92,7 @@ class Pool:
 
 
 def held(child: Child) -> list[int] | None:
-    import json
-
+    """The partitions a child last said it holds, restored and being decided (its `PARTITIONS` lines)."""
     lines = child.log.read_text(errors="replace").splitlines() if child.log.exists() else []
     found = [line for line in lines if line.startswith("PARTITIONS ")]
     return json.loads(found[-1][len("PARTITIONS "):])["partitions"] if found else None

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import platform
 import shutil
@@ -29,7 +28,7 @@ import aiokafka
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "bench")]
 
-from churn import churn_run  # noqa: E402
+from churn import churn_run, held  # noqa: E402
 from pipeline import build_records  # noqa: E402
 from pipeline_child import proc_cpu_s  # noqa: E402
 from pipeline_load import Child, Record, preload  # noqa: E402
@@ -69,12 +68,6 @@ def topics_with(partitions: int):
     """The production topics, the keyed ones (inbound's partition count) at `partitions`."""
     return [t.model_copy(update={"partitions": partitions}) if t.partitions == INBOUND.partitions else t
             for t in ALL_TOPICS]
-
-
-def held(child: Child) -> list[int] | None:
-    lines = child.log.read_text(errors="replace").splitlines() if child.log.exists() else []
-    found = [line for line in lines if line.startswith("PARTITIONS ")]
-    return json.loads(found[-1][len("PARTITIONS "):])["partitions"] if found else None
 
 
 async def run(a: argparse.Namespace, run_dir: Path, redis_url: str, prefix: str, records: list[Record],
