@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from contracts.decision import DropDecision
 from contracts.outbound import DeliveryEvent
-from contracts.sinks import SinkEventType, SinkReceipt
+from contracts.sinks import SinkDeadLetter, SinkEvent, SinkEventType, SinkReceipt
 from contracts.workitem import SlaClockKind, SlaEvent, SlaEventKind
 from workers.runtime.event_metrics import count_delivery, count_sink, count_sla_event
 from workers.runtime.flow_metrics import observe_batch, timed
@@ -146,6 +146,11 @@ def test_sla_events_sink_deliveries_and_replies_are_counted_by_tenant() -> None:
                            sink="ops", status="delivered", at=at))
     count_sink(object())  # not a receipt or a dead letter: ignored
     assert _count("omniroute_sink_deliveries_total", delivered) == before + 1
+    dead = delivered | {"event": "sla.breach", "status": "dead_lettered"}
+    before = _count("omniroute_sink_deliveries_total", dead)
+    event = SinkEvent.model_construct(id="msg_2", type=SinkEventType.sla_breach, tenant="metrics-t", at=at)
+    count_sink(SinkDeadLetter.model_construct(sink="ops", event=event, error="HTTP 500", attempts=5, at=at))
+    assert _count("omniroute_sink_deliveries_total", dead) == before + 1
     count_delivery(DeliveryEvent(outbound_id="o", tenant="metrics-t", work_item_id="wi", channel="whatsapp",
                                  status="failed", at=at, error="re-engagement window closed"))
     assert _count("omniroute_messages_out_total", {"tenant": "metrics-t", "channel": "whatsapp", "status": "failed"}) >= 1
