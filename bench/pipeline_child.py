@@ -181,7 +181,6 @@ async def route(cfg: dict) -> None:
                                           for k in stage_cpu.STAGES}
     worker_stop.set()
     await asyncio.wait_for(task, 60)  # final checkpoint; re-raises whatever stopped the worker
-    result["records_total"] = worker.stats.records  # with those decided after the meter's last look
     emit("RESULT", result)
 
 
