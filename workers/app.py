@@ -58,6 +58,7 @@ from workers.runtime.slack_interactivity import SlackDeps, add_slack_routes
 from workers.runtime.zendesk_events import ZendeskDeps, add_zendesk_routes
 from workers.runtime.take_action import ActionChecks
 from workers.runtime.webhooks import EdgeDeps
+from workers.runtime.worker_metrics import WorkerCollector
 from workers.settings import Settings
 from workers.sink_files import SinkSet, load_sinks
 from workers.stack.kafka_options import (
@@ -81,6 +82,7 @@ class Ingress:
     customers: CustomerKeys
     metrics: EdgeMetrics
     paths: list[str]
+    workers: WorkerCollector | None = None  # the hosted workers' counters and lag on /metrics (`omniroute dev`)
 
 
 @dataclass
@@ -184,9 +186,9 @@ class App:
                             host: str | None = None, port: int | None = None) -> Ingress:
         """Start the HTTP service (and its producer and Redis client); `stack` stops them in order.
 
-        `/readyz` probes Kafka and Redis and reads the health of the `hosted` workers (the dev stack's); until
-        `is_ready` says so it answers "starting". Alone (the ingress role) it needs Kafka only: without Redis it
-        degrades (keys by sender, no edge dedupe) and stays ready.
+        `/readyz` probes Kafka and Redis and reads the health of the `hosted` workers (the dev stack's), whose
+        counters and consumer lag `/metrics` serves too; until `is_ready` says so it answers "starting". Alone (the
+        ingress role) it needs Kafka only: without Redis it degrades (keys by sender, no edge dedupe) and stays ready.
         """
         producer = new_producer(self.bootstrap, **producer_options(self.settings, "ingress"))
         await producer.start()
@@ -200,6 +202,10 @@ class App:
                         clock=self.clock, deliveries=DeliveryIndex(client, prefix=prefix),
                         ack_timeout_s=self.settings.kafka_ack_timeout_s,
                         answers=CsatAnswers(CsatStore(client, prefix=prefix), self.clock))
+        collector = None
+        if hosted:  # `omniroute dev`: the hosted workers' counters and consumer lag on this /metrics too
+            collector = WorkerCollector({role: w for role, w in hosted.items() if hasattr(w, "stats")})
+            deps.metrics.registry.register(collector)
         token = self.settings.api_token.get_secret_value() if self.settings.api_token else None
         agents = agents_api_deps(token, client, prefix, self.policies)
         readiness = self.readiness(stack, client, workers=hosted, started=is_ready, redis_required=bool(hosted))
@@ -223,7 +229,7 @@ class App:
         bound = site._server.sockets[0].getsockname()[1] if port == 0 else port  # noqa: SLF001 - the chosen port
         paths = sorted({r.resource.canonical for r in application.router.routes() if r.resource is not None})
         return Ingress(url=f"http://{host}:{bound}", producer=producer, redis=client, customers=customers,
-                       metrics=deps.metrics, paths=paths)
+                       metrics=deps.metrics, paths=paths, workers=collector)
 
 
 def build_app(settings: Settings, clock: Clock | None = None, *, environ: Mapping[str, str] | None = None) -> App:

@@ -31,6 +31,8 @@ from workers.runtime.automail import AutomailProcessor
 from workers.runtime.codec import encode
 from workers.runtime.deliver import DeliverProcessor, Publication
 from workers.runtime.deliver_lanes import run_in_lanes, work_item_of
+from workers.runtime.event_metrics import count_delivery, count_sink
+from workers.runtime.flow_metrics import BATCH_RECORDS, timed
 from workers.runtime.outbound import OutboundProcessor
 from workers.settings import Settings
 from workers.stack.faust_compat import raw_topic, set_faust_fetch_wait
@@ -82,12 +84,13 @@ def register_outbound(app: faust.App, processor: OutboundProcessor,
     @app.agent(actions, name="outbound")
     async def outbound(stream) -> None:  # noqa: ANN001 - a faust stream
         async for raw in stream:
-            try:
-                action = AgentAction.model_validate_json(raw)
-            except ValidationError as exc:
-                log.warning("outbound: an agent action that is not an AgentAction skipped: %s", exc)
-                continue
-            await emit_deliveries(delivery, await processor.handle(action), on_event)
+            with timed("outbound"):
+                try:
+                    action = AgentAction.model_validate_json(raw)
+                except ValidationError as exc:
+                    log.warning("outbound: an agent action that is not an AgentAction skipped: %s", exc)
+                    continue
+                await emit_deliveries(delivery, await processor.handle(action), on_event)
 
 
 def register_deliver(app: faust.App, processor: DeliverProcessor,
@@ -106,20 +109,23 @@ def register_deliver(app: faust.App, processor: DeliverProcessor,
 
     async def handle(event) -> list[Publication]:  # noqa: ANN001 - a faust event
         topic = event.message.topic
-        try:
-            return await handlers[topic](event.value)
-        except (ValidationError, ValueError) as exc:
-            log.warning("deliver: a record on %s that is not its contract skipped: %s", topic, exc)
-            return []
+        with timed("deliver"):
+            try:
+                return await handlers[topic](event.value)
+            except (ValidationError, ValueError) as exc:
+                log.warning("deliver: a record on %s that is not its contract skipped: %s", topic, exc)
+                return []
 
     @app.agent(inputs, name="deliver")
     async def deliver(stream) -> None:  # noqa: ANN001 - a faust stream
         async for events in stream.take_events(batch, within=within_s):
+            BATCH_RECORDS.labels("deliver").observe(len(events))
             for publications in await run_in_lanes(events, lambda e: work_item_of(e.value), handle):
                 for publication in publications:
                     sending = await outputs[publication.topic].send(key=publication.key,
                                                                     value=encode(publication.value))
                     await sending  # acknowledged before the batch's offsets can be committed
+                    count_sink(publication.value)
                     if on_publication is not None:
                         on_publication(publication)
 
@@ -132,12 +138,13 @@ def register_automail(app: faust.App, processor: AutomailProcessor,
     @app.agent(decisions, name="automail")
     async def automail(stream) -> None:  # noqa: ANN001 - a faust stream
         async for raw in stream:
-            try:
-                events = await processor.on_decision(raw)
-            except (ValidationError, ValueError) as exc:
-                log.warning("automail: a record that is not a Decision skipped: %s", exc)
-                continue
-            await emit_deliveries(delivery, events, on_event)
+            with timed("automail"):
+                try:
+                    events = await processor.on_decision(raw)
+                except (ValidationError, ValueError) as exc:
+                    log.warning("automail: a record that is not a Decision skipped: %s", exc)
+                    continue
+                await emit_deliveries(delivery, events, on_event)
 
 
 async def emit_deliveries(delivery: faust.TopicT, events: list[DeliveryEvent],
@@ -147,5 +154,6 @@ async def emit_deliveries(delivery: faust.TopicT, events: list[DeliveryEvent],
         sending = await delivery.send(key=f"{event.tenant}:{event.work_item_id or event.outbound_id}".encode(),
                                       value=encode(event))
         await sending
+        count_delivery(event)
         if on_event is not None:
             on_event(event)

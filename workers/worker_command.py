@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 
 from contracts.errors import OmnirouteError
 from workers.app import App, build_app
+from workers.runtime.faust_view import FaustView
 from workers.runtime.health_server import start_health_server
 from workers.runtime.mail_pollers import serve_mail_pollers
 from workers.runtime.route_worker import RouteWorker
@@ -118,8 +119,11 @@ async def _serve_processors(app: App, stop: asyncio.Event, echo: Callable[[str],
         processors = await app.start_processors(stack)
         redis = Redis.from_url(app.redis_url)
         stack.push_async_callback(redis.aclose)
+        registry = CollectorRegistry()
+        registry.register(WorkerCollector({"processors": FaustView(processors)}))  # records and lag per partition
         url = await start_health_server(stack, host=app.settings.health_host, port=app.settings.health_port,
-                                        alive=lambda: not stop.is_set(), readiness=app.readiness(stack, redis))
+                                        alive=lambda: not stop.is_set(), readiness=app.readiness(stack, redis),
+                                        registries=[registry])
         echo(f"{kind} worker: {url}/healthz, /readyz, /metrics")
         echo(f"{kind} worker: ready, faust app {processors.conf.id} (agents: {', '.join(processors.agents)}); "
              f"sends to {app.settings.graph_api_base} and {app.settings.tiktok_api_base}; "
@@ -155,7 +159,7 @@ async def serve_worker_health(stack: AsyncExitStack, app: App, kind: str, worker
     """/healthz (the supervised worker runs), /readyz (it holds partitions, its Kafka and Redis answer and it reports
     no failing dependency), /metrics (its stats and lag) until `stack` closes."""
     registry = CollectorRegistry()
-    registry.register(WorkerCollector(kind, worker))
+    registry.register(WorkerCollector({kind: worker}))
     redis = Redis.from_url(app.redis_url)
     stack.push_async_callback(redis.aclose)
     readiness = app.readiness(stack, redis, workers={kind: worker}, started=worker.ready.is_set)

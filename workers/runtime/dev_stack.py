@@ -19,6 +19,7 @@ from workers.runtime.clock import ScaledClock, SystemClock
 from workers.runtime.deliver import describe_dead_letters
 from workers.runtime.demo_sinks import start_demo_receiver
 from workers.runtime.demo_webhooks import DemoWebhooks, demo_secrets
+from workers.runtime.faust_view import FaustView
 from workers.runtime.mail_pollers import start_mail_pollers
 from workers.runtime.sla_store import SlaStore
 from workers.runtime.supervise import supervise
@@ -114,8 +115,11 @@ async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: 
         stack.push_async_callback(_finish, sla_task, stop)
         ingress = await app.start_ingress(stack, is_ready=worker.ready.is_set, hosted={"route": worker, "sla": sla},
                                           port=http_port)
-        await app.start_processors(stack, on_delivery=(lambda e: echo(demo.describe_delivery(e))) if play_demo else None,
-                                   on_sink=describe_dead_letters(echo))
+        processors = await app.start_processors(
+            stack, on_delivery=(lambda e: echo(demo.describe_delivery(e))) if play_demo else None,
+            on_sink=describe_dead_letters(echo))
+        if ingress.workers is not None:  # the faust agents' records and lag on the same /metrics
+            ingress.workers.add("processors", FaustView(processors))
         await operator_credential.issue(settings.state_file, TokenStore(ingress.redis, prefix=prefix))
         stack.callback(operator_credential.remove, settings.state_file)
         echo(f"sinks: {', '.join(app.sinks.describe()) or 'none (set <TENANT>_WEBHOOK_SINK_URL and _SECRET)'}")

@@ -25,6 +25,7 @@ from routing.policy import TenantPolicy
 from routing.state import MemoryState
 from routing.state_snapshot import prune
 from routing.work_items import merged_item
+from workers.runtime.flow_metrics import observe_batch
 from workers.runtime.health import DependencyHealth, Health
 from workers.runtime.heap import HeapFreezer
 from workers.runtime.clock import SystemClock
@@ -156,7 +157,7 @@ class RouteWorker:
         """
         outcomes: list[Outcome] = []
         sends: list[asyncio.Future] = []
-        every, send = self.config.yield_every, self._send
+        every, send, began = self.config.yield_every, self._send, time.perf_counter()
         for tp, records in batch.items():
             part = self.partitions.get(tp)
             if part is None:  # not (or no longer) ours, or its state not restored yet: it is fetched again
@@ -170,6 +171,7 @@ class RouteWorker:
                 part.next_offset, part.dirty = rec.offset + 1, True
                 if len(outcomes) % every == 0:
                     await asyncio.sleep(0)  # lets the producer ship what is decided so far
+        observe_batch("route", len(outcomes), time.perf_counter() - began)
         await self._outputs_written()
         self._writing = asyncio.create_task(self._write(outcomes, sends))
 

@@ -42,6 +42,8 @@ from contracts.workitem import AgentAction, AgentActionKind, SlaEvent, WorkItemS
 from routing.policy import TenantPolicy
 from workers.runtime.clock import SystemClock
 from workers.runtime.codec import decode_decision, encode
+from workers.runtime.event_metrics import count_sla_event
+from workers.runtime.flow_metrics import observe_batch
 from workers.runtime.health import DependencyHealth, Health
 from workers.runtime.retry import retrying
 from workers.runtime.route_processor import dead_letter
@@ -140,8 +142,10 @@ class SlaWorker:
         await self._drain()
 
     async def _handle(self, batch: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+        began = time.perf_counter()
         skipped = await retrying("sla worker: applying a batch", lambda: self._apply_batch(batch), self._health,
                                  self._stop)
+        observe_batch("sla", sum(len(records) for records in batch.values()), time.perf_counter() - began)
         self.stats.records += sum(len(records) for records in batch.values())
         self.stats.skipped += skipped
         try:
@@ -250,6 +254,7 @@ class SlaWorker:
         for entry in entries:
             kind = entry.event.kind.value
             self.stats.events[kind] = self.stats.events.get(kind, 0) + 1
+            count_sla_event(entry.event)
             if self.on_event is not None:
                 self.on_event(entry.event)
 

@@ -1,8 +1,8 @@
-"""Prometheus metrics of the workers: decisions by action and flag (counted as decided), and a collector reading a worker's stats and lag at scrape time."""
+"""Prometheus metrics of the workers: decisions by action and flag (counted as decided), and a collector reading workers' stats and lag at scrape time."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from prometheus_client import REGISTRY, Counter
@@ -35,49 +35,55 @@ def count_decision(decision: Decision) -> None:
 
 
 class WorkerCollector(Collector):
-    """A route or SLA worker's counters and consumer lag per partition, read from the worker when scraped."""
+    """Route and SLA workers' counters and consumer lag per partition, read from the workers when scraped.
 
-    def __init__(self, role: str, worker: Any) -> None:
-        self.role = role
-        self.worker = worker
+    One collector for every worker a process hosts (`omniroute dev` hosts both), so each family appears once.
+    """
+
+    def __init__(self, workers: Mapping[str, Any]) -> None:
+        self.workers = dict(workers)  # role -> a worker with `stats` (and `consumer` once it runs)
+
+    def add(self, role: str, worker: Any) -> None:
+        """Read one more worker (e.g. the faust App, `workers.runtime.faust_view`, started after the ingress)."""
+        self.workers[role] = worker
 
     def collect(self) -> Iterator[Any]:
-        stats = self.worker.stats
         records = CounterMetricFamily("omniroute_worker_records", "Records consumed", labels=["role"])
-        records.add_metric([self.role], stats.records)
+        for role, worker in self.workers.items():
+            records.add_metric([role], worker.stats.records)
         yield records
         for name, (metric, meaning) in _COUNTS.items():
-            if hasattr(stats, name):
-                family = CounterMetricFamily(metric, meaning, labels=["role"])
-                family.add_metric([self.role], getattr(stats, name))
+            family = CounterMetricFamily(metric, meaning, labels=["role"])
+            for role, worker in self.workers.items():
+                if hasattr(worker.stats, name):
+                    family.add_metric([role], getattr(worker.stats, name))
+            if family.samples:
                 yield family
-        events = getattr(stats, "events", None)
-        if events is not None:  # the SLA worker: warning, breach, escalated, met ...
-            family = CounterMetricFamily("omniroute_sla_events", "SLA events published by kind", labels=["kind"])
-            for kind, count in sorted(events.items()):
-                family.add_metric([str(kind)], count)
-            yield family
         lag = GaugeMetricFamily("omniroute_consumer_lag", "Records behind the end of each assigned partition",
                                 labels=["role", "topic", "partition"])
         assigned = GaugeMetricFamily("omniroute_partitions_assigned", "Partitions this replica holds", labels=["role"])
-        partitions = self._lag()
-        for (topic, partition), behind in sorted(partitions.items()):
-            lag.add_metric([self.role, topic, str(partition)], behind)
-        assigned.add_metric([self.role], len(partitions))
+        for role, worker in self.workers.items():
+            held, partitions = _lag(worker)
+            for (topic, partition), behind in sorted(partitions.items()):
+                lag.add_metric([role, topic, str(partition)], behind)
+            assigned.add_metric([role], held)
         yield lag
         yield assigned
 
-    def _lag(self) -> dict[tuple[str, int], int]:
-        consumer = getattr(self.worker, "consumer", None)
-        if consumer is None:
-            return {}
-        lags = {}
-        for tp in consumer.assignment():
-            end = consumer.highwater(tp)
-            position = _position(self.worker, consumer, tp)
-            if end is not None and position is not None:
-                lags[(tp.topic, tp.partition)] = max(0, end - position)
-        return lags
+
+def _lag(worker: Any) -> tuple[int, dict[tuple[str, int], int]]:
+    """Partitions held, and records behind per partition where both the end and the position are known."""
+    consumer = getattr(worker, "consumer", None)
+    if consumer is None:
+        return 0, {}
+    assignment = consumer.assignment()
+    lags = {}
+    for tp in assignment:
+        end = consumer.highwater(tp)
+        position = _position(worker, consumer, tp)
+        if end is not None and position is not None:
+            lags[(tp.topic, tp.partition)] = max(0, end - position)
+    return len(assignment), lags
 
 
 def _position(worker: Any, consumer: Any, tp: Any) -> int | None:
