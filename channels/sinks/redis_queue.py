@@ -10,6 +10,7 @@ from itertools import islice
 import redis.asyncio as aioredis
 
 from channels.sinks import redis_queue_lua as lua
+from channels.sinks.redis_keys import items_tag
 from contracts.workitem import WorkItem, WorkItemState
 
 # A resolved item is deleted by the retention job on its tenant's schedule (`retention.after_closure`, at most 365
@@ -43,7 +44,7 @@ class RedisWorkQueue:
         self._redis = redis
         self._prefix = prefix
         self._ttl = resolved_ttl_seconds
-        self._base = f"{prefix}:wq:"
+        self._base = f"{prefix}:wq:{items_tag(prefix)}:"
         self._upsert = redis.register_script(lua.UPSERT)
         self._claim_next = redis.register_script(lua.CLAIM_NEXT)
         self._claim_item = redis.register_script(lua.CLAIM_ITEM)
@@ -52,12 +53,15 @@ class RedisWorkQueue:
         self._wait_customer = redis.register_script(lua.WAIT_CUSTOMER)
         self._end_wait = redis.register_script(lua.END_WAIT)
 
-    # key names (the Lua prelude builds the same ones)
+    # key names (the Lua prelude builds the same ones from the base)
     def item_key(self, item_id: str) -> str:
         return f"{self._base}item:{lua.escape(item_id)}"
 
     def queue_key(self, tenant: str, queue: str) -> str:
         return f"{self._base}queue:{lua.escape(tenant)}:{lua.escape(queue)}"
+
+    def ready_key(self, tenant: str, queue: str) -> str:
+        return f"{self._base}ready:{lua.escape(tenant)}:{lua.escape(queue)}"
 
     def tenant_key(self, tenant: str) -> str:
         return f"{self._base}tenant:{lua.escape(tenant)}"
@@ -98,27 +102,31 @@ class RedisWorkQueue:
     async def _store(self, entries: Sequence[tuple[WorkItem, str]]) -> set[str]:
         if not entries:
             return set()
-        args: list[str | float] = [self._prefix, self._ttl]
+        keys, args = [self.tenants_key], [self._base, self._ttl]
         for item, expect in entries:
+            t, q = item.tenant, item.queue
+            keys += [self.item_key(item.id), self.queue_key(t, q), self.tenant_key(t), self.ready_key(t, q),
+                     self.queues_key(t)]
             args += [item.id, item.tenant, item.queue, repr(due_score(item)), item.model_dump_json(),
                      item.state.value, item.assignee or "", expect]
-        return {_text(i) for i in await self._upsert(args=args)}
+        return {_text(i) for i in await self._upsert(keys=keys, args=args)}
 
     async def claim(self, tenant: str, queue: str, agent_id: str) -> WorkItem | None:
         """Take the open item due first in the queue; None when nothing is claimable."""
-        found = await self._claim_next(args=[self._prefix, tenant, queue, agent_id])
+        found = await self._claim_next(keys=[self.ready_key(tenant, queue)],
+                                       args=[self._base, tenant, queue, agent_id])
         if not found:
             return None
         return _hydrate(found[1], WorkItemState.claimed.value, agent_id)
 
     async def claim_item(self, item_id: str, agent_id: str) -> WorkItem | None:
         """Claim one specific item; None when it is unknown or not open."""
-        found = await self._claim_item(args=[self._prefix, item_id, agent_id])
+        found = await self._item_script(self._claim_item, item_id, agent_id)
         return _hydrate(found, WorkItemState.claimed.value, agent_id) if found else None
 
     async def release(self, item_id: str, agent_id: str) -> bool:
         """Give back the agent's claim so the item is claimable again; False if the agent did not hold it."""
-        return bool(await self._release(args=[self._prefix, item_id, agent_id]))
+        return bool(await self._item_script(self._release, item_id, agent_id))
 
     async def resolve(self, item_id: str, agent_id: str, at: datetime | None = None) -> bool:
         """Mark resolved `at` (default: now), drop from the queues; refuses others' claims.
@@ -127,15 +135,19 @@ class RedisWorkQueue:
         after it; the item also expires by itself after the backstop TTL.
         """
         when = (at or datetime.now(timezone.utc)).timestamp()
-        return bool(await self._resolve(args=[self._prefix, item_id, agent_id, self._ttl, f"{when:.6f}"]))
+        return bool(await self._item_script(self._resolve, item_id, agent_id, self._ttl, f"{when:.6f}"))
 
     async def wait_customer(self, item_id: str) -> bool:
         """The item waits for the customer: listed as `waiting_customer`, not claimable; False if not open."""
-        return bool(await self._wait_customer(args=[self._prefix, item_id]))
+        return bool(await self._item_script(self._wait_customer, item_id))
 
     async def end_wait(self, item_id: str) -> bool:
         """The customer wrote again: the item goes back to the state it had; False if it was not waiting."""
-        return bool(await self._end_wait(args=[self._prefix, item_id]))
+        return bool(await self._item_script(self._end_wait, item_id))
+
+    async def _item_script(self, script, item_id: str, *args: object):
+        """Run one of the scripts on a single item (KEYS: the item; ARGV: base, item id, args)."""
+        return await script(keys=[self.item_key(item_id)], args=[self._base, item_id, *args])
 
     async def get(self, item_id: str) -> WorkItem | None:
         found = await self.get_many_versioned([item_id])
