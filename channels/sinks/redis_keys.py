@@ -24,3 +24,8 @@ def items_tag(prefix: str) -> str:
     and address items by id alone: the deployment's work-item data lives in one slot (one Cluster master).
     """
     return hash_tag(prefix, "items")
+
+
+def tenant_tag(prefix: str, tenant: str) -> str:
+    """The tag of one tenant's edge claims, flood counters and customer-key index: spread over the Cluster by tenant."""
+    return hash_tag(prefix, tenant)
