@@ -108,8 +108,8 @@ redis.call('HSET', key, 'state', 'claimed', 'assignee', ARGV[3])
 return h[1]
 """
 
-# KEYS: the item. ARGV: base, item id. Returns 1 when the item now waits for the customer (kept by its assignee, if any, but
-# off the claimable set). The state it had is kept to come back to; the revision moves (merges re-read it).
+# KEYS: the item. ARGV: base, item id. Returns 1 when the item now waits for the customer (kept by its assignee, if
+# any, but off the claimable set). The state it had is kept to come back to; the revision moves (merges re-read it).
 WAIT_CUSTOMER = _LUA_PRELUDE + """
 local key = KEYS[1]
 local h = redis.call('HMGET', key, 'tenant', 'queue', 'state')
@@ -144,8 +144,8 @@ redis.call('ZADD', ready_key(h[1], h[2]), h[5], ARGV[2])
 return 1
 """
 
-# KEYS: the item. ARGV: base, item id, agent, ttl, resolved at (epoch seconds; the retention job counts from it). Returns 1 when
-# resolved; refuses items claimed by someone else.
+# KEYS: the item. ARGV: base, item id, agent, ttl, resolved at (epoch seconds; the retention job counts from it).
+# Returns 1 when resolved; refuses items claimed by someone else.
 RESOLVE = _LUA_PRELUDE + """
 local key = KEYS[1]
 local h = redis.call('HMGET', key, 'tenant', 'queue', 'state', 'assignee')
