@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from redis.asyncio import Redis
 
 from channels.sinks.redis_keys import tenant_tag
+from channels.sinks.redis_scripts import run_scripts
 from contracts.inbound import InboundMessage
 from routing.decide import merge_references
 from routing.policy import TenantPolicy
@@ -57,14 +58,13 @@ class CustomerKeys:
         """One key per message, in one round trip."""
         if not messages:
             return []
-        pipe = self._redis.pipeline(transaction=False)
+        calls = []
         for m in messages:
             policy = self._policies.get(m.tenant)
             refs = [f"ref:{r}" for r in sorted(merge_references(m, policy))] if policy else []
             names = [*refs, *m.sender.identity_keys(m.channel)]
-            await self._link(keys=[ident_key(self._prefix, m.tenant, n) for n in names], args=[len(refs), *names],
-                             client=pipe)
-        customers = await pipe.execute()
+            calls.append((self._link, [ident_key(self._prefix, m.tenant, n) for n in names], [len(refs), *names]))
+        customers = await run_scripts(self._redis, calls)
         return [f"{m.tenant}:{_text(c)}".encode() for m, c in zip(messages, customers)]
 
 

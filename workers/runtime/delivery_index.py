@@ -9,6 +9,7 @@ import orjson
 from redis.asyncio import Redis
 
 from channels.sinks.redis_queue_lua import escape
+from channels.sinks.redis_scripts import run_scripts
 from contracts.channels import ChannelKind
 from contracts.outbound import (
     STATUS_RANK,
@@ -20,7 +21,7 @@ from contracts.outbound import (
 KEEP = timedelta(days=30)  # statuses arrive within days; read receipts can come much later, and are then dropped
 
 # KEYS: the status key of one send. ARGV: rank, ttl ms -> 1 when the rank rose (one call per send: the keys of a
-# batch are spread over the Redis Cluster, so they go as one pipeline of single-key calls).
+# batch are spread over the Redis Cluster: run_scripts sends them together).
 _ADVANCE = """
 if tonumber(ARGV[1]) <= tonumber(redis.call('GET', KEYS[1]) or '0') then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
@@ -63,11 +64,9 @@ class DeliveryIndex:
         if not matched:
             return [], len(statuses)
         ttl = int(KEEP.total_seconds() * 1000)
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for status, sent in matched:
-                await self._advance(keys=[self._rank_key(sent["outbound_id"])], args=[STATUS_RANK[status.status], ttl],
-                                    client=pipe)
-            advanced = await pipe.execute()
+        advanced = await run_scripts(self.redis, [
+            (self._advance, [self._rank_key(sent["outbound_id"])], [STATUS_RANK[status.status], ttl])
+            for status, sent in matched])
         events = [DeliveryEvent(outbound_id=sent["outbound_id"], tenant=sent["tenant"],
                                 work_item_id=sent["work_item_id"], channel=channel, status=s.status, at=s.at,
                                 provider_message_id=s.provider_message_id, error_code=s.error_code, error=s.error)

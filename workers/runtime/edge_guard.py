@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from channels.sinks.redis_keys import escape, tenant_tag
+from channels.sinks.redis_scripts import run_scripts
 from contracts.inbound import InboundMessage
 
 log = logging.getLogger("omniroute.edge")
@@ -85,12 +86,10 @@ class EdgeGuard:
         by_tenant: dict[str, list[int]] = {}
         for i, m in enumerate(messages):
             by_tenant.setdefault(m.tenant, []).append(i)
+        calls = [(self._admit, [k for i in indexes for k in (self._seen_key(messages[i]), self._flood_key(messages[i]))],
+                  args) for indexes in by_tenant.values()]
         try:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for indexes in by_tenant.values():
-                    keys = [k for i in indexes for k in (self._seen_key(messages[i]), self._flood_key(messages[i]))]
-                    await self._admit(keys=keys, args=args, client=pipe)
-                answers = await pipe.execute()
+            answers = await run_scripts(self.redis, calls)
         except (RedisError, OSError) as exc:
             self._degrade(exc)
             return [Admission.new] * len(messages)

@@ -21,6 +21,7 @@ from redis.asyncio import Redis
 
 from channels.sinks.redis_queue import RedisWorkQueue
 from channels.sinks.redis_keys import escape, items_tag
+from channels.sinks.redis_scripts import run_scripts
 from contracts.workitem import SlaClockKind, WorkItemState
 from routing.policy import RetentionRule
 from routing.retention import Due, StoredItem, plan, suspension_expired
@@ -134,13 +135,15 @@ class RetentionJob:
         return report
 
     async def _scan(self, match: str):
-        cursor = 0
-        while True:
-            cursor, keys = await self.redis.scan(cursor, match=match, count=self.batch)
-            if keys:
-                yield [_text(k) for k in keys]
-            if cursor == 0:
-                return
+        """The matching keys in batches (scan_iter: a Cluster client walks every master)."""
+        batch: list[str] = []
+        async for key in self.redis.scan_iter(match=match, count=self.batch):
+            batch.append(_text(key))
+            if len(batch) >= self.batch:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
 
     async def _read(self, keys: Sequence[str]) -> list[_Read]:
         pipe = self.redis.pipeline(transaction=False)
@@ -176,14 +179,14 @@ class RetentionJob:
                 report.deleted.update(kind for kind, _ in spec["keys"] + spec["chat"] if next(found) and kind)
                 would_go.update(spec["idents"])
             return
-        pipe = self.redis.pipeline(transaction=False)
+        calls = []
         for spec in specs:
             keys = [spec["item"], self.sla.index_key, self.pending_key, *(key for _, key in spec["keys"])]
             body = {"resolved_at": spec["resolved_at"], "kinds": [kind for kind, _ in spec["keys"]],
                     "members": spec["members"], "idents": spec["idents"]}
-            await self._delete(keys=keys, args=[orjson.dumps(body).decode()], client=pipe)
+            calls.append((self._delete, keys, [orjson.dumps(body).decode()]))
         chat: list[tuple[str, str]] = []
-        for spec, kinds in zip(specs, await pipe.execute()):
+        for spec, kinds in zip(specs, await run_scripts(self.redis, calls)):
             kinds = [_text(k) for k in kinds]
             report.deleted.update(kinds)
             if "work_items" in kinds:  # the item went: its chat keys (other slots) go now
