@@ -90,7 +90,8 @@ async def delivery_statuses(redis, prefix: str) -> None:
                             target=target, text="hi") for n in (1, 2)]
     for message, provider_id in zip(sent, ("wamid.1", "wamid.2")):
         await index.remember(message, provider_id)
-    statuses = [PlatformStatus(provider_message_id=p, status=DeliveryStatus.read, at=T0) for p in ("wamid.1", "wamid.2")]
+    statuses = [PlatformStatus(provider_message_id=p, status=DeliveryStatus.read, at=T0)
+                for p in ("wamid.1", "wamid.2")]
     events, unmatched = await index.match(ChannelKind.whatsapp, statuses)
     assert len(events) == 2 and unmatched == 0
     assert (await index.match(ChannelKind.whatsapp, statuses))[0] == []  # never back

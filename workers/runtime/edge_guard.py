@@ -77,6 +77,9 @@ class EdgeGuard:
         return f"{self.prefix}:edge:{tenant_tag(self.prefix, m.tenant)}:flood:" \
             f"{escape(m.sender.identity_keys(m.channel)[0])}"
 
+    def _keys(self, m: InboundMessage) -> tuple[str, str]:
+        return self._seen_key(m), self._flood_key(m)
+
     async def admit(self, messages: Sequence[InboundMessage], *, window: timedelta, limit: int,
                     keep: timedelta) -> list[Admission]:
         """One Admission per message, in one round trip (one script call per tenant: its keys share a slot)."""
@@ -86,8 +89,8 @@ class EdgeGuard:
         by_tenant: dict[str, list[int]] = {}
         for i, m in enumerate(messages):
             by_tenant.setdefault(m.tenant, []).append(i)
-        calls = [(self._admit, [k for i in indexes for k in (self._seen_key(messages[i]), self._flood_key(messages[i]))],
-                  args) for indexes in by_tenant.values()]
+        calls = [(self._admit, [key for i in indexes for key in self._keys(messages[i])], args)
+                 for indexes in by_tenant.values()]
         try:
             answers = await run_scripts(self.redis, calls)
         except (RedisError, OSError) as exc:
