@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from channels.chat.wire import FrameType
 from channels.sinks.redis_queue import RedisWorkQueue
+from channels.sinks.slack_messages import SlackMessages
 from contracts.channels import ChannelKind, EndpointKind
 from contracts.decision import Priority, SlaTargets
 from contracts.inbound import Endpoint, InboundMessage, Sender
@@ -121,6 +122,14 @@ async def routing_state(redis, prefix: str) -> None:
     assert restored is not None and restored.next_offset == 12
 
 
+async def slack_messages(redis, prefix: str) -> None:
+    messages = SlackMessages(redis, prefix=prefix)
+    token = await messages.reserve("acme", "team", "a")
+    assert token is not None and await messages.reserve("acme", "team", "a") is None
+    await messages.release("acme", "team", "a", token)
+    assert await messages.reserve("acme", "team", "a") is not None
+
+
 async def tokens(redis, prefix: str) -> None:
     store = TokenStore(redis, prefix=prefix)
     principal, token = await store.create("acme", label="tour")
@@ -128,4 +137,5 @@ async def tokens(redis, prefix: str) -> None:
     assert (await store.revoke(principal.id)) == principal
 
 
-TOUR = [work_queue_and_sla, retention, edge_and_customer_keys, delivery_statuses, chat, routing_state, tokens]
+TOUR = [work_queue_and_sla, retention, edge_and_customer_keys, delivery_statuses, chat, routing_state, slack_messages,
+        tokens]
