@@ -4,7 +4,7 @@ Every key a script touches comes in KEYS (named by RedisWorkQueue under the item
 Redis Cluster). Keys that depend on what is stored are named from what the caller read just before: an item's
 index keys from its stored tenant and queue (passed in ARGV too; a script answers MOVED, changing nothing, when
 they changed in between, and the caller reads again), the items a claim may pop from the head of the ready set.
-`escape` must match RedisWorkQueue's key names.
+`escape` (from redis_keys, kept here for its importers) makes ids safe inside key names.
 """
 
 from __future__ import annotations
