@@ -41,7 +41,7 @@ def test_a_frame_stored_while_nobody_is_connected_is_marked_away(redis_url: str)
             assert await store.push(session.session_id, FrameType.agent_reply, NOW, away="out-2", text="b") == 2
         assert not await presence.connected(session.session_id)  # the closed socket gave its lease back
         assert await store.push(session.session_id, FrameType.agent_reply, NOW, away="out-3", text="c") == 3
-        assert [await store.was_away(i) for i in ("out-1", "out-2", "out-3")] == [True, False, True]
+        assert [await store.was_away(session.session_id, i) for i in ("out-1", "out-2", "out-3")] == [True, False, True]
 
     run(redis_url, body)
 
@@ -56,7 +56,7 @@ def test_a_lease_nobody_renews_lapses(redis_url: str) -> None:
             assert await stalled.connected(session.session_id)
             await until(lambda: _not(stalled.connected(session.session_id)))
             assert await store.push(session.session_id, FrameType.agent_reply, NOW, away="late", text="x") == 1
-            assert await store.was_away("late")
+            assert await store.was_away(session.session_id, "late")
 
     run(redis_url, body)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from redis import Redis
 
+from channels.sinks.redis_queue import RedisWorkQueue
 from conftest import ROOT
 from polling import wait_until
 from test_dev_command import EXE, _request
@@ -61,8 +62,9 @@ class Lines:
 
 
 def _in_items(redis: Redis, prefix: str, message_id: str) -> bool:
-    """Whether some work item of the dev stack (Redis hashes `<prefix>-dev:wq:item:*`) holds the message."""
-    return any(message_id.encode() in (redis.hget(k, "json") or b"") for k in redis.scan_iter(f"{prefix}-dev:wq:item:*", count=1000))
+    """Whether some work item of the dev stack (Redis hashes `<prefix>-dev:wq:{...}:item:*`) holds the message."""
+    items = f"{RedisWorkQueue(redis, prefix=f'{prefix}-dev').item_key('')}*"
+    return any(message_id.encode() in (redis.hget(k, "json") or b"") for k in redis.scan_iter(items, count=1000))
 
 
 def test_a_failing_route_worker_is_restarted_and_the_stack_stays_up(tmp_path: Path, redis_url: str) -> None:

@@ -242,6 +242,33 @@ def test_requeued_item_moves_and_separators_do_not_collide(run) -> None:
     assert from_old_queue is None
 
 
+def test_an_item_moved_twice_in_one_write_leaves_only_its_last_queue(run) -> None:
+    m = make_item("m", tenant="a", queue="billing")
+
+    async def body(q: RedisWorkQueue, _):
+        await q.upsert_many([m])
+        await q.upsert_many([m.model_copy(update={"queue": "tech"}), m.model_copy(update={"queue": "vip"})])
+        return await q.queue_depths()
+
+    assert run(body) == {("a", "billing"): 0, ("a", "tech"): 0, ("a", "vip"): 1}
+
+
+def test_a_script_changes_nothing_when_the_item_moved_since_it_was_read(run) -> None:
+    """The index keys a script declares are named from what the caller read; a concurrent move makes it refuse."""
+    m = make_item("m", tenant="a", queue="billing")
+
+    async def body(q: RedisWorkQueue, client):
+        await q.upsert_many([m])
+        stale = ["a", "tech"]  # read before someone moved it to billing
+        answer = await q._claim_item(keys=[q.item_key("m"), q.ready_key(*stale), q.queue_key(*stale),
+                                           q.tenant_key("a")], args=["m", *stale, "ada"])
+        return answer, await client.hget(q.item_key("m"), "state"), await q.claim_item("m", "ada")
+
+    answer, state, claimed = run(body)
+    assert (answer, state) == (b"MOVED", b"open")
+    assert claimed is not None and claimed.assignee == "ada"  # the queue reads again and goes through
+
+
 def test_works_with_a_decoding_client(run) -> None:
     items = mixed_items()
 

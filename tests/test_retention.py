@@ -16,6 +16,7 @@ import redis
 import redis.asyncio as aioredis
 
 from channels.chat.wire import FrameType
+from channels.sinks.redis_keys import items_tag
 from channels.sinks.redis_queue import RedisWorkQueue
 from contracts.channels import ChannelKind
 from contracts.decision import Priority, SlaTargets
@@ -240,8 +241,9 @@ def test_an_interrupted_run_is_finished_by_the_next(redis_url: str, prefix: str)
     assert all(k == NONE for k in kept)
     # what is left are the shared structures (tenant and queue names, the SLA outbox the SLA worker drains)
     assert not [k for k in left if any(i.id.encode() in k for i in items)]
-    assert {k.decode().removeprefix(prefix) for k in left} <= {":wq:tenants", ":wq:queues:alkonect", ":sla:outbox",
-                                                               ":sla:seq"}
+    tag = items_tag(prefix)
+    assert {k.decode().removeprefix(prefix) for k in left} <= {f":wq:{tag}:tenants", f":wq:{tag}:queues:alkonect",
+                                                               f":sla:{tag}:outbox", f":sla:{tag}:seq"}
 
 
 def test_omniroute_retention_run_prints_progress_and_counts(redis_url: str, prefix: str) -> None:

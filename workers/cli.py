@@ -417,6 +417,31 @@ def schemas(
             sys.stdout.buffer.write(text)
 
 
+@app.command("migrate-redis-keys")
+def migrate_redis_keys(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="count the keys to rename, rename nothing")] = False,
+) -> None:
+    """Rename the keys an earlier version wrote to their Redis Cluster hash-tagged names (once, before upgrading)."""
+    import asyncio
+
+    from redis.exceptions import RedisError
+
+    from workers.runtime.queue_reader import redis_for_cli
+    from workers.stack.redis_rename import rename_at
+
+    found = redis_for_cli(Settings())
+    if found is None:
+        _fail("no running dev stack found and REDIS_URL is not set", code=1)
+    url, prefix = found
+    try:
+        done = asyncio.run(rename_at(url, prefix, dry_run=dry_run))
+    except (OSError, RedisError) as exc:
+        _fail(f"cannot reach Redis ({exc})", code=1)
+    verb = "would rename" if dry_run else "renamed"
+    left = f"; {done.taken} left (the new name is taken)" if done.taken else ""
+    typer.echo(f"{verb} {done.renamed} keys under {prefix}:{left}")
+
+
 def main() -> None:
     app()
 

@@ -10,6 +10,7 @@ from itertools import islice
 import redis.asyncio as aioredis
 
 from channels.sinks import redis_queue_lua as lua
+from channels.sinks.redis_keys import items_tag
 from contracts.workitem import WorkItem, WorkItemState
 
 # A resolved item is deleted by the retention job on its tenant's schedule (`retention.after_closure`, at most 365
@@ -17,6 +18,8 @@ from contracts.workitem import WorkItem, WorkItemState
 RESOLVED_TTL_SECONDS = 400 * 24 * 3600
 _NO_SLA_HORIZON = timedelta(days=3652)  # items without an SLA sort after every real deadline
 _READ_CHUNK = 1000  # items read per round trip when listing
+_CLAIM_HEAD = 8  # items read from the head of a ready set per claim attempt
+_ATTEMPTS = 20  # reads again when an item moved between the read and the script (a concurrent writer)
 
 
 def sla_due(item: WorkItem) -> datetime | None:
@@ -43,7 +46,7 @@ class RedisWorkQueue:
         self._redis = redis
         self._prefix = prefix
         self._ttl = resolved_ttl_seconds
-        self._base = f"{prefix}:wq:"
+        self._base = f"{prefix}:wq:{items_tag(prefix)}:"
         self._upsert = redis.register_script(lua.UPSERT)
         self._claim_next = redis.register_script(lua.CLAIM_NEXT)
         self._claim_item = redis.register_script(lua.CLAIM_ITEM)
@@ -52,12 +55,15 @@ class RedisWorkQueue:
         self._wait_customer = redis.register_script(lua.WAIT_CUSTOMER)
         self._end_wait = redis.register_script(lua.END_WAIT)
 
-    # key names (the Lua prelude builds the same ones)
+    # key names (every script gets its keys from these)
     def item_key(self, item_id: str) -> str:
         return f"{self._base}item:{lua.escape(item_id)}"
 
     def queue_key(self, tenant: str, queue: str) -> str:
         return f"{self._base}queue:{lua.escape(tenant)}:{lua.escape(queue)}"
+
+    def ready_key(self, tenant: str, queue: str) -> str:
+        return f"{self._base}ready:{lua.escape(tenant)}:{lua.escape(queue)}"
 
     def tenant_key(self, tenant: str) -> str:
         return f"{self._base}tenant:{lua.escape(tenant)}"
@@ -98,27 +104,52 @@ class RedisWorkQueue:
     async def _store(self, entries: Sequence[tuple[WorkItem, str]]) -> set[str]:
         if not entries:
             return set()
-        args: list[str | float] = [self._prefix, self._ttl]
-        for item, expect in entries:
-            args += [item.id, item.tenant, item.queue, repr(due_score(item)), item.model_dump_json(),
-                     item.state.value, item.assignee or "", expect]
-        return {_text(i) for i in await self._upsert(args=args)}
+        for _ in range(_ATTEMPTS):
+            stored = await self._stored([item.id for item, _ in entries])
+            keys, args = [self.tenants_key], [self._ttl]
+            for item, expect in entries:
+                t, q = item.tenant, item.queue
+                was_t, was_q = stored[item.id]
+                keys += [self.item_key(item.id), self.queue_key(t, q), self.tenant_key(t), self.ready_key(t, q),
+                         self.queues_key(t), *self._index_keys(was_t, was_q)]
+                args += [item.id, t, q, repr(due_score(item)), item.model_dump_json(), item.state.value,
+                         item.assignee or "", expect, was_t, was_q]
+            skipped = await self._upsert(keys=keys, args=args)
+            if not _moved(skipped):
+                return {_text(i) for i in skipped}
+        raise RuntimeError(f"work items kept moving while being written: {[item.id for item, _ in entries]}")
+
+    def _index_keys(self, tenant: str, queue: str) -> list[str]:
+        """The ready, queue and tenant index keys an item stored with `tenant` and `queue` is in."""
+        return [self.ready_key(tenant, queue), self.queue_key(tenant, queue), self.tenant_key(tenant)]
+
+    async def _stored(self, item_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """(tenant, queue) each item is stored with; ("", "") for an unknown one."""
+        pipe = self._redis.pipeline(transaction=False)
+        for item_id in item_ids:
+            pipe.hmget(self.item_key(item_id), "tenant", "queue")
+        return {i: (_text(t) or "", _text(q) or "") for i, (t, q) in zip(item_ids, await pipe.execute())}
 
     async def claim(self, tenant: str, queue: str, agent_id: str) -> WorkItem | None:
         """Take the open item due first in the queue; None when nothing is claimable."""
-        found = await self._claim_next(args=[self._prefix, tenant, queue, agent_id])
-        if not found:
-            return None
-        return _hydrate(found[1], WorkItemState.claimed.value, agent_id)
+        ready = self.ready_key(tenant, queue)
+        for _ in range(_ATTEMPTS):
+            head = [_text(i) for i in await self._redis.zrange(ready, 0, _CLAIM_HEAD - 1)]
+            if not head:
+                return None
+            found = await self._claim_next(keys=[ready, *map(self.item_key, head)], args=[agent_id, *head])
+            if not _moved(found):
+                return _hydrate(found[1], WorkItemState.claimed.value, agent_id) if found else None
+        return None  # other claimers kept taking the head: as if it were empty now
 
     async def claim_item(self, item_id: str, agent_id: str) -> WorkItem | None:
         """Claim one specific item; None when it is unknown or not open."""
-        found = await self._claim_item(args=[self._prefix, item_id, agent_id])
+        found = await self._item_script(self._claim_item, item_id, agent_id)
         return _hydrate(found, WorkItemState.claimed.value, agent_id) if found else None
 
     async def release(self, item_id: str, agent_id: str) -> bool:
         """Give back the agent's claim so the item is claimable again; False if the agent did not hold it."""
-        return bool(await self._release(args=[self._prefix, item_id, agent_id]))
+        return bool(await self._item_script(self._release, item_id, agent_id))
 
     async def resolve(self, item_id: str, agent_id: str, at: datetime | None = None) -> bool:
         """Mark resolved `at` (default: now), drop from the queues; refuses others' claims.
@@ -127,15 +158,25 @@ class RedisWorkQueue:
         after it; the item also expires by itself after the backstop TTL.
         """
         when = (at or datetime.now(timezone.utc)).timestamp()
-        return bool(await self._resolve(args=[self._prefix, item_id, agent_id, self._ttl, f"{when:.6f}"]))
+        return bool(await self._item_script(self._resolve, item_id, agent_id, self._ttl, f"{when:.6f}"))
 
     async def wait_customer(self, item_id: str) -> bool:
         """The item waits for the customer: listed as `waiting_customer`, not claimable; False if not open."""
-        return bool(await self._wait_customer(args=[self._prefix, item_id]))
+        return bool(await self._item_script(self._wait_customer, item_id))
 
     async def end_wait(self, item_id: str) -> bool:
         """The customer wrote again: the item goes back to the state it had; False if it was not waiting."""
-        return bool(await self._end_wait(args=[self._prefix, item_id]))
+        return bool(await self._item_script(self._end_wait, item_id))
+
+    async def _item_script(self, script, item_id: str, *args: object):
+        """Run one of the single-item scripts (KEYS: the item and its index keys), reading where it is first."""
+        for _ in range(_ATTEMPTS):
+            tenant, queue = (await self._stored([item_id]))[item_id]
+            found = await script(keys=[self.item_key(item_id), *self._index_keys(tenant, queue)],
+                                 args=[item_id, tenant, queue, *args])
+            if not _moved(found):
+                return found
+        raise RuntimeError(f"work item {item_id} kept moving while being changed")
 
     async def get(self, item_id: str) -> WorkItem | None:
         found = await self.get_many_versioned([item_id])
@@ -203,6 +244,11 @@ class RedisWorkQueue:
 
     async def _tenants(self) -> set[str]:
         return {_text(t) for t in await self._redis.smembers(self.tenants_key)}
+
+
+def _moved(answer: object) -> bool:
+    """A script's answer that the item (or the head of the queue) changed since the caller read it."""
+    return answer in (b"MOVED", "MOVED")
 
 
 def _hydrate(json: bytes | str, state: bytes | str | None, assignee: bytes | str | None) -> WorkItem:

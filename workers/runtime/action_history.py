@@ -5,7 +5,7 @@ from __future__ import annotations
 from redis.asyncio import Redis
 
 from channels.sinks.redis_queue import RESOLVED_TTL_SECONDS
-from channels.sinks.redis_queue_lua import escape
+from channels.sinks.redis_keys import escape, items_tag
 from contracts.workitem import AgentAction
 from workers.runtime.codec import encode
 
@@ -30,5 +30,5 @@ class ActionHistory:
 
 
 def history_key(prefix: str, item_id: str) -> str:
-    """The Redis list holding one item's actions."""
-    return f"{prefix}:history:{escape(item_id)}"
+    """The Redis list holding one item's actions (with the items' hash tag: the retention job deletes it with them)."""
+    return f"{prefix}:history:{items_tag(prefix)}:{escape(item_id)}"

@@ -47,7 +47,7 @@ class ChatMailCopies:
         policy = self.policies.get(first.tenant)
         mailbox = next((e.value for e in policy.official_endpoints if e.kind == EndpointKind.mailbox), None) \
             if policy is not None else None
-        if mailbox is None or not any([await self.store.was_away(part.id) for part in parts]):
+        if mailbox is None or not any([await self.store.was_away(session_id, part.id) for part in parts]):
             return []
         thread = session_thread_id(session_id, mailbox)
         target = ReplyTarget(channel=ChannelKind.email, recipient=session.email, conversation_key=thread,

@@ -22,22 +22,22 @@ from workers.runtime.chat_store import ChatStore
 
 log = logging.getLogger("omniroute.chat")
 
-# ARGV: presence key, connection id ("" to only count), lease ms ("0" to drop the connection).
+# KEYS: the presence key. ARGV: connection id ("" to only count), lease ms ("0" to drop the connection).
 # Returns how many connections hold an unexpired lease afterwards.
 _LEASE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', ARGV[1], '-inf', now)
-local lease = tonumber(ARGV[3])
-if ARGV[2] ~= '' then
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local lease = tonumber(ARGV[2])
+if ARGV[1] ~= '' then
   if lease > 0 then
-    redis.call('ZADD', ARGV[1], now + lease, ARGV[2])
-    redis.call('PEXPIRE', ARGV[1], lease)
+    redis.call('ZADD', KEYS[1], now + lease, ARGV[1])
+    redis.call('PEXPIRE', KEYS[1], lease)
   else
-    redis.call('ZREM', ARGV[1], ARGV[2])
+    redis.call('ZREM', KEYS[1], ARGV[1])
   end
 end
-return redis.call('ZCARD', ARGV[1])
+return redis.call('ZCARD', KEYS[1])
 """
 
 
@@ -79,4 +79,4 @@ class ChatPresence:
             log.warning("chat presence of %s not renewed (%s): a reply may also go by mail", session_id, exc)
 
     async def _run(self, session_id: str, connection: str, lease_ms: int) -> int:
-        return int(await self._lease(args=[self.store.key("presence", session_id), connection, lease_ms]))
+        return int(await self._lease(keys=[self.store.key("presence", session_id)], args=[connection, lease_ms]))

@@ -11,46 +11,46 @@ from redis.asyncio import Redis
 
 from channels.chat import config
 from channels.chat.wire import FrameType
-from channels.sinks.redis_queue_lua import escape
+from channels.sinks.redis_keys import escape, hash_tag
 
 MAX_FRAMES = 500  # frames kept per session for replay; older ones are trimmed
 
-# ARGV: session key, seq key, frames key, fan-out channel, ttl ms, max frames, mode ("push" | "end"),
-# session id, frame body (a JSON object without seq), end reason, presence key, away key ("" for none).
+# KEYS: session, seq, frames, presence of one session (one hash tag), and its away key when asked for.
+# ARGV: fan-out channel, ttl ms, max frames, mode ("push" | "end"), session id, frame body (a JSON object without
+# seq), end reason.
 # Numbers the frame, stores it for replay, refreshes the session's life and publishes it in one step, so a
 # reconnecting client and a live subscriber see the same numbering. When no visitor holds a presence lease
 # (chat_presence) at that moment, the away key is set for the session's life. Returns the seq, 0 for an unknown
 # session, -1 for an ended one ("end" on an ended session also answers -1: it is ended once).
 _PUSH = """
-local state = redis.call('HGET', ARGV[1], 'state')
+local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return 0 end
 if state ~= 'open' then return -1 end
-if ARGV[7] == 'end' then redis.call('HSET', ARGV[1], 'state', 'ended', 'reason', ARGV[10]) end
-local seq = redis.call('INCR', ARGV[2])
-local frame = '{"seq":' .. seq .. ',' .. string.sub(ARGV[9], 2)
-redis.call('ZADD', ARGV[3], seq, frame)
-local excess = redis.call('ZCARD', ARGV[3]) - tonumber(ARGV[6])
-if excess > 0 then redis.call('ZREMRANGEBYRANK', ARGV[3], 0, excess - 1) end
-for i = 1, 3 do redis.call('PEXPIRE', ARGV[i], ARGV[5]) end
-redis.call('PUBLISH', ARGV[4], ARGV[8] .. '\\n' .. frame)
-if ARGV[12] ~= '' then
+if ARGV[4] == 'end' then redis.call('HSET', KEYS[1], 'state', 'ended', 'reason', ARGV[7]) end
+local seq = redis.call('INCR', KEYS[2])
+local frame = '{"seq":' .. seq .. ',' .. string.sub(ARGV[6], 2)
+redis.call('ZADD', KEYS[3], seq, frame)
+local excess = redis.call('ZCARD', KEYS[3]) - tonumber(ARGV[3])
+if excess > 0 then redis.call('ZREMRANGEBYRANK', KEYS[3], 0, excess - 1) end
+for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[2]) end
+redis.call('PUBLISH', ARGV[1], ARGV[5] .. '\\n' .. frame)
+if KEYS[5] then
   local t = redis.call('TIME')
   local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  if redis.call('ZCOUNT', ARGV[11], '(' .. now, '+inf') == 0 then redis.call('SET', ARGV[12], seq, 'PX', ARGV[5]) end
+  if redis.call('ZCOUNT', KEYS[4], '(' .. now, '+inf') == 0 then redis.call('SET', KEYS[5], seq, 'PX', ARGV[2]) end
 end
 return seq
 """
 
-
-# ARGV: session key, seq key, fan-out channel, session id, frame body (a JSON object without seq).
+# KEYS: session, seq. ARGV: fan-out channel, session id, frame body (a JSON object without seq).
 # Publishes a live-only frame (typing) carrying the session's latest seq, without storing or numbering it.
 # Returns 1, 0 for an unknown session, -1 for an ended one.
 _PULSE = """
-local state = redis.call('HGET', ARGV[1], 'state')
+local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return 0 end
 if state ~= 'open' then return -1 end
-local seq = tonumber(redis.call('GET', ARGV[2]) or '0')
-redis.call('PUBLISH', ARGV[3], ARGV[4] .. '\\n' .. '{"seq":' .. seq .. ',' .. string.sub(ARGV[5], 2))
+local seq = tonumber(redis.call('GET', KEYS[2]) or '0')
+redis.call('PUBLISH', ARGV[1], ARGV[2] .. '\\n' .. '{"seq":' .. seq .. ',' .. string.sub(ARGV[3], 2))
 return 1
 """
 
@@ -79,12 +79,15 @@ class ChatStore:
         self._pulse = redis.register_script(_PULSE)
 
     def _key(self, kind: str, session_id: str) -> str:
-        return f"{self.prefix}:chat:{kind}:{escape(session_id)}"
+        return f"{self.prefix}:chat:{kind}:{hash_tag(self.prefix, session_id)}"
 
     def key(self, kind: str, of: str) -> str:
-        """A key of this store: `session`, `seq`, `frames`, `presence` of a session id; `message` of an inbound
-        message id; `away` of an outbound id."""
+        """A key of this store: `session`, `seq`, `frames`, `presence` of a session id (the session's hash tag,
+        so its scripts stay in one Cluster slot); `message` of an inbound message id."""
         return self._key(kind, of)
+
+    def away_key(self, session_id: str, outbound_id: str) -> str:
+        return f"{self._key('away', session_id)}:{escape(outbound_id)}"
 
     async def create(self, tenant: str, origin: str, *, name: str | None, email: str | None) -> ChatSession:
         """A new open session with unguessable session and visitor ids."""
@@ -127,12 +130,12 @@ class ChatStore:
         """Fan out a live-only frame (never stored, never replayed) with the session's latest seq: 1 when the
         session is open, 0 when unknown, -1 when ended."""
         body = orjson.dumps({"type": kind.value, "at": at.isoformat(), **fields})
-        args = [self._key("session", session_id), self._key("seq", session_id), self.channel, session_id, body]
-        return int(await self._pulse(args=args))
+        keys = [self._key("session", session_id), self._key("seq", session_id)]
+        return int(await self._pulse(keys=keys, args=[self.channel, session_id, body]))
 
-    async def was_away(self, outbound_id: str) -> bool:
+    async def was_away(self, session_id: str, outbound_id: str) -> bool:
         """Whether the frame pushed with `away=outbound_id` was stored while no visitor was connected."""
-        return bool(await self.redis.exists(self._key("away", outbound_id)))
+        return bool(await self.redis.exists(self.away_key(session_id, outbound_id)))
 
     async def end(self, session_id: str, reason: str, at: datetime) -> int:
         """End an open session with a `session_ended` frame; its seq, or 0/-1 when unknown or already ended."""
@@ -141,10 +144,10 @@ class ChatStore:
     async def _run(self, session_id: str, mode: str, kind: FrameType, at: datetime, reason: str,
                    fields: dict, *, away: str | None = None) -> int:
         body = orjson.dumps({"type": kind.value, "at": at.isoformat(), **fields})
-        args = [self._key("session", session_id), self._key("seq", session_id), self._key("frames", session_id),
-                self.channel, _ms(self.session_ttl), MAX_FRAMES, mode, session_id, body, reason,
-                self._key("presence", session_id), self._key("away", away) if away else ""]
-        return int(await self._push(args=args))
+        keys = [self._key(kind, session_id) for kind in ("session", "seq", "frames", "presence")]
+        keys += [self.away_key(session_id, away)] if away else []
+        args = [self.channel, _ms(self.session_ttl), MAX_FRAMES, mode, session_id, body, reason]
+        return int(await self._push(keys=keys, args=args))
 
     async def frames_after(self, session_id: str, last_seq: int) -> list[bytes]:
         """The stored frames with seq > last_seq, in order (JSON bytes)."""

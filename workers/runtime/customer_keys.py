@@ -6,31 +6,32 @@ from collections.abc import Mapping, Sequence
 
 from redis.asyncio import Redis
 
-from channels.sinks.redis_queue_lua import escape
+from channels.sinks.redis_keys import tenant_tag
+from channels.sinks.redis_scripts import run_scripts
 from contracts.inbound import InboundMessage
 from routing.decide import merge_references
 from routing.policy import TenantPolicy
 
-# KEYS: none (the names are built from ARGV, like the queue scripts). ARGV: prefix, tenant, number of references,
-# the references (`ref:...`), then the identity keys. The first of them already linked names the customer, so a
-# reference wins over the sender's own identities, as it does in `find_merge_target`; when none is linked, the
-# first identity names it. Every key of the message is then linked to that customer, unless it already is to one.
+# KEYS: the index entries of the message's references (`ref:...`), then of its identity keys (one tenant: one
+# hash tag). ARGV: the number of references, then the identities the keys name. The first entry already linked
+# names the customer, so a reference wins over the sender's own identities, as it does in `find_merge_target`;
+# when none is linked, the first identity names it. Every key of the message is then linked to that customer,
+# unless it already is to one.
 _LINK = """
-local base = ARGV[1] .. ':ident:' .. ARGV[2] .. ':'
 local customer = nil
-for i = 4, #ARGV do
-  customer = redis.call('GET', base .. ARGV[i])
+for i = 1, #KEYS do
+  customer = redis.call('GET', KEYS[i])
   if customer then break end
 end
-customer = customer or ARGV[4 + tonumber(ARGV[3])]
-for i = 4, #ARGV do redis.call('SET', base .. ARGV[i], customer, 'NX') end
+customer = customer or ARGV[2 + tonumber(ARGV[1])]
+for i = 1, #KEYS do redis.call('SET', KEYS[i], customer, 'NX') end
 return customer
 """
 
 
 def ident_key(prefix: str, tenant: str, identity: str) -> str:
-    """The index entry of one identity (`email:...`, `ref:...`), as the link script names it."""
-    return f"{prefix}:ident:{escape(tenant)}:{identity}"
+    """The index entry of one identity (`email:...`, `ref:...`), under its tenant's hash tag."""
+    return f"{prefix}:ident:{tenant_tag(prefix, tenant)}:{identity}"
 
 
 class CustomerKeys:
@@ -57,13 +58,13 @@ class CustomerKeys:
         """One key per message, in one round trip."""
         if not messages:
             return []
-        pipe = self._redis.pipeline(transaction=False)
+        calls = []
         for m in messages:
             policy = self._policies.get(m.tenant)
             refs = [f"ref:{r}" for r in sorted(merge_references(m, policy))] if policy else []
-            await self._link(args=[self._prefix, escape(m.tenant), len(refs), *refs,
-                                   *m.sender.identity_keys(m.channel)], client=pipe)
-        customers = await pipe.execute()
+            names = [*refs, *m.sender.identity_keys(m.channel)]
+            calls.append((self._link, [ident_key(self._prefix, m.tenant, n) for n in names], [len(refs), *names]))
+        customers = await run_scripts(self._redis, calls)
         return [f"{m.tenant}:{_text(c)}".encode() for m, c in zip(messages, customers)]
 
 

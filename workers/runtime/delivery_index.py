@@ -9,6 +9,7 @@ import orjson
 from redis.asyncio import Redis
 
 from channels.sinks.redis_queue_lua import escape
+from channels.sinks.redis_scripts import run_scripts
 from contracts.channels import ChannelKind
 from contracts.outbound import (
     STATUS_RANK,
@@ -19,19 +20,12 @@ from contracts.outbound import (
 
 KEEP = timedelta(days=30)  # statuses arrive within days; read receipts can come much later, and are then dropped
 
-# KEYS: none (names from ARGV, like the queue scripts). ARGV: ttl ms, then (key, rank) pairs -> 1 where the rank rose.
+# KEYS: the status key of one send. ARGV: rank, ttl ms -> 1 when the rank rose (one call per send: the keys of a
+# batch are spread over the Redis Cluster: run_scripts sends them together).
 _ADVANCE = """
-local out = {}
-for i = 2, #ARGV, 2 do
-  local current = tonumber(redis.call('GET', ARGV[i]) or '0')
-  if tonumber(ARGV[i + 1]) > current then
-    redis.call('SET', ARGV[i], ARGV[i + 1], 'PX', ARGV[1])
-    out[#out + 1] = 1
-  else
-    out[#out + 1] = 0
-  end
-end
-return out
+if tonumber(ARGV[1]) <= tonumber(redis.call('GET', KEYS[1]) or '0') then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
 """
 
 
@@ -62,14 +56,17 @@ class DeliveryIndex:
         """Delivery events for the statuses that move one of our sends forward, and how many matched no send."""
         if not statuses:
             return [], 0
-        found = await self.redis.mget([self._sent_key(channel, s.provider_message_id) for s in statuses])
+        async with self.redis.pipeline(transaction=False) as pipe:  # not MGET: the keys are in different slots
+            for s in statuses:
+                pipe.get(self._sent_key(channel, s.provider_message_id))
+            found = await pipe.execute()
         matched = [(s, orjson.loads(raw)) for s, raw in zip(statuses, found) if raw is not None]
         if not matched:
             return [], len(statuses)
-        args: list = [int(KEEP.total_seconds() * 1000)]
-        for status, sent in matched:
-            args += [self._rank_key(sent["outbound_id"]), STATUS_RANK[status.status]]
-        advanced = await self._advance(args=args)
+        ttl = int(KEEP.total_seconds() * 1000)
+        advanced = await run_scripts(self.redis, [
+            (self._advance, [self._rank_key(sent["outbound_id"])], [STATUS_RANK[status.status], ttl])
+            for status, sent in matched])
         events = [DeliveryEvent(outbound_id=sent["outbound_id"], tenant=sent["tenant"],
                                 work_item_id=sent["work_item_id"], channel=channel, status=s.status, at=s.at,
                                 provider_message_id=s.provider_message_id, error_code=s.error_code, error=s.error)

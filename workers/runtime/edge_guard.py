@@ -11,7 +11,8 @@ from enum import StrEnum
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from channels.sinks.redis_queue_lua import escape
+from channels.sinks.redis_keys import escape, tenant_tag
+from channels.sinks.redis_scripts import run_scripts
 from contracts.inbound import InboundMessage
 
 log = logging.getLogger("omniroute.edge")
@@ -25,13 +26,13 @@ class Admission(StrEnum):
     rate_limited = "rate_limited"  # the sender is over the edge limit: dropped for good
 
 
-# KEYS: none (names from ARGV, like the queue scripts). ARGV: claim ms, window ms, limit, keep ms, then
-# (seen key, flood key) per message. One round trip decides a whole body: redeliveries and copies in flight are
-# told apart from new messages, and only new messages count against their sender's flood window.
+# KEYS: (seen key, flood key) per message, all of one tenant (one hash tag). ARGV: claim ms, window ms, limit,
+# keep ms. One call decides a tenant's messages of a body: redeliveries and copies in flight are told apart from
+# new messages, and only new messages count against their sender's flood window.
 _ADMIT = """
 local out = {}
-for i = 5, #ARGV, 2 do
-  local seen, flood = ARGV[i], ARGV[i + 1]
+for i = 1, #KEYS, 2 do
+  local seen, flood = KEYS[i], KEYS[i + 1]
   local state = redis.call('GET', seen)
   if state == 'done' then
     out[#out + 1] = 'duplicate'
@@ -69,26 +70,38 @@ class EdgeGuard:
         self.degraded = False
 
     def _seen_key(self, m: InboundMessage) -> str:
-        return f"{self.prefix}:edge:seen:{escape(m.tenant)}:{m.channel.value}:{escape(m.provider_message_id)}"
+        return f"{self.prefix}:edge:{tenant_tag(self.prefix, m.tenant)}:seen:{m.channel.value}:" \
+            f"{escape(m.provider_message_id)}"
 
     def _flood_key(self, m: InboundMessage) -> str:
-        return f"{self.prefix}:edge:flood:{escape(m.tenant)}:{escape(m.sender.identity_keys(m.channel)[0])}"
+        return f"{self.prefix}:edge:{tenant_tag(self.prefix, m.tenant)}:flood:" \
+            f"{escape(m.sender.identity_keys(m.channel)[0])}"
+
+    def _keys(self, m: InboundMessage) -> tuple[str, str]:
+        return self._seen_key(m), self._flood_key(m)
 
     async def admit(self, messages: Sequence[InboundMessage], *, window: timedelta, limit: int,
                     keep: timedelta) -> list[Admission]:
-        """One Admission per message, in one round trip."""
+        """One Admission per message, in one round trip (one script call per tenant: its keys share a slot)."""
         if not messages:
             return []
         args: list = [_ms(CLAIM_TTL), _ms(window), limit, _ms(keep)]
-        for m in messages:
-            args += [self._seen_key(m), self._flood_key(m)]
+        by_tenant: dict[str, list[int]] = {}
+        for i, m in enumerate(messages):
+            by_tenant.setdefault(m.tenant, []).append(i)
+        calls = [(self._admit, [key for i in indexes for key in self._keys(messages[i])], args)
+                 for indexes in by_tenant.values()]
         try:
-            answers = await self._admit(args=args)
+            answers = await run_scripts(self.redis, calls)
         except (RedisError, OSError) as exc:
             self._degrade(exc)
             return [Admission.new] * len(messages)
         self.degraded = False
-        return [Admission(a.decode() if isinstance(a, bytes) else a) for a in answers]
+        out: list[Admission] = [Admission.new] * len(messages)
+        for indexes, answered in zip(by_tenant.values(), answers):
+            for i, a in zip(indexes, answered):
+                out[i] = Admission(a.decode() if isinstance(a, bytes) else a)
+        return out
 
     async def settle(self, messages: Sequence[InboundMessage], timeout_s: float) -> list[bool | None]:
         """Wait for copies in flight: True once published, False when released (ours to take), None at the timeout."""
@@ -96,7 +109,10 @@ class EdgeGuard:
         deadline = asyncio.get_running_loop().time() + timeout_s
         while True:
             try:
-                states = await self.redis.mget(keys)
+                async with self.redis.pipeline(transaction=False) as pipe:  # one GET each: tenants' slots differ
+                    for key in keys:
+                        pipe.get(key)
+                    states = await pipe.execute()
             except (RedisError, OSError) as exc:
                 self._degrade(exc)
                 return [False] * len(messages)

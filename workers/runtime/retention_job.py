@@ -1,11 +1,12 @@
 """The retention job: delete the conversation data of items due under `routing.retention`, in SCAN batches.
 
 Per due work item, in one atomic script that first checks the item is still resolved at the time it was planned
-with: the item, its action history, its SLA clocks (and index entries), the links of its messages to chat
-sessions and the ended sessions' transcripts (session, sequence, frames). The customer-key index entries of its
-customer and order references go afterwards, once the whole scan shows no kept item of the tenant still uses
-them; they are noted in a pending set in the same script, so an interrupted run leaves nothing behind: the next
-run finishes them. Running it again deletes nothing more.
+with: the item, its action history, its SLA clocks (and index entries), all under the items' hash tag (one Redis
+Cluster slot). Then, once the script deleted the item, the links of its messages to chat sessions and the ended
+sessions' transcripts (session, sequence, frames; other slots): a run interrupted in between leaves those to expire
+with the session. The customer-key index entries of its customer and order references go afterwards, once the
+whole scan shows no kept item of the tenant still uses them; they are noted in a pending set in the same script,
+so an interrupted run leaves nothing behind: the next run finishes them. Running it again deletes nothing more.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import orjson
 from redis.asyncio import Redis
 
 from channels.sinks.redis_queue import RedisWorkQueue
-from channels.sinks.redis_queue_lua import escape
+from channels.sinks.redis_keys import escape, items_tag
+from channels.sinks.redis_scripts import run_scripts
 from contracts.workitem import SlaClockKind, WorkItemState
 from routing.policy import RetentionRule
 from routing.retention import Due, StoredItem, plan, suspension_expired
@@ -31,18 +33,20 @@ from workers.runtime.sla_store import SlaStore
 KINDS = ("work_items", "action_histories", "sla_clocks", "chat_links", "chat_transcripts", "customer_keys",
          "suspensions")
 
-# ARGV[1]: JSON {item, resolved_at, index, members, keys: [[kind, key]...], pending, idents}. Deletes only while
+# KEYS: the item, the SLA index, the pending set, then the keys to delete (the item first). ARGV[1]: JSON
+# {resolved_at, kinds (of the keys to delete, '' for none), members (of the index), idents}. Deletes only while
 # the item is still resolved at `resolved_at` (what the plan saw); returns the kinds of the keys it deleted.
 _DELETE = """
 local spec = cjson.decode(ARGV[1])
-local h = redis.call('HMGET', spec.item, 'state', 'resolved_at')
+local h = redis.call('HMGET', KEYS[1], 'state', 'resolved_at')
 if h[1] ~= 'resolved' or h[2] ~= spec.resolved_at then return {} end
 local out = {}
-for _, pair in ipairs(spec.keys) do
-  if redis.call('DEL', pair[2]) == 1 and pair[1] ~= '' then out[#out + 1] = pair[1] end
+for i = 4, #KEYS do
+  local kind = spec.kinds[i - 3]
+  if redis.call('DEL', KEYS[i]) == 1 and kind ~= '' then out[#out + 1] = kind end
 end
-for _, m in ipairs(spec.members) do redis.call('ZREM', spec.index, m) end
-for _, ident in ipairs(spec.idents) do redis.call('SADD', spec.pending, ident) end
+for _, m in ipairs(spec.members) do redis.call('ZREM', KEYS[2], m) end
+for _, ident in ipairs(spec.idents) do redis.call('SADD', KEYS[3], ident) end
 return out
 """
 
@@ -82,7 +86,7 @@ class RetentionJob:
         self.queue = RedisWorkQueue(redis, prefix=prefix)
         self.sla = SlaStore(redis, prefix=prefix)
         self.chat = ChatStore(redis, prefix=prefix)
-        self.pending_key = f"{prefix}:retention:pending-idents"
+        self.pending_key = f"{prefix}:retention:{items_tag(prefix)}:pending-idents"
         self._delete = redis.register_script(_DELETE)
 
     def suspensions_key(self, tenant: str) -> str:
@@ -131,13 +135,15 @@ class RetentionJob:
         return report
 
     async def _scan(self, match: str):
-        cursor = 0
-        while True:
-            cursor, keys = await self.redis.scan(cursor, match=match, count=self.batch)
-            if keys:
-                yield [_text(k) for k in keys]
-            if cursor == 0:
-                return
+        """The matching keys in batches (scan_iter: a Cluster client walks every master)."""
+        batch: list[str] = []
+        async for key in self.redis.scan_iter(match=match, count=self.batch):
+            batch.append(_text(key))
+            if len(batch) >= self.batch:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
 
     async def _read(self, keys: Sequence[str]) -> list[_Read]:
         pipe = self.redis.pipeline(transaction=False)
@@ -166,25 +172,40 @@ class RetentionJob:
         if report.dry_run:
             pipe = self.redis.pipeline(transaction=False)
             for spec in specs:
-                for _, key in spec["keys"]:
+                for _, key in spec["keys"] + spec["chat"]:
                     pipe.exists(key)
             found = iter(await pipe.execute())
             for spec in specs:
-                report.deleted.update(kind for kind, _ in spec["keys"] if next(found) and kind)
+                report.deleted.update(kind for kind, _ in spec["keys"] + spec["chat"] if next(found) and kind)
                 would_go.update(spec["idents"])
             return
-        pipe = self.redis.pipeline(transaction=False)
+        calls = []
         for spec in specs:
-            await self._delete(args=[orjson.dumps(spec).decode()], client=pipe)
-        for kinds in await pipe.execute():
-            report.deleted.update(_text(k) for k in kinds)
+            keys = [spec["item"], self.sla.index_key, self.pending_key, *(key for _, key in spec["keys"])]
+            body = {"resolved_at": spec["resolved_at"], "kinds": [kind for kind, _ in spec["keys"]],
+                    "members": spec["members"], "idents": spec["idents"]}
+            calls.append((self._delete, keys, [orjson.dumps(body).decode()]))
+        chat: list[tuple[str, str]] = []
+        for spec, kinds in zip(specs, await run_scripts(self.redis, calls)):
+            kinds = [_text(k) for k in kinds]
+            report.deleted.update(kinds)
+            if "work_items" in kinds:  # the item went: its chat keys (other slots) go now
+                chat += spec["chat"]
+        pipe = self.redis.pipeline(transaction=False)
+        for _, key in chat:
+            pipe.delete(key)
+        gone = await pipe.execute()
+        report.deleted.update(kind for (kind, _), went in zip(chat, gone) if went and kind)
 
     async def _ended_sessions(self, reads: list[_Read]) -> dict[str, str]:
         """message id -> its chat session, for sessions that are no longer open (an open one expires by itself)."""
         mids = [m for r in reads for m in r.message_ids]
         if not mids:
             return {}
-        linked = await self.redis.mget([self.chat.key("message", m) for m in mids])
+        pipe = self.redis.pipeline(transaction=False)  # one GET each: the links sit in different Cluster slots
+        for m in mids:
+            pipe.get(self.chat.key("message", m))
+        linked = await pipe.execute()
         pairs = [(m, _text(s)) for m, s in zip(mids, linked) if s is not None]
         pipe = self.redis.pipeline(transaction=False)
         for _, session in pairs:
@@ -194,18 +215,19 @@ class RetentionJob:
 
     def _spec(self, read: _Read, sessions: Mapping[str, str]) -> dict:
         item_id = read.item.id
-        keys = [["work_items", read.key], ["action_histories", history_key(self.prefix, item_id)],
-                ["sla_clocks", self.sla.item_key(item_id)]]
+        keys = [("work_items", read.key), ("action_histories", history_key(self.prefix, item_id)),
+                ("sla_clocks", self.sla.item_key(item_id))]
+        chat = []
         for m in read.message_ids:
-            keys.append(["chat_links", self.chat.key("message", m)])
+            chat.append(("chat_links", self.chat.key("message", m)))
             if m in sessions:
                 s = sessions[m]
-                keys += [["chat_transcripts", self.chat.key("session", s)], ["", self.chat.key("seq", s)],
-                         ["", self.chat.key("frames", s)]]
+                chat += [("chat_transcripts", self.chat.key("session", s)), ("", self.chat.key("seq", s)),
+                         ("", self.chat.key("frames", s))]
         members = [f"{k.value}|{ev}|{item_id}" for k in SlaClockKind for ev in ("warning", "breach")]
         idents = [orjson.dumps([read.item.tenant, ident]).decode() for ident in _idents(read)]
-        return {"item": read.key, "resolved_at": read.resolved_at_raw, "index": self.sla.index_key,
-                "members": members, "keys": keys, "pending": self.pending_key, "idents": idents}
+        return {"item": read.key, "resolved_at": read.resolved_at_raw, "members": members, "keys": keys,
+                "chat": chat, "idents": idents}
 
     async def _finish_idents(self, tenants: set[str], retained: set[tuple[str, str]], report: RetentionReport,
                              dry: set[str] | None) -> None:
@@ -216,10 +238,13 @@ class RetentionJob:
             entries = [(m, t, ident) for m, t, ident in entries if t in tenants]
             gone = [(m, t, ident) for m, t, ident in entries if (t, ident) not in retained]
             if dry is not None:
-                found = await self.redis.exists(*[ident_key(self.prefix, t, i) for _, t, i in gone]) if gone else 0
-                report.deleted["customer_keys"] += found
+                pipe = self.redis.pipeline(transaction=False)
+                for _, t, i in gone:
+                    pipe.exists(ident_key(self.prefix, t, i))
+                report.deleted["customer_keys"] += sum(await pipe.execute()) if gone else 0
                 continue
-            pipe = self.redis.pipeline(transaction=True)
+            # not one transaction: the entries are in their tenants' slots; deleting again after a crash is harmless
+            pipe = self.redis.pipeline(transaction=False)
             for _, t, ident in gone:
                 pipe.delete(ident_key(self.prefix, t, ident))
             if entries:

@@ -1,6 +1,8 @@
 """Lua scripts behind SlaStore: every clock transition and the event it emits happen in one atomic step.
 
-Layout under `<prefix>:sla:` (item ids escaped as in redis_queue_lua):
+Layout under `<prefix>:sla:{<prefix>:items}:` (item ids escaped as in redis_queue_lua; the hash tag of the work
+items, so a Redis Cluster keeps them in one slot). Every script gets the keys it touches in KEYS: the item, the
+index, the outbox and the sequence (CLAIM_DUE: the items its caller read from the index, checked again inside).
   item:<id>  hash   tenant, escalate_to, and per clock k: k:state (running|paused|stopped), k:clock, k:due, k:warn,
                     k:warned, k:breached, k:remaining / k:warn_remaining (while paused), k:stopped_at;
                     off:<topic>:<partition> = the last source offset applied to this item (redeliveries are skipped)
@@ -13,20 +15,18 @@ Times are epoch seconds as decimal strings; "now" always comes from the caller's
 from __future__ import annotations
 
 _PRELUDE = """
-local P = ARGV[1] .. ':sla:'
-local INDEX, OUTBOX = P .. 'due', P .. 'outbox'
+local INDEX, OUTBOX, SEQ = KEYS[1], KEYS[2], KEYS[3]
 local CLOCKS = {'first_response', 'resolution'}
 local KEEP_STOPPED_S = 30 * 24 * 3600
 local function esc(s)
   return (string.gsub(s, '[%%:]', function(c) return string.format('%%%02X', string.byte(c)) end))
 end
-local function item_key(id) return P .. 'item:' .. esc(id) end
 local function member(id, k, ev) return k .. '|' .. ev .. '|' .. id end
 local function num(x) return string.format('%.6f', x) end
 local function unindex(id, k) redis.call('ZREM', INDEX, member(id, k, 'warning'), member(id, k, 'breach')) end
 local function emit(eid, kind, id, tenant, k, at, due, to, cause)
   local entry = cjson.encode({id = eid, kind = kind, item = id, tenant = tenant, clock = k, at = at, due = due,
-                              escalate_to = to or '', cause = cause, seq = redis.call('INCR', P .. 'seq')})
+                              escalate_to = to or '', cause = cause, seq = redis.call('INCR', SEQ)})
   redis.call('HSETNX', OUTBOX, eid, entry)
 end
 local function event_id(tenant, id, k, kind) return esc(tenant) .. ':' .. esc(id) .. ':' .. k .. ':' .. kind end
@@ -54,11 +54,12 @@ local function expire_when_stopped(key)
 end
 """
 
+# KEYS: index, outbox, seq, item.
 # ARGV: prefix, id, tenant, escalate_to, src, offset, then per clock: kind, clock type, due, warn ('' = none).
 # Starts clocks the item does not have yet; an existing clock is never reset. Returns how many started.
 START = _PRELUDE + """
 local id, tenant = ARGV[2], ARGV[3]
-local key = item_key(id)
+local key = KEYS[4]
 if seen(key, ARGV[5], ARGV[6]) then return 0 end
 redis.call('HSET', key, 'tenant', tenant)
 if ARGV[4] ~= '' then redis.call('HSETNX', key, 'escalate_to', ARGV[4]) end
@@ -75,12 +76,13 @@ end
 return started
 """
 
+# KEYS: index, outbox, seq, item.
 # ARGV: prefix, id, src, offset, now, then optionally per clock: kind, due, warn (computed by the caller in
 # business time). The customer answered: paused clocks run again with the time they had left (calendar time
 # unless the caller gave the clock's new due and warn times).
 RESUME = _PRELUDE + """
 local id, now = ARGV[2], tonumber(ARGV[5])
-local key = item_key(id)
+local key = KEYS[4]
 if redis.call('EXISTS', key) == 0 or seen(key, ARGV[3], ARGV[4]) then return 0 end
 local given = {}
 for i = 6, #ARGV, 3 do given[ARGV[i]] = {ARGV[i + 1], ARGV[i + 2]} end
@@ -100,12 +102,13 @@ end
 return resumed
 """
 
+# KEYS: index, outbox, seq, item.
 # ARGV: prefix, id, src, offset, now, action (reply|resolve|wait_customer|escalate|request_info), escalation event id,
 # escalate_to, pause ('1': a request_info also pauses the clocks). Other actions (note, reassign) only mark the
 # record applied. Returns how many events were put in the outbox (-1 when the record was applied before).
 ACTION = _PRELUDE + """
 local id, now, action = ARGV[2], tonumber(ARGV[5]), ARGV[6]
-local key = item_key(id)
+local key = KEYS[4]
 if redis.call('EXISTS', key) == 0 then return 0 end
 if seen(key, ARGV[3], ARGV[4]) then return -1 end
 local tenant = redis.call('HGET', key, 'tenant')
@@ -164,17 +167,23 @@ expire_when_stopped(key)
 return emitted
 """
 
-# ARGV: prefix, now, limit. Moves due warnings and breaches from the index into the outbox, marking the clock,
-# and on a breach with an escalation queue also the escalation. Returns how many index entries were taken.
+# KEYS: index, outbox, seq, then the item of each entry. ARGV: prefix, now, then entries the caller read from the
+# index. Moves those still in the index and due by `now` into the outbox, marking the clock, and on a breach with an
+# escalation queue also the escalation. Returns how many index entries were taken.
 CLAIM_DUE = _PRELUDE + """
 local now = ARGV[2]
-local taken = redis.call('ZRANGEBYSCORE', INDEX, '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))
-for _, m in ipairs(taken) do
-  redis.call('ZREM', INDEX, m)
+local taken = 0
+for i = 3, #ARGV do
+  local m, key = ARGV[i], KEYS[i + 1]
+  local score = redis.call('ZSCORE', INDEX, m)
   local k, ev, id = string.match(m, '^([^|]+)|([^|]+)|(.*)$')
-  local key = item_key(id)
-  local h = redis.call('HMGET', key, 'tenant', k .. ':state', k .. ':warned', k .. ':breached', k .. ':due',
-                       k .. ':warn', 'escalate_to')
+  local h = {}
+  if score and tonumber(score) <= tonumber(now) then
+    taken = taken + 1
+    redis.call('ZREM', INDEX, m)
+    h = redis.call('HMGET', key, 'tenant', k .. ':state', k .. ':warned', k .. ':breached', k .. ':due',
+                   k .. ':warn', 'escalate_to')
+  end
   if h[2] == 'running' then
     local tenant = h[1]
     if ev == 'warning' and h[3] ~= '1' and h[4] ~= '1' then
@@ -191,5 +200,5 @@ for _, m in ipairs(taken) do
     end
   end
 end
-return #taken
+return taken
 """

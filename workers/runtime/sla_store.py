@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import orjson
 from redis.asyncio import Redis
 
-from channels.sinks.redis_queue_lua import escape
+from channels.sinks.redis_keys import escape, items_tag
 from contracts.decision import SlaTargets
 from contracts.workitem import AgentActionKind, SlaClockKind, SlaEvent, SlaEventKind
 from workers.runtime import sla_lua
@@ -73,17 +73,22 @@ class SlaStore:
         self._resume = redis.register_script(sla_lua.RESUME)
         self._action = redis.register_script(sla_lua.ACTION)
         self._claim_due = redis.register_script(sla_lua.CLAIM_DUE)
+        self._base = f"{prefix}:sla:{items_tag(prefix)}:"
 
     def item_key(self, item_id: str) -> str:
-        return f"{self._prefix}:sla:item:{escape(item_id)}"
+        return f"{self._base}item:{escape(item_id)}"
 
     @property
     def index_key(self) -> str:
-        return f"{self._prefix}:sla:due"
+        return f"{self._base}due"
 
     @property
     def outbox_key(self) -> str:
-        return f"{self._prefix}:sla:outbox"
+        return f"{self._base}outbox"
+
+    def _keys(self, *item_ids: str) -> list[str]:
+        """KEYS of a script: the index, outbox and sequence, then the items it works on."""
+        return [self.index_key, self.outbox_key, f"{self._base}seq", *map(self.item_key, item_ids)]
 
     async def start(self, item_id: str, tenant: str, sla: SlaTargets | None, source: str = "",
                     offset: int = 0) -> int:
@@ -95,7 +100,7 @@ class SlaStore:
         args: list[str] = [self._prefix, item_id, tenant, escalate_to or "", source, str(offset)]
         for kind, clock, due, warn in clocks_of(sla) if sla else []:
             args += [kind.value, clock, _epoch(due), _epoch(warn) if warn else ""]
-        return int(await self._start(args=args))
+        return int(await self._start(keys=self._keys(item_id), args=args))
 
     async def resume(self, item_id: str, now: datetime, source: str = "", offset: int = 0,
                      given: dict[str, tuple[datetime, datetime | None]] | None = None) -> int:
@@ -106,7 +111,7 @@ class SlaStore:
         args = [self._prefix, item_id, source, str(offset), _epoch(now)]
         for kind, (due, warn) in (given or {}).items():
             args += [kind, _epoch(due), _epoch(warn) if warn else ""]
-        return int(await self._resume(args=args))
+        return int(await self._resume(keys=self._keys(item_id), args=args))
 
     def _decision_key(self, message_id: str) -> str:
         return f"{self._prefix}:sla:decided:{escape(message_id)}"
@@ -137,15 +142,20 @@ class SlaStore:
                   event_id: str = "", escalate_to: str | None = None, pause: bool = False) -> int:
         """Apply reply / resolve / wait_customer / escalate / request_info (`pause`: it pauses the clocks too) to
         the clocks; returns events put in the outbox."""
-        return int(await self._action(args=[self._prefix, item_id, source, str(offset), _epoch(now), kind.value,
-                                            event_id, escalate_to or "", "1" if pause else ""]))
+        args = [self._prefix, item_id, source, str(offset), _epoch(now), kind.value, event_id, escalate_to or "",
+                "1" if pause else ""]
+        return int(await self._action(keys=self._keys(item_id), args=args))
 
     async def has_clocks(self, item_id: str) -> bool:
         return bool(await self._redis.exists(self.item_key(item_id)))
 
     async def claim_due(self, now: datetime, limit: int = 500) -> int:
         """Move deadlines due by `now` from the index into the outbox; returns how many were taken."""
-        return int(await self._claim_due(args=[self._prefix, _epoch(now), limit]))
+        taken = [m.decode() for m in await self._redis.zrangebyscore(self.index_key, "-inf", _epoch(now), 0, limit)]
+        if not taken:
+            return 0
+        ids = [m.split("|", 2)[2] for m in taken]
+        return int(await self._claim_due(keys=self._keys(*ids), args=[self._prefix, _epoch(now), *taken]))
 
     async def outbox(self) -> list[OutboxEntry]:
         """Events not yet acknowledged, in the order they were decided."""

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 import orjson
 from redis.asyncio import Redis
 
+from channels.sinks.redis_keys import hash_tag
 from contracts.errors import OmnirouteError
 
 ALL_TENANTS = "*"
@@ -39,10 +40,14 @@ def _digest(token: str) -> str:
 
 
 class TokenStore:
-    """`{prefix}:api-tokens`: sha256(token) -> principal; the token itself is shown once and never stored."""
+    """`{prefix}:api-tokens:{tag}`: sha256(token) -> principal; the token itself is shown once and never stored.
+
+    Both hashes carry one hash tag, so creating and revoking stay single-slot transactions on a Redis Cluster.
+    """
 
     def __init__(self, redis: Redis, *, prefix: str) -> None:
-        self.redis, self.key, self.ids = redis, f"{prefix}:api-tokens", f"{prefix}:api-token-ids"
+        tag = hash_tag(prefix, "api-tokens")
+        self.redis, self.key, self.ids = redis, f"{prefix}:api-tokens:{tag}", f"{prefix}:api-token-ids:{tag}"
 
     async def create(self, tenant: str, *, agent: str | None = None, label: str | None = None) -> tuple[Principal, str]:
         token = "omr_" + secrets.token_urlsafe(32)
