@@ -170,7 +170,7 @@ def _two_replicas(tmp_path: Path, redis_url: str, kafka_bootstrap: str) -> None:
                 queue = RedisWorkQueue(client, prefix=prefix)
                 for _ in range(100):
                     items = await queue.list_open()
-                    if len(items) >= 5:
+                    if len(items) >= 6:
                         return items
                     await asyncio.sleep(0.3)
                 return await queue.list_open()
@@ -183,7 +183,7 @@ def _two_replicas(tmp_path: Path, redis_url: str, kafka_bootstrap: str) -> None:
         outputs = [lines + [proc.communicate(timeout=60)[0]] for proc, lines in zip(procs, seen)]
         assert [p.returncode for p in procs] == [0, 0], outputs
         assert all("route worker: stopped" in "".join(out) for out in outputs)
-        assert len(items) == 5 and len({i.id for i in items}) == 5  # alkonect 2 + conek 3, each once
+        assert len(items) == 6 and len({i.id for i in items}) == 6  # alkonect 3 (a threat among them) + conek 3, once
         assigned = [_partitions_said("".join(out)) for out in outputs]
         assert sorted(p for ps in assigned for p in ps) == list(range(8)) and all(assigned), assigned
     finally:
