@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import select
 import socket
 import ssl
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -193,14 +193,30 @@ class ImapSession:
     def idle_wait(self, timeout_s: float) -> bool:
         """True when the server announced new mail within `timeout_s`.
 
-        imapclient's idle_check swallows EOF and returns nothing at once: an empty answer well before the
-        timeout means the socket was readable with no response in it, i.e. the connection is gone.
+        Responses are read as whole lines from the blocking socket: imapclient's idle_check reads them from a
+        non-blocking one and loses a response the server sent in two TCP segments (pymap does: `* 9 FETCH (` then
+        `FLAGS (\\Recent))`), after which the connection is out of step. A closed connection raises (EOF).
         """
-        started = time.monotonic()
-        responses = self.client.idle_check(timeout=timeout_s)
-        if not responses and time.monotonic() - started < timeout_s / 2:
-            raise ConnectionError("the server closed the connection during IDLE")
-        return any(isinstance(r, tuple) and len(r) >= 2 and r[1] in _NEWS for r in responses)
+        imap = self.client._imap  # noqa: SLF001 - imaplib's line reader, to read whole lines
+        if not self._pending() and not select.select([self.client.socket()], [], [], timeout_s)[0]:
+            return False
+        news = False
+        while True:
+            parts = imap._get_line().split(b" ", 3)  # noqa: SLF001 - blocking, bounded by the socket timeout
+            news = news or (len(parts) >= 3 and parts[0] == b"*" and parts[2].upper() in _NEWS)
+            if not self._pending():
+                return news
+
+    def _pending(self) -> bool:
+        """Whether response bytes are buffered or waiting on the socket, without blocking."""
+        sock = self.client.socket()
+        sock.setblocking(False)
+        try:
+            return bool(self.client._imap.file.peek(1))  # noqa: SLF001 - a non-blocking peek never waits
+        except (BlockingIOError, InterruptedError):
+            return False
+        finally:
+            sock.settimeout(self.options.timeout_s)
 
     def idle_stop(self) -> None:
         self.client.idle_done()
