@@ -40,7 +40,7 @@ class PollerOptions:
     idle_renew_s: float = 600.0  # re-issue IDLE well before RFC 2177's 29 minutes (10 min survives NATs)
     idle_check_s: float = 1.0  # how often a waiting IDLE looks at the stop flag
     batch: int = 50  # mails fetched, delivered and marked together
-    max_message_bytes: int = 25 * 2**20  # larger mail is not downloaded; it is dead-lettered with its size
+    max_message_bytes: int = 50 * 2**20  # larger mail is not downloaded; it is dead-lettered with its size
     backoff_s: float = 1.0  # first reconnect delay, doubled per failure
     max_backoff_s: float = 60.0
     timeout_s: float = 30.0  # socket timeout of every command
