@@ -67,3 +67,13 @@ def test_an_agents_reply_is_told_apart_from_automatic_mail() -> None:
     raw = b"Subject: Re: Refund\r\nIn-Reply-To: <t-1@example.ng>\r\n\r\nOn it!\r\n"
     assert describe_caught(Received("<support@alkonect.com>", ["t@example.ng"], raw)) == \
         "mail catcher: reply to t@example.ng (In-Reply-To <t-1@example.ng>): 'Re: Refund': On it!"
+
+
+@pytest.mark.asyncio
+async def test_a_local_imap_server_that_does_not_come_up_is_one_clear_error(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(demo_mail, "START_TIMEOUT_S", 0.2)
+    async with AsyncExitStack() as stack:
+        running = await start_demo_mail(stack, POLICIES, tmp_path, [].append, environ={})
+        running.imap.stop()  # gone before it listened
+        with pytest.raises(demo_mail.LocalMailError, match="the local IMAP server failed: pymap exited"):
+            await running.ready()

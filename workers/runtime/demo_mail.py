@@ -13,11 +13,16 @@ from pathlib import Path
 
 from channels.email.config import SECRETS
 from contracts.channels import EndpointKind
+from contracts.errors import OmnirouteError
 from routing.policy import TenantPolicy
 from workers.stack.mail_servers import LOOPBACK, ImapServer, Received, SmtpCatcher, missing_packages
 
 _IMAP, _SMTP = (next(s for s in SECRETS if s.role == role) for role in ("imap_url", "smtp_url"))
 START_TIMEOUT_S = 15.0
+
+
+class LocalMailError(OmnirouteError):
+    """The local IMAP server did not come up; the message says why and where its log is."""
 
 
 @dataclass
@@ -37,16 +42,19 @@ class DemoMail:
         return f"imap://{LOOPBACK}:{self.imap.port}/{tenant}"
 
     async def ready(self) -> None:
-        """Wait until pymap listens, then create the tenants' folders."""
+        """Wait until pymap listens, then create the tenants' folders; LocalMailError when it does not come up."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + START_TIMEOUT_S
-        while not await asyncio.to_thread(self.imap.ready):
-            if loop.time() > deadline:
-                raise RuntimeError(f"pymap did not listen on {LOOPBACK}:{self.imap.port} within "
-                                   f"{START_TIMEOUT_S:g} s; log {self.imap.log_path}")
-            await asyncio.sleep(0.05)
-        for tenant in self.tenants:
-            await asyncio.to_thread(self.imap.create_folder, tenant)
+        try:
+            while not await asyncio.to_thread(self.imap.ready):
+                if loop.time() > deadline:
+                    raise LocalMailError(f"pymap did not listen on {LOOPBACK}:{self.imap.port} within "
+                                         f"{START_TIMEOUT_S:g} s; log {self.imap.log_path}")
+                await asyncio.sleep(0.05)
+            for tenant in self.tenants:
+                await asyncio.to_thread(self.imap.create_folder, tenant)
+        except (RuntimeError, OSError) as exc:  # pymap exited, or refused the folder
+            raise LocalMailError(f"the local IMAP server failed: {exc}") from None
 
     async def append(self, tenant: str, raw: bytes, when: datetime) -> int:
         """APPEND one mail to the tenant's folder, as the tenant's mail server would deliver it; its UID."""

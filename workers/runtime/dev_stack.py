@@ -17,7 +17,7 @@ from workers.runtime import demo
 from workers.runtime.chat_demo import chat_lines, with_generated_keys
 from workers.runtime.clock import ScaledClock, SystemClock
 from workers.runtime.deliver import describe_dead_letters
-from workers.runtime.demo_mail import start_demo_mail
+from workers.runtime.demo_mail import LocalMailError, start_demo_mail
 from workers.runtime.demo_sinks import start_demo_receiver
 from workers.runtime.demo_webhooks import DemoWebhooks, demo_secrets
 from workers.runtime.mail_pollers import start_mail_pollers
@@ -101,8 +101,12 @@ async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: 
             echo(f"demo: replies go to a local platform fake on {fake.url}, never to Meta or TikTok")
         sink_env = await start_demo_receiver(stack, policies, echo) if play_demo else {}
         if demo_mail is not None:
-            await demo_mail.ready()
-            sink_env |= demo_mail.env
+            try:
+                await demo_mail.ready()
+                sink_env |= demo_mail.env
+            except LocalMailError as exc:
+                echo(f"demo: {exc}; the demo mail goes straight to Kafka instead")
+                demo_mail = None
         app = build_app(settings, SystemClock(), environ={**os.environ, **sink_env})
         if play_demo and (extra := demo_secrets(app)):
             app = build_app(settings, SystemClock(), environ={**os.environ, **sink_env, **extra})
