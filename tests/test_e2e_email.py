@@ -209,6 +209,32 @@ async def test_an_attachment_over_the_limit_is_dropped_with_its_reason_and_the_m
     await until(lambda: _true(b"\\Seen" in stack.box.flags(uid)), what="\\Seen")
 
 
+async def test_an_answer_that_references_only_our_mail_is_threaded_onto_its_conversation(stack: Stack) -> None:
+    """The customer's client dropped References: In-Reply-To names our acknowledgement only. Its reply token (the
+    outbound id in our Message-ID) is found in the delivery index, and the answer joins the customer's thread."""
+    customer_id = f"<{uuid.uuid4().hex}@example.net>"
+    subject = f"Damaged blender {uuid.uuid4().hex[:6]}"
+    stack.box.append(mail(subject, sender="ife@example.com", message_id=customer_id,
+                          body="The blender from order 5521 arrived cracked."))
+    item = await until(lambda: item_for(stack, subject), what="the work item")
+    await until(lambda: _true(bool(to_customer(stack, "ife@example.com"))), what="the acknowledgement")
+    ack_id = to_customer(stack, "ife@example.com")[0]["Message-ID"]
+    assert ack_id.startswith("<omniroute.")
+    await until(lambda: _first(e for e in stack.events if f"<{e.provider_message_id}>" == ack_id),
+                what="the acknowledgement's delivery event (the index knows it)")
+    answer = mail("Re: thanks", sender="ife@example.com", body="Photos are on the way, thank you.",
+                  extra=f"In-Reply-To: {ack_id}\r\n")
+    stack.box.append(answer)
+    _, message = await published(stack, "Photos are on the way")
+    assert message.conversation_key == customer_id.strip("<>") and message.reply.references[0] == message.conversation_key
+    assert message.provider["threaded_by"] == f"our Message-ID {ack_id}"
+    async def merged():
+        current = await stack.queue.get(item.id)
+        return current if len(current.message_ids) == 2 else None
+
+    assert (await until(merged, what="the answer merged into the customer's work item")).id == item.id
+
+
 def to_customer(stack: Stack, address: str) -> list:
     return [message_from_bytes(r.content, policy=policy.default) for r in stack.smtp.received
             if address in r.rcpt_tos]

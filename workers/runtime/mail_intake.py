@@ -20,7 +20,9 @@ from contracts.inbound import InboundMessage
 from contracts.topics import DEAD_LETTER
 from routing.policy import TenantPolicy
 from workers.runtime.customer_keys import CustomerKeys
+from workers.runtime.delivery_index import DeliveryIndex
 from workers.runtime.edge_guard import Admission, EdgeGuard
+from workers.runtime.mail_threads import thread_answers
 from workers.runtime.publisher import BrokerUnavailable, publish_within
 from workers.runtime.webhook_gates import edge_limit
 
@@ -47,15 +49,19 @@ class MailIntake:
     """The poller's `deliver`: returns only when Kafka acknowledged every mail or its dead letter, else raises."""
 
     def __init__(self, producer: AIOKafkaProducer, policies: dict[str, TenantPolicy], guard: EdgeGuard | None,
-                 customers: CustomerKeys | None, *, ack_timeout_s: float, keep: Keep | None = None) -> None:
-        """`keep` stores attachments' bytes in the content store (`AttachmentKeeper`); None: metadata only."""
+                 customers: CustomerKeys | None, *, ack_timeout_s: float, keep: Keep | None = None,
+                 index: DeliveryIndex | None = None) -> None:
+        """`keep` stores attachments' bytes in the content store (`AttachmentKeeper`); None: metadata only.
+        `index` (our sends) threads an answer whose only reference is our Message-ID onto its conversation."""
         self.producer, self.policies, self.guard, self.customers = producer, policies, guard, customers
-        self.ack_timeout_s, self.keep = ack_timeout_s, keep
+        self.ack_timeout_s, self.keep, self.index = ack_timeout_s, keep, index
         self.counts = IntakeCounts()
 
     async def __call__(self, tenant: str, source: str, mails: Sequence[FetchedMail]) -> None:
         # parsing and writing attachments (tens of MB) run in a thread: the event loop goes on meanwhile
         messages, dead = await asyncio.to_thread(self._normalize, tenant, source, mails)
+        if self.index is not None:
+            messages = await thread_answers(self.index, messages)
         new = await self._admit(tenant, messages)
         try:
             await publish_within(self.producer, new, self.customers, self.ack_timeout_s)

@@ -14,6 +14,7 @@ from channels.content_store import AttachmentKeeper, LocalContentStore
 from channels.email.config import MailServerUrl, parse_imap_url
 from channels.email.poller import Checkpoints, MailboxPoller, PollerOptions
 from workers.runtime.customer_keys import CustomerKeys
+from workers.runtime.delivery_index import DeliveryIndex
 from workers.runtime.edge_guard import EdgeGuard
 from workers.runtime.mail_intake import MailIntake
 from workers.runtime.publisher import new_producer
@@ -78,7 +79,8 @@ async def start_mail_pollers(app, stack: AsyncExitStack, *, producer: AIOKafkaPr
     prefix = settings.redis_prefix
     keep = AttachmentKeeper(LocalContentStore(settings.content_dir), settings.attachment_max_bytes)
     intake = MailIntake(producer, app.policies, EdgeGuard(redis, prefix=prefix), CustomerKeys(redis, prefix=prefix),
-                        ack_timeout_s=settings.kafka_ack_timeout_s, keep=keep)
+                        ack_timeout_s=settings.kafka_ack_timeout_s, keep=keep,
+                        index=DeliveryIndex(redis, prefix=prefix))
     checkpoints = Checkpoints(redis, prefix=prefix)
     pollers = [MailboxPoller(m.tenant, m.url, m.variable, checkpoints=checkpoints, deliver=intake, options=options)
                for m in mailboxes]
