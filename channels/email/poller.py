@@ -106,6 +106,7 @@ class PollerStats:
     resyncs: int = 0
     failures: int = 0
     idle: bool | None = None
+    idling: bool = False  # in IDLE now (the server acknowledged it), waiting for news
     last_error: str | None = None
 
 
@@ -329,11 +330,13 @@ class MailboxPoller:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.options.idle_renew_s
         await asyncio.to_thread(session.idle_start)
+        self.stats.idling = True
         try:
             while not stop.is_set() and loop.time() < deadline:
                 if await asyncio.to_thread(session.idle_wait, self.options.idle_check_s):
                     break
         finally:
+            self.stats.idling = False
             await asyncio.to_thread(session.idle_stop)
 
 

@@ -11,6 +11,8 @@ from datetime import datetime
 from email import message_from_bytes, policy
 from pathlib import Path
 
+from imapclient import IMAPClient
+
 from channels.email.config import SECRETS
 from contracts.channels import EndpointKind
 from contracts.errors import OmnirouteError
@@ -33,6 +35,7 @@ class DemoMail:
     catcher: SmtpCatcher
     tenants: list[str]  # each has a folder of its own name on the IMAP server
     env: dict[str, str] = field(default_factory=dict)
+    mta: IMAPClient | None = None  # one kept connection for the folders and the APPENDs, as an MTA delivers
 
     def takes(self, tenant: str) -> bool:
         """Whether the tenant's demo mail goes through the local IMAP server."""
@@ -51,14 +54,22 @@ class DemoMail:
                     raise LocalMailError(f"pymap did not listen on {LOOPBACK}:{self.imap.port} within "
                                          f"{START_TIMEOUT_S:g} s; log {self.imap.log_path}")
                 await asyncio.sleep(0.05)
+            self.mta = await asyncio.to_thread(self.imap.client)
             for tenant in self.tenants:
-                await asyncio.to_thread(self.imap.create_folder, tenant)
+                await asyncio.to_thread(self.imap.create_folder, tenant, client=self.mta)
         except (RuntimeError, OSError) as exc:  # pymap exited, or refused the folder
             raise LocalMailError(f"the local IMAP server failed: {exc}") from None
 
     async def append(self, tenant: str, raw: bytes, when: datetime) -> int:
         """APPEND one mail to the tenant's folder, as the tenant's mail server would deliver it; its UID."""
-        return await asyncio.to_thread(self.imap.append, tenant, raw, when=when)
+        return await asyncio.to_thread(self.imap.append, tenant, raw, when=when, client=self.mta)
+
+    def close(self) -> None:
+        if self.mta is not None:
+            try:
+                self.mta.logout()
+            except Exception:  # noqa: BLE001 - pymap may be gone already; closing is best effort
+                pass
 
 
 def mailbox_tenants(policies: Mapping[str, TenantPolicy], environ: Mapping[str, str]) -> list[str]:
@@ -107,6 +118,7 @@ async def start_demo_mail(stack: AsyncExitStack, policies: Mapping[str, TenantPo
     await asyncio.to_thread(catcher.start)
     stack.callback(catcher.stop)
     demo = DemoMail(imap, catcher, tenants)
+    stack.callback(demo.close)  # before the servers stop
     for tenant in tenants:
         demo.env[_IMAP.variable_for(tenant)] = imap.url(tenant)
         if not env.get(_SMTP.variable_for(tenant), "").strip():
