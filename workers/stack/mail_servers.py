@@ -16,7 +16,7 @@ from pathlib import Path
 
 from imapclient import IMAPClient
 
-from workers.stack.procs import free_port
+from workers.stack.procs import free_port, spawn
 
 IMAP_USER, IMAP_PASSWORD = "demouser", "demopass"  # pymap's dict backend: one user, its defaults
 SMTP_USER, SMTP_PASSWORD = "mailer", "s3cret"
@@ -60,12 +60,10 @@ class ImapServer:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        """Spawn pymap; it listens about half a second later (`ready()`, `wait_for_port`)."""
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen([str(pymap_path()), "--host", LOOPBACK, "--port", str(self.port),
-                                          "--no-tls", "dict"], stdout=log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL)
+        """Spawn pymap (it dies with the thread that spawned it); it listens about half a second later (`ready()`,
+        `wait_for_port`)."""
+        self.proc = spawn([pymap_path(), "--host", LOOPBACK, "--port", str(self.port), "--no-tls", "dict"],
+                          self.log_path)
 
     def ready(self) -> bool:
         """True once pymap accepts connections; raises RuntimeError if it exited."""
