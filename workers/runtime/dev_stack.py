@@ -55,8 +55,11 @@ async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: 
         except statefile.StackRunning as exc:
             raise StackError(str(exc)) from None
         pids: dict[str, int] = {}
-        # pymap starts in about half a second: spawned first, it listens by the time the broker does
+        # pymap starts and logs in within about a second: spawned first, it is ready by the time the broker is
         demo_mail = await start_demo_mail(stack, policies, settings.run_dir, echo) if play_demo else None
+        mail_ready = asyncio.create_task(demo_mail.ready()) if demo_mail is not None else None
+        if mail_ready is not None:
+            stack.callback(mail_ready.cancel)  # a start-up that fails before it is awaited leaves nothing running
         bootstrap = settings.kafka_bootstrap_servers
         if bootstrap:
             echo(f"kafka: using {bootstrap} (KAFKA_BOOTSTRAP_SERVERS)")
@@ -102,7 +105,7 @@ async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: 
         sink_env = await start_demo_receiver(stack, policies, echo) if play_demo else {}
         if demo_mail is not None:
             try:
-                await demo_mail.ready()
+                await mail_ready
                 sink_env |= demo_mail.env
             except LocalMailError as exc:
                 echo(f"demo: {exc}; the demo mail goes straight to Kafka instead")
