@@ -10,7 +10,10 @@ import pytest
 from mail_servers import mail
 from polling import until
 
+from contracts.channels import ChannelKind
+from contracts.outbound import DeliveryEvent, DeliveryStatus
 from workers.policy_files import load_policies
+from workers.runtime.demo import describe_delivery
 from workers.runtime import demo_mail
 from workers.runtime.demo_mail import describe_caught, mailbox_tenants, start_demo_mail
 from workers.settings import Settings
@@ -77,3 +80,11 @@ async def test_a_local_imap_server_that_does_not_come_up_is_one_clear_error(tmp_
         running.imap.stop()  # gone before it listened
         with pytest.raises(demo_mail.LocalMailError, match="the local IMAP server failed: pymap exited"):
             await running.ready()
+
+
+def test_a_delivery_without_a_work_item_says_so_rather_than_none() -> None:
+    event = DeliveryEvent(outbound_id="o-1", tenant="alkonect", work_item_id=None, channel=ChannelKind.email,
+                          status=DeliveryStatus.sent, at=datetime(2026, 3, 2, tzinfo=UTC),
+                          provider_message_id="omniroute.o-1@alkonect.com", attempts=1)
+    assert describe_delivery(event) == ("outbound: alkonect (no work item) reply sent on email "
+                                        "(omniroute.o-1@alkonect.com, 1 attempt(s))")

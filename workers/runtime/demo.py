@@ -68,10 +68,11 @@ _MARK = {SlaEventKind.warning: "WARNING ", SlaEventKind.breach: "BREACH  ", SlaE
 def describe_delivery(event: DeliveryEvent) -> str:
     """One terminal line per delivery outcome of an agent's reply."""
     channel = event.channel.value if event.channel else "-"
+    item = event.work_item_id or "(no work item)"  # e.g. the notice to mail sent to an unofficial address
     if event.status == DeliveryStatus.sent:
-        return (f"outbound: {event.tenant} {event.work_item_id} reply sent on {channel} ({event.provider_message_id}, "
+        return (f"outbound: {event.tenant} {item} reply sent on {channel} ({event.provider_message_id}, "
                 f"{event.attempts} attempt(s))")
-    return f"outbound: {event.tenant} {event.work_item_id} reply {event.status.value} on {channel}: {event.error}"
+    return f"outbound: {event.tenant} {item} reply {event.status.value} on {channel}: {event.error}"
 
 
 def describe_event(event: SlaEvent) -> str:
