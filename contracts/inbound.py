@@ -81,7 +81,7 @@ class Endpoint(BaseModel):
 
 
 class Attachment(BaseModel):
-    """Metadata of one attachment; content stays with the provider or the mail store."""
+    """Metadata of one attachment; content stays with the provider, or in the content store (mail) by reference."""
 
     filename: str | None = None  # made safe by the adapter (no path parts, no control characters)
     content_type: str | None = None
@@ -90,6 +90,9 @@ class Attachment(BaseModel):
     inline: bool = False
     content_id: str | None = None
     kind: str | None = None  # platform attachment type: image, video, audio, sticker, location, ...
+    sha256: str | None = None  # of the decoded bytes, when the content store keeps them
+    uri: str | None = None  # where the content store keeps them (file:///... for the local-disk store)
+    dropped: str | None = None  # why the bytes were not kept (over the attachment size limit); metadata stays
 
 
 class ReplyRefs(BaseModel):

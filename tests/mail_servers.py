@@ -1,71 +1,34 @@
-"""Real mail servers on loopback for tests: pymap (IMAP, a subprocess), aiosmtpd (SMTP), and a TCP proxy to cut."""
+"""Mail servers for tests: the product's local pymap and aiosmtpd (workers/stack/mail_servers.py), folders seen as a
+person would, sample mail, and a TCP proxy to cut."""
 
 from __future__ import annotations
 
 import asyncio
-import socket
-import subprocess
-import sys
-import time
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult
-from imapclient import IMAPClient
-
-IMAP_USER, IMAP_PASSWORD = "demouser", "demopass"
-SMTP_USER, SMTP_PASSWORD = "mailer", "s3cret"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port: int, timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"nothing listens on 127.0.0.1:{port} after {timeout_s:g} s")
+from workers.stack.mail_servers import (  # noqa: F401 - re-exported for the tests
+    IMAP_PASSWORD,
+    IMAP_USER,
+    SMTP_PASSWORD,
+    SMTP_USER,
+    ImapServer,
+    Received,
+    SmtpCatcher,
+    wait_for_port,
+)
+from workers.stack.procs import free_port  # noqa: F401 - re-exported for the tests
 
 
-class PymapServer:
-    """`pymap --no-tls dict` on a free loopback port, user demouser/demopass, stopped by its pid."""
+class PymapServer(ImapServer):
+    """The product's local IMAP server, started and listening once constructed."""
 
     def __init__(self, log_path: Path) -> None:
-        self.port = free_port()
-        self.log = log_path.open("wb")
-        pymap = Path(sys.executable).with_name("pymap")
-        self.proc = subprocess.Popen([str(pymap), "--host", "127.0.0.1", "--port", str(self.port), "--no-tls", "dict"],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+        super().__init__(log_path)
+        self.start()
         wait_for_port(self.port)
-
-    def url(self, folder: str, *, password: str = IMAP_PASSWORD, port: int | None = None, query: str = "") -> str:
-        return f"imap://{IMAP_USER}:{password}@127.0.0.1:{port or self.port}/{folder}{query}"
-
-    def client(self) -> IMAPClient:
-        client = IMAPClient("127.0.0.1", port=self.port, ssl=False, timeout=10)
-        client.login(IMAP_USER, IMAP_PASSWORD)
-        return client
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
-        self.log.close()
 
 
 class Mailbox:
@@ -74,17 +37,13 @@ class Mailbox:
     def __init__(self, server: PymapServer, folder: str | None = None) -> None:
         self.server = server
         self.folder = folder or f"T{uuid.uuid4().hex[:10]}"
-        with server.client() as c:
-            if not c.folder_exists(self.folder):
-                c.create_folder(self.folder)
+        server.create_folder(self.folder)
 
     def url(self, **kwargs) -> str:
         return self.server.url(self.folder, **kwargs)
 
     def append(self, raw: bytes, *, seen: bool = False) -> int:
-        with self.server.client() as c:
-            answer = c.append(self.folder, raw, flags=[b"\\Seen"] if seen else [])
-        return int(answer.split(b"APPENDUID", 1)[1].split()[1].rstrip(b"]"))
+        return self.server.append(self.folder, raw, seen=seen)
 
     def flags(self, uid: int) -> tuple[bytes, ...]:
         with self.server.client() as c:
@@ -151,53 +110,3 @@ class TcpProxy:
         if self.server is not None:
             self.server.close()
             await self.server.wait_closed()
-
-
-@dataclass
-class Received:
-    mail_from: str
-    rcpt_tos: list[str]
-    content: bytes
-
-
-@dataclass
-class SmtpCatcher:
-    """aiosmtpd on loopback with AUTH; records what it accepted. `refuse` maps a recipient to an SMTP answer, and
-    `on_data` may replace the DATA answer (or drop the connection) for the next message."""
-
-    received: list[Received] = field(default_factory=list)
-    refuse: dict[str, str] = field(default_factory=dict)
-    on_data: list[Callable[[object], Awaitable[str | None]]] = field(default_factory=list)
-    port: int = 0
-    controller: Controller | None = None
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's hook name
-        if address in self.refuse:
-            return self.refuse[address]
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        if self.on_data:
-            answer = await self.on_data.pop(0)(server)
-            if answer is not None:
-                return answer
-        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 OK"
-
-    def start(self) -> None:
-        def authenticate(server, session, envelope, mechanism, auth_data):
-            ok = auth_data.login == SMTP_USER.encode() and auth_data.password == SMTP_PASSWORD.encode()
-            return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535 itself
-
-        self.port = free_port()
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port, authenticator=authenticate,
-                                     auth_require_tls=False)
-        self.controller.start()
-
-    def url(self, *, password: str = SMTP_PASSWORD) -> str:
-        return f"smtp://{SMTP_USER}:{password}@127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()

@@ -44,12 +44,24 @@ def _wait_line(proc: subprocess.Popen, needle: str, timeout: float, seen: list[s
     raise AssertionError(f"{needle!r} not printed within {timeout}s:\n{''.join(seen)}")
 
 
+def _wait_lines(proc: subprocess.Popen, needles: list[str], timeout: float, seen: list[str]) -> None:
+    """Every needle printed, in any order (lines read before count too)."""
+    deadline = time.monotonic() + timeout
+    while missing := [n for n in needles if not any(n in line for line in seen)]:
+        line = proc.stdout.readline() if time.monotonic() < deadline else ""
+        if not line:
+            raise AssertionError(f"{missing} not printed within {timeout}s:\n{''.join(seen)}")
+        seen.append(line)
+
+
 def test_dev_demo_runs_the_whole_stack_and_stops_cleanly(tmp_path: Path, redis_url: str) -> None:
     port, prefix, token = free_port(), f"omniroute-test-{uuid.uuid4().hex[:8]}", "t0ken"
     state_file = tmp_path / "dev-stack.json"
     env = {**os.environ, "OMNIROUTE_STATE_FILE": str(state_file), "OMNIROUTE_RUN_DIR": str(tmp_path / "run"),
            "OMNIROUTE_REDIS_PREFIX": prefix, "REDIS_URL": redis_url, "OMNIROUTE_API_TOKEN": token}
-    env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
+    for name in ("KAFKA_BOOTSTRAP_SERVERS", *(f"{t}_{k}_URL" for t in ("ALKONECT", "IZONIE", "CONEK")
+                                             for k in ("IMAP", "SMTP"))):
+        env.pop(name, None)
     proc = subprocess.Popen([EXE, "dev", "--demo", "--http-port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     seen: list[str] = []
@@ -88,6 +100,20 @@ def test_dev_demo_runs_the_whole_stack_and_stops_cleanly(tmp_path: Path, redis_u
         assert all(dues)
         table = subprocess.run([EXE, "queues", "--tenant", "conek"], env=queues_env, capture_output=True, text=True)
         assert table.stdout.count("conek") == 4
+
+        # the demo mail went through the local IMAP server; the acknowledgements, the notice to the unofficial
+        # address and the agent's reply arrived in the SMTP catcher, threaded on the customer's mail
+        _wait_lines(proc, ["mail catcher: automatic mail to ada.okafor@example.ng (In-Reply-To <ada-1@example.ng>)",
+                           "mail catcher: automatic mail to ngozi@example.ng (In-Reply-To <ngozi-1@example.ng>)",
+                           "mail catcher: automatic mail to tunde@example.ng (In-Reply-To <tunde-1@example.ng>)",
+                           "mail catcher: reply to ada.okafor@example.ng (In-Reply-To <ada-"], 60, seen)
+        assert any(line.startswith("demo: mailboxes of alkonect, conek, izonie on a local IMAP server") for line in seen)
+        assert any(line.startswith("demo: appended alkonect/email/01-order-question.eml to imap://127.0.0.1:")
+                   for line in seen)
+        assert not any(line.startswith("demo: published alkonect/email") for line in seen)
+        caught = [line for line in seen if line.startswith("mail catcher:")]
+        assert not [line for line in caught if "chidi@" in line or "bola@" in line], caught  # abuse, auto-reply
+        assert sum("ada.okafor@example.ng" in line and "automatic" in line for line in caught) == 1, caught
 
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0

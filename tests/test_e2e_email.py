@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 import aiohttp
 import pytest
@@ -19,7 +27,8 @@ from polling import until
 from channels.email.poller import ImapSession, PollerOptions
 from channels.sinks.redis_queue import RedisWorkQueue
 from contracts.outbound import DeliveryEvent
-from contracts.topics import ALL_TOPICS, DEAD_LETTER
+from contracts.inbound import InboundMessage
+from contracts.topics import ALL_TOPICS, DEAD_LETTER, INBOUND
 from workers.app import Ingress, build_app
 from workers.runtime.mail_pollers import MailPollers, start_mail_pollers
 from workers.settings import Settings
@@ -29,6 +38,7 @@ from workers.stack.topics import ensure_topics
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 TOKEN = "api-t0ken"
 FAST = PollerOptions(poll_interval_s=0.05, idle_check_s=0.1, backoff_s=0.05, max_backoff_s=0.2, timeout_s=10)
+ATTACHMENT_LIMIT = 20 * 2**20  # 20 MiB: a 20 MB attachment is kept, a 21 MB one is not
 
 
 @dataclass
@@ -52,7 +62,8 @@ async def stack(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Asy
     await ensure_topics(bootstrap, ALL_TOPICS)
     box = Mailbox(imap)
     prefix = f"omniroute-test-{uuid.uuid4().hex[:8]}"
-    settings = Settings(kafka_bootstrap_servers=bootstrap, redis_url=redis_url, redis_prefix=prefix, api_token=TOKEN)
+    settings = Settings(kafka_bootstrap_servers=bootstrap, redis_url=redis_url, redis_prefix=prefix, api_token=TOKEN,
+                        content_dir=tmp_path_factory.mktemp("content"), attachment_max_bytes=ATTACHMENT_LIMIT)
     app = build_app(settings, environ={"ALKONECT_IMAP_URL": box.url(), "ALKONECT_SMTP_URL": smtp.url()})
     stop, events = asyncio.Event(), []
     worker = app.route_worker(group=f"route-{prefix}", session_timeout_ms=6000, checkpoint_every_s=0.2)
@@ -150,6 +161,78 @@ async def test_an_agent_reply_reaches_the_smtp_server_threaded(stack: Stack) -> 
     assert reply["In-Reply-To"] == customer_id and customer_id in reply["References"]
     assert reply["Subject"] == f"Re: {subject}" and reply["From"] == "support@alkonect.com"
     assert reply.get_content().strip() == "Refunded today, sorry!"
+
+
+def with_attachment(subject: str, sender: str, data: bytes, filename: str) -> bytes:
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = sender, "support@alkonect.com", subject
+    mail["Message-ID"], mail["Date"] = f"<{uuid.uuid4().hex}@example.net>", format_datetime(datetime.now(UTC))
+    mail.set_content("The invoice for order 4411 is attached; the amount is wrong.")
+    mail.add_attachment(data, maintype="application", subtype="pdf", filename=filename)
+    return mail.as_bytes()
+
+
+async def published(stack: Stack, subject: str) -> tuple[bytes, InboundMessage]:
+    record = (await read_topic(stack.bootstrap, INBOUND.name, lambda v: subject.encode() in v))[0]
+    return record, InboundMessage.model_validate_json(record)
+
+
+async def test_a_20_mb_attachment_is_kept_in_the_content_store_and_travels_by_reference(stack: Stack) -> None:
+    data = os.urandom(20_000_000)
+    subject = f"Invoice attached {uuid.uuid4().hex[:6]}"
+    raw = with_attachment(subject, "fola@example.com", data, "invoice.pdf")
+    assert len(raw) > 26_000_000  # base64 on the wire
+    await asyncio.to_thread(stack.box.append, raw)
+    await until(lambda: item_for(stack, subject), what="the work item", timeout=60)
+    record, message = await published(stack, subject)
+    assert len(record) < 10_000, len(record)  # the message carries a reference, never the bytes
+    [attachment] = message.attachments
+    assert attachment.filename == "invoice.pdf" and attachment.content_type == "application/pdf"
+    assert attachment.size == len(data) and attachment.dropped is None
+    assert attachment.sha256 == hashlib.sha256(data).hexdigest()
+    path = Path(url2pathname(urlparse(attachment.uri).path))
+    assert attachment.uri.startswith("file:///") and path.name == attachment.sha256
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == attachment.sha256
+
+
+async def test_an_attachment_over_the_limit_is_dropped_with_its_reason_and_the_mail_taken_in(stack: Stack) -> None:
+    dropped = stack.mail.intake.counts.attachments_dropped
+    subject = f"Scans attached {uuid.uuid4().hex[:6]}"
+    raw = with_attachment(subject, "gbenga@example.com", os.urandom(21_000_000), "scans.pdf")
+    uid = await asyncio.to_thread(stack.box.append, raw)
+    await until(lambda: item_for(stack, subject), what="the work item", timeout=60)
+    _, message = await published(stack, subject)
+    [attachment] = message.attachments
+    assert attachment.size == 21_000_000 and attachment.sha256 is None and attachment.uri is None
+    assert attachment.dropped == f"21,000,000 bytes, over the {ATTACHMENT_LIMIT:,}-byte attachment limit: not kept"
+    assert stack.mail.intake.counts.attachments_dropped == dropped + 1
+    await until(lambda: _true(b"\\Seen" in stack.box.flags(uid)), what="\\Seen")
+
+
+async def test_an_answer_that_references_only_our_mail_is_threaded_onto_its_conversation(stack: Stack) -> None:
+    """The customer's client dropped References: In-Reply-To names our acknowledgement only. Its reply token (the
+    outbound id in our Message-ID) is found in the delivery index, and the answer joins the customer's thread."""
+    customer_id = f"<{uuid.uuid4().hex}@example.net>"
+    subject = f"Damaged blender {uuid.uuid4().hex[:6]}"
+    stack.box.append(mail(subject, sender="ife@example.com", message_id=customer_id,
+                          body="The blender from order 5521 arrived cracked."))
+    item = await until(lambda: item_for(stack, subject), what="the work item")
+    await until(lambda: _true(bool(to_customer(stack, "ife@example.com"))), what="the acknowledgement")
+    ack_id = to_customer(stack, "ife@example.com")[0]["Message-ID"]
+    assert ack_id.startswith("<omniroute.")
+    await until(lambda: _first(e for e in stack.events if f"<{e.provider_message_id}>" == ack_id),
+                what="the acknowledgement's delivery event (the index knows it)")
+    answer = mail("Re: thanks", sender="ife@example.com", body="Photos are on the way, thank you.",
+                  extra=f"In-Reply-To: {ack_id}\r\n")
+    stack.box.append(answer)
+    _, message = await published(stack, "Photos are on the way")
+    assert message.conversation_key == customer_id.strip("<>") and message.reply.references[0] == message.conversation_key
+    assert message.provider["threaded_by"] == f"our Message-ID {ack_id}"
+    async def merged():
+        current = await stack.queue.get(item.id)
+        return current if len(current.message_ids) == 2 else None
+
+    assert (await until(merged, what="the answer merged into the customer's work item")).id == item.id
 
 
 def to_customer(stack: Stack, address: str) -> list:

@@ -143,6 +143,21 @@ async def test_idle_push_takes_new_mail_and_idle_is_renewed(imap: PymapServer, r
         await until(lambda: deliver.uids() == [uid], what="the pushed mail")
 
 
+async def test_idle_reads_a_response_split_across_packets_whole(imap: PymapServer, redis_url: str) -> None:
+    """pymap sends `* 3 FETCH (` and `FLAGS (\\Recent))` in two writes when mail comes during IDLE; imapclient's
+    idle_check read them from a non-blocking socket, lost the half line and broke the connection (seen in the demo)."""
+    box = Mailbox(imap)
+    deliver = Recorder()
+    async with running(box.url(), deliver, redis_url) as poller:
+        await until(lambda: poller.stats.waits >= 1, what="IDLE")
+        uids = []
+        for n in range(15):  # each APPEND lands while the poller idles, syncs or marks the previous ones
+            uids.append(await asyncio.to_thread(box.append, mail(f"Order {n}")))
+        await until(lambda: sorted(deliver.uids()) == uids, what="every mail")
+        assert poller.stats.failures == 0, poller.stats.last_error
+        assert poller.stats.connects == 1
+
+
 async def test_uidvalidity_change_resyncs_the_folder(imap: PymapServer, redis_url: str) -> None:
     box = Mailbox(imap)
     kept = mail(message_id="<kept-1@example.net>")

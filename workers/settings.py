@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from channels.email.poller import PollerOptions
+
 SHIPPED_POLICIES = Path(__file__).resolve().parents[1] / "deploy" / "policies"  # the repository's tenants
 _REPO_TOPICS = Path(__file__).resolve().parents[1] / "deploy" / "topics.yaml"
 SHIPPED_SINKS = Path(__file__).resolve().parents[1] / "deploy" / "sinks"  # per-tenant sink files
@@ -35,6 +37,9 @@ class Settings(BaseSettings):
     tiktok_api_base: str = "https://business-api.tiktok.com/open_api/v1.3"
     slack_api_base: str = "https://slack.com/api/"  # Slack's Web API (the Slack sink)
     sinks_dir: Path = SHIPPED_SINKS  # the tenants' sink files, <tenant>.yaml
+    content_dir: Path = Path.home() / ".cache" / "omniroute" / "content"  # attachments, by sha256 (local disk)
+    mail_max_bytes: int = PollerOptions.max_message_bytes  # larger mail is not downloaded (dead-lettered)
+    attachment_max_bytes: int = 25 * 2**20  # a larger attachment is not kept; the message says so
     kafka_ack_timeout_s: float = 5.0  # the ingress answers 503 + Retry-After when Kafka has not acknowledged by then
     chat_demo: bool = False  # serve /chat/{tenant}/ and accept the gateway's own origin (`omniroute dev` sets it)
     chat_auth_timeout_s: float = 10.0  # a chat WebSocket must send its auth frame within this

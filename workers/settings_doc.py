@@ -27,6 +27,12 @@ MEANINGS: dict[str, str] = {
     "tiktok_api_base": "TikTok Business API base URL (replies)",
     "slack_api_base": "Slack Web API base URL (the Slack sink's chat.postMessage / chat.update)",
     "sinks_dir": "the tenants' sink files (`<tenant>.yaml`: per-queue webhooks and Slack channels)",
+    "content_dir": "the local-disk content store: attachments' bytes under `<sha256[:2]>/<sha256>`, written before "
+                   "the message is published; messages carry the file's `uri` and `sha256`, never the bytes",
+    "mail_max_bytes": "mail larger than this (as the IMAP server counts it) is not downloaded; it goes to "
+                      "`support.deadletter.v1` with its size",
+    "attachment_max_bytes": "an attachment larger than this (decoded) is not kept: the message keeps its "
+                            "metadata and says why in `dropped`; the mail is taken in",
     "kafka_ack_timeout_s": "the ingress answers 503 + Retry-After when Kafka has not acknowledged by then",
     "state_file": "where `omniroute dev` says what runs where (other commands find the stack through it)",
     "run_dir": "logs and data of the processes `omniroute dev` starts",

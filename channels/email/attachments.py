@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from email.message import Message
 from urllib.parse import unquote
 
@@ -28,13 +29,18 @@ def _content_id(part: Message) -> str | None:
     return cid or None
 
 
-def _size(part: Message, ctype: str) -> int:
+# keep(data, attachment) -> attachment: stores the bytes and returns the attachment with their reference
+Keep = Callable[[bytes, Attachment], Attachment]
+
+
+def _content(part: Message, ctype: str) -> bytes:
+    """The attachment's bytes: the decoded payload, or the enclosed message as it was sent."""
     if not ctype.startswith("message/"):
-        return len(part_bytes(part))
+        return part_bytes(part)
     try:
-        return len(part.as_bytes())
+        return part.as_bytes()
     except (ValueError, TypeError, UnicodeError, LookupError, AttributeError):
-        return len(str(part.get_payload()))
+        return str(part.get_payload()).encode("utf-8", "surrogateescape")
 
 
 def embedded_refs(html: str | None, plain: str | None) -> tuple[set[str], set[str]]:
@@ -55,8 +61,10 @@ def _is_attachment(part: Message, ctype: str) -> bool:
     return True
 
 
-def collect_attachments(msg: Message, skip: set[int], html: str | None, plain: str | None) -> list[Attachment]:
-    """Every attachment leaf except the body parts in `skip`; `inline` marks parts the body displays."""
+def collect_attachments(msg: Message, skip: set[int], html: str | None, plain: str | None,
+                        keep: Keep | None = None) -> list[Attachment]:
+    """Every attachment leaf except the body parts in `skip`; `inline` marks parts the body displays; `keep`, when
+    given, stores each one's bytes (the content store) and returns it with their reference."""
     cids, placeholder_names = embedded_refs(html, plain)
     out: list[Attachment] = []
     for part in iter_leaves(msg):
@@ -69,13 +77,14 @@ def collect_attachments(msg: Message, skip: set[int], html: str | None, plain: s
         filename = safe_filename(declared, len(out) + 1, ctype)
         cid = _content_id(part)
         embedded = bool(cid and cid.lower() in cids) or bool(declared and declared.strip().lower() in placeholder_names)
-        size = _size(part, ctype)
-        out.append(Attachment(
+        data = _content(part, ctype)
+        attachment = Attachment(
             filename=filename,
             content_type=ctype,
-            size=size,
+            size=len(data),
             inline=embedded,
             content_id=cid,
             kind=ctype.split("/", 1)[0],
-        ))
+        )
+        out.append(keep(data, attachment) if keep is not None else attachment)
     return out

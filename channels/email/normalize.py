@@ -10,7 +10,7 @@ from email.errors import MessageError
 from email.message import Message
 
 from channels.email.addresses import Mailbox, first_mailbox, header_mailboxes, name_of
-from channels.email.attachments import collect_attachments
+from channels.email.attachments import Keep, collect_attachments
 from channels.email.classify import classify
 from channels.email.content import extract
 from channels.email.dsn import dsn_facts
@@ -70,7 +70,7 @@ def body_sha256(text: str, subject: str | None) -> str:
 
 
 def _build(msg: Message, raw: bytes, tenant: str, received_at: datetime | None,
-           notifier_addresses: Collection[str]) -> InboundMessage:
+           notifier_addresses: Collection[str], keep: Keep | None) -> InboundMessage:
     recipients = header_mailboxes(msg, *RECIPIENT_HEADERS)
     sender, from_box = _sender(msg, recipients)
     subject = header_text(msg, "Subject")
@@ -84,7 +84,7 @@ def _build(msg: Message, raw: bytes, tenant: str, received_at: datetime | None,
 
     body = find_body(msg)
     content = extract(body, sender.email)
-    attachments = collect_attachments(msg, body.parts(), content.html, content.plain)
+    attachments = collect_attachments(msg, body.parts(), content.html, content.plain, keep)
     verdict = classify(msg, from_address=from_box.address if from_box else None, subject=subject,
                        text=content.full or content.text, notifier_addresses=notifier_addresses)
     flags = list(verdict.flags)
@@ -136,13 +136,15 @@ def normalize_email(
     tenant: str,
     received_at: datetime | None = None,
     notifier_addresses: Collection[str] = (),
+    keep: Keep | None = None,
 ) -> InboundMessage:
-    """Normalize one RFC 5322 message; `notifier_addresses` are our own notifier senders (or `@domain`)."""
+    """Normalize one RFC 5322 message; `notifier_addresses` are our own notifier senders (or `@domain`); `keep`
+    stores attachments' bytes by reference (`channels.content_store.AttachmentKeeper`), else only metadata."""
     _check_is_mail(raw)
     try:
-        return _build(parse(raw), raw, tenant, received_at, notifier_addresses)
+        return _build(parse(raw), raw, tenant, received_at, notifier_addresses, keep)
     except EmailParseError:
         raise
     except _PARSER_ERRORS:
         # The default policy's header objects choke on some malformed mail; compat32 is lenient.
-        return _build(parse(raw, strict=False), raw, tenant, received_at, notifier_addresses)
+        return _build(parse(raw, strict=False), raw, tenant, received_at, notifier_addresses, keep)

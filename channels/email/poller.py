@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import select
 import socket
 import ssl
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -40,7 +40,7 @@ class PollerOptions:
     idle_renew_s: float = 600.0  # re-issue IDLE well before RFC 2177's 29 minutes (10 min survives NATs)
     idle_check_s: float = 1.0  # how often a waiting IDLE looks at the stop flag
     batch: int = 50  # mails fetched, delivered and marked together
-    max_message_bytes: int = 25 * 2**20  # larger mail is not downloaded; it is dead-lettered with its size
+    max_message_bytes: int = 50 * 2**20  # larger mail is not downloaded; it is dead-lettered with its size
     backoff_s: float = 1.0  # first reconnect delay, doubled per failure
     max_backoff_s: float = 60.0
     timeout_s: float = 30.0  # socket timeout of every command
@@ -106,6 +106,7 @@ class PollerStats:
     resyncs: int = 0
     failures: int = 0
     idle: bool | None = None
+    idling: bool = False  # in IDLE now (the server acknowledged it), waiting for news
     last_error: str | None = None
 
 
@@ -193,14 +194,30 @@ class ImapSession:
     def idle_wait(self, timeout_s: float) -> bool:
         """True when the server announced new mail within `timeout_s`.
 
-        imapclient's idle_check swallows EOF and returns nothing at once: an empty answer well before the
-        timeout means the socket was readable with no response in it, i.e. the connection is gone.
+        Responses are read as whole lines from the blocking socket: imapclient's idle_check reads them from a
+        non-blocking one and loses a response the server sent in two TCP segments (pymap does: `* 9 FETCH (` then
+        `FLAGS (\\Recent))`), after which the connection is out of step. A closed connection raises (EOF).
         """
-        started = time.monotonic()
-        responses = self.client.idle_check(timeout=timeout_s)
-        if not responses and time.monotonic() - started < timeout_s / 2:
-            raise ConnectionError("the server closed the connection during IDLE")
-        return any(isinstance(r, tuple) and len(r) >= 2 and r[1] in _NEWS for r in responses)
+        imap = self.client._imap  # noqa: SLF001 - imaplib's line reader, to read whole lines
+        if not self._pending() and not select.select([self.client.socket()], [], [], timeout_s)[0]:
+            return False
+        news = False
+        while True:
+            parts = imap._get_line().split(b" ", 3)  # noqa: SLF001 - blocking, bounded by the socket timeout
+            news = news or (len(parts) >= 3 and parts[0] == b"*" and parts[2].upper() in _NEWS)
+            if not self._pending():
+                return news
+
+    def _pending(self) -> bool:
+        """Whether response bytes are buffered or waiting on the socket, without blocking."""
+        sock = self.client.socket()
+        sock.setblocking(False)
+        try:
+            return bool(self.client._imap.file.peek(1))  # noqa: SLF001 - a non-blocking peek never waits
+        except (BlockingIOError, InterruptedError):
+            return False
+        finally:
+            sock.settimeout(self.options.timeout_s)
 
     def idle_stop(self) -> None:
         self.client.idle_done()
@@ -313,11 +330,13 @@ class MailboxPoller:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.options.idle_renew_s
         await asyncio.to_thread(session.idle_start)
+        self.stats.idling = True
         try:
             while not stop.is_set() and loop.time() < deadline:
                 if await asyncio.to_thread(session.idle_wait, self.options.idle_check_s):
                     break
         finally:
+            self.stats.idling = False
             await asyncio.to_thread(session.idle_stop)
 
 

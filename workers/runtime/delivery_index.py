@@ -48,9 +48,18 @@ class DeliveryIndex:
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.set(self._sent_key(message.target.channel, provider_id),
                      orjson.dumps({"outbound_id": message.id, "tenant": message.tenant,
-                                   "work_item_id": message.work_item_id}), px=ms)
+                                   "work_item_id": message.work_item_id,
+                                   "conversation_key": message.target.conversation_key}), px=ms)
             pipe.set(self._rank_key(message.id), 1, px=ms, nx=True)
             await pipe.execute()
+
+    async def conversations(self, channel: ChannelKind, provider_ids: Sequence[str]) -> dict[str, str]:
+        """provider id of one of our sends -> the conversation it answered, for the ids the index knows."""
+        if not provider_ids:
+            return {}
+        found = await self.redis.mget([self._sent_key(channel, p) for p in provider_ids])
+        sent = {p: orjson.loads(raw) for p, raw in zip(provider_ids, found) if raw is not None}
+        return {p: s["conversation_key"] for p, s in sent.items() if s.get("conversation_key")}
 
     async def match(self, channel: ChannelKind, statuses: Sequence[PlatformStatus]) -> tuple[list[DeliveryEvent], int]:
         """Delivery events for the statuses that move one of our sends forward, and how many matched no send."""

@@ -29,6 +29,7 @@ from workers.runtime.actions_api import action_key
 from workers.runtime.clock import SystemClock
 from workers.runtime.codec import encode
 from workers.runtime.customer_keys import CustomerKeys
+from workers.runtime.demo_mail import DemoMail
 from workers.runtime.demo_webhooks import DemoWebhooks
 from workers.runtime.publisher import publish
 from workers.runtime.sla_store import SlaStore
@@ -67,10 +68,11 @@ _MARK = {SlaEventKind.warning: "WARNING ", SlaEventKind.breach: "BREACH  ", SlaE
 def describe_delivery(event: DeliveryEvent) -> str:
     """One terminal line per delivery outcome of an agent's reply."""
     channel = event.channel.value if event.channel else "-"
+    item = event.work_item_id or "(no work item)"  # e.g. the notice to mail sent to an unofficial address
     if event.status == DeliveryStatus.sent:
-        return (f"outbound: {event.tenant} {event.work_item_id} reply sent on {channel} ({event.provider_message_id}, "
+        return (f"outbound: {event.tenant} {item} reply sent on {channel} ({event.provider_message_id}, "
                 f"{event.attempts} attempt(s))")
-    return f"outbound: {event.tenant} {event.work_item_id} reply {event.status.value} on {channel}: {event.error}"
+    return f"outbound: {event.tenant} {item} reply {event.status.value} on {channel}: {event.error}"
 
 
 def describe_event(event: SlaEvent) -> str:
@@ -99,12 +101,13 @@ async def with_live_clocks(items: list[WorkItem], store: SlaStore) -> list[WorkI
 
 async def play(producer: AIOKafkaProducer, queue: RedisWorkQueue, samples: Path, stop: asyncio.Event,
                echo: Callable[[str], None], *, clock: Clock | None = None, sla_store: SlaStore | None = None,
-               customers: CustomerKeys | None = None, webhooks: DemoWebhooks | None = None, pace_s: float = 0.7,
-               refresh_s: float = 5.0) -> None:
-    """Play the scripted traffic one input at a time, answer one item, then keep showing the queues.
+               customers: CustomerKeys | None = None, webhooks: DemoWebhooks | None = None,
+               mail: DemoMail | None = None, pace_s: float = 0.7, refresh_s: float = 5.0) -> None:
+    """Play the scripted traffic one input at a time, answer two items, then keep showing the queues.
 
     WhatsApp and Messenger samples go through the stack's signed webhook endpoints when `webhooks` is given;
-    mail is published directly (the IMAP poller is not built yet).
+    mail is APPENDed to the tenant's folder on the local IMAP server when `mail` takes the tenant (its poller takes
+    it in), else published directly. The agent answers the email item due first and the other item due first.
 
     Countdowns are in SLA time (`clock`, sped up in the demo); SLA events are printed by the SLA worker.
     """
@@ -116,20 +119,28 @@ async def play(producer: AIOKafkaProducer, queue: RedisWorkQueue, samples: Path,
             status, answer = await webhooks.post(sample.channel, sample.tenant, sample.raw)
             said = ", ".join(f"{k} {v}" for k, v in answer.items() if v) if status == 200 else answer.get("error")
             echo(f"demo: signed webhook {sample.label} -> HTTP {status} ({said or 'nothing to route'})")
+        elif mail is not None and mail.takes(sample.tenant):
+            first = sample.messages[0]  # one mail, one message
+            uid = await mail.append(sample.tenant, sample.raw, first.received_at)
+            echo(f"demo: appended {sample.label} to {mail.source(sample.tenant)} (UID {uid}, from "
+                 f"{first.sender.platform_id})")
         else:
             await publish(producer, sample.messages, customers)
             for message in sample.messages:
                 echo(f"demo: published {sample.label} ({message.kind.value}, from {message.sender.platform_id})")
         await asyncio.sleep(pace_s)
-    replied = False
+    replied: set[bool] = set()  # is_email of the items answered
     while not stop.is_set():
         items = await queue.list_open()
-        if items and not replied:  # an agent answers the item due first: its first-response clock stops (met)
-            replied = True
-            action = AgentAction(kind=AgentActionKind.reply, work_item_id=items[0].id, tenant=items[0].tenant,
+        for is_email in (True, False):  # an agent answers: the item's first-response clock stops (met)
+            item = next((i for i in items if (i.channel == ChannelKind.email) == is_email), None)
+            if item is None or is_email in replied:
+                continue
+            replied.add(is_email)
+            action = AgentAction(kind=AgentActionKind.reply, work_item_id=item.id, tenant=item.tenant,
                                  agent_id="demo-agent", at=datetime.now(timezone.utc), text="On it!")
             await producer.send_and_wait(AGENT_ACTIONS.name, value=encode(action), key=action_key(action))
-            echo(f"demo: agent demo-agent replied to {items[0].tenant} {items[0].id}")
+            echo(f"demo: agent demo-agent replied to {item.tenant} {item.id} ({item.channel.value})")
         if sla_store is not None:
             items = await with_live_clocks(items, sla_store)
         now = clock.now()

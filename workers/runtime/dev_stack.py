@@ -17,6 +17,7 @@ from workers.runtime import demo
 from workers.runtime.chat_demo import chat_lines, with_generated_keys
 from workers.runtime.clock import ScaledClock, SystemClock
 from workers.runtime.deliver import describe_dead_letters
+from workers.runtime.demo_mail import LocalMailError, start_demo_mail
 from workers.runtime.demo_sinks import start_demo_receiver
 from workers.runtime.demo_webhooks import DemoWebhooks, demo_secrets
 from workers.runtime.faust_view import FaustView
@@ -55,6 +56,11 @@ async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: 
         except statefile.StackRunning as exc:
             raise StackError(str(exc)) from None
         pids: dict[str, int] = {}
+        # pymap starts and logs in within about a second: spawned first, it is ready by the time the broker is
+        demo_mail = await start_demo_mail(stack, policies, settings.run_dir, echo) if play_demo else None
+        mail_ready = asyncio.create_task(demo_mail.ready()) if demo_mail is not None else None
+        if mail_ready is not None:
+            stack.callback(mail_ready.cancel)  # a start-up that fails before it is awaited leaves nothing running
         bootstrap = settings.kafka_bootstrap_servers
         if bootstrap:
             echo(f"kafka: using {bootstrap} (KAFKA_BOOTSTRAP_SERVERS)")
@@ -98,6 +104,13 @@ async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: 
                                                    "tiktok_api_base": fake.base_urls["tiktok"]})
             echo(f"demo: replies go to a local platform fake on {fake.url}, never to Meta or TikTok")
         sink_env = await start_demo_receiver(stack, policies, echo) if play_demo else {}
+        if demo_mail is not None:
+            try:
+                await mail_ready
+                sink_env |= demo_mail.env
+            except LocalMailError as exc:
+                echo(f"demo: {exc}; the demo mail goes straight to Kafka instead")
+                demo_mail = None
         app = build_app(settings, SystemClock(), environ={**os.environ, **sink_env})
         if play_demo and (extra := demo_secrets(app)):
             app = build_app(settings, SystemClock(), environ={**os.environ, **sink_env, **extra})
@@ -155,7 +168,7 @@ async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: 
             queue = RedisWorkQueue(ingress.redis, prefix=prefix)
             play = demo.play(ingress.producer, queue, SAMPLES, stop, echo, clock=sla.clock,
                              sla_store=SlaStore(ingress.redis, prefix=prefix), customers=ingress.customers,
-                             webhooks=DemoWebhooks(ingress.url, app.secrets, app.clock))
+                             webhooks=DemoWebhooks(ingress.url, app.secrets, app.clock), mail=demo_mail)
             tasks.append(asyncio.create_task(play, name="demo"))
         await asyncio.wait([asyncio.create_task(stop.wait()), *tasks], return_when=asyncio.FIRST_COMPLETED)
         stop.set()

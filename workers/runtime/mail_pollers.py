@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from aiokafka import AIOKafkaProducer
 from redis.asyncio import Redis
 
+from channels.content_store import AttachmentKeeper, LocalContentStore
 from channels.email.config import MailServerUrl, parse_imap_url
 from channels.email.poller import Checkpoints, MailboxPoller, PollerOptions
 from workers.runtime.csat_answers import CsatAnswers
 from workers.runtime.csat_store import CsatStore
 from workers.runtime.customer_keys import CustomerKeys
+from workers.runtime.delivery_index import DeliveryIndex
 from workers.runtime.edge_guard import EdgeGuard
 from workers.runtime.mail_intake import MailIntake
 from workers.runtime.publisher import new_producer
@@ -59,8 +61,11 @@ class MailPollers:
 
 
 async def start_mail_pollers(app, stack: AsyncExitStack, *, producer: AIOKafkaProducer | None = None,
-                             redis: Redis | None = None, options: PollerOptions = PollerOptions()) -> MailPollers:
-    """One poller per configured mailbox, publishing through `producer` (else its own); `stack` stops them first."""
+                             redis: Redis | None = None, options: PollerOptions | None = None) -> MailPollers:
+    """One poller per configured mailbox, publishing through `producer` (else its own); `stack` stops them first.
+
+    Attachments go to the local-disk content store (OMNIROUTE_CONTENT_DIR) up to OMNIROUTE_ATTACHMENT_MAX_BYTES;
+    `options` default to PollerOptions with OMNIROUTE_MAIL_MAX_BYTES."""
     mailboxes = configured_mailboxes(app)  # a malformed URL stops start-up before anything runs
     if not mailboxes:
         return MailPollers([], None)
@@ -71,9 +76,13 @@ async def start_mail_pollers(app, stack: AsyncExitStack, *, producer: AIOKafkaPr
     if redis is None:
         redis = Redis.from_url(app.redis_url)
         stack.push_async_callback(redis.aclose)
-    prefix = app.settings.redis_prefix
+    settings = app.settings
+    options = options or PollerOptions(max_message_bytes=settings.mail_max_bytes)
+    prefix = settings.redis_prefix
+    keep = AttachmentKeeper(LocalContentStore(settings.content_dir), settings.attachment_max_bytes)
     intake = MailIntake(producer, app.policies, EdgeGuard(redis, prefix=prefix), CustomerKeys(redis, prefix=prefix),
-                        ack_timeout_s=app.settings.kafka_ack_timeout_s,
+                        ack_timeout_s=settings.kafka_ack_timeout_s, keep=keep,
+                        index=DeliveryIndex(redis, prefix=prefix),
                         answers=CsatAnswers(CsatStore(redis, prefix=prefix), app.clock))
     checkpoints = Checkpoints(redis, prefix=prefix)
     pollers = [MailboxPoller(m.tenant, m.url, m.variable, checkpoints=checkpoints, deliver=intake, options=options)
