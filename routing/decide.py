@@ -48,6 +48,12 @@ _QUARANTINE_KINDS = {
     MessageKind.complaint: "abuse report from a mailbox provider",
 }
 
+# Steps that read the same on every message are built once (trace steps are never changed after they are made)
+_CUSTOMER_MESSAGE = {kind: TraceStep(rule="message_kind", outcome="customer message", detail=kind.value)
+                     for kind in MessageKind}
+_NOT_REDELIVERED = TraceStep(rule="dedupe.redelivery", outcome="new")
+_NEW_REQUEST = TraceStep(rule="dedupe.repeat", outcome="new request")
+
 
 @dataclass(slots=True)
 class _Ctx:
@@ -95,14 +101,14 @@ def _kind_gate(ctx: _Ctx) -> Decision | None:
         ctx.flags.append(F.bounce if kind == MessageKind.bounce else F.not_customer_message)
         ctx.trace.append(TraceStep(rule="message_kind", outcome="quarantine", detail=_QUARANTINE_KINDS[kind]))
         return QuarantineDecision(**ctx.base(), reason=_QUARANTINE_KINDS[kind])
-    ctx.trace.append(TraceStep(rule="message_kind", outcome="customer message", detail=kind.value))
+    ctx.trace.append(_CUSTOMER_MESSAGE[kind])
     return None
 
 
 def _redelivery_gate(ctx: _Ctx) -> Decision | None:
     seen = ctx.state.seen_before(redelivery_key(ctx.message))
     if seen is None:
-        ctx.trace.append(TraceStep(rule="dedupe.redelivery", outcome="new"))
+        ctx.trace.append(_NOT_REDELIVERED)
         return None
     ctx.flags.append(F.duplicate)
     detail = f"provider id {ctx.message.provider_message_id} already decided at {seen.at.isoformat()}"
@@ -200,7 +206,7 @@ def _route_or_merge(ctx: _Ctx, analysis: Analysis) -> Decision:
                              priority=priority, sla=item.sla, work_item_id=item.id,
                              repeat_count=item.repeat_count + (F.repeated_request in flags),
                              follow_ups=[f for f in analysis.follow_ups if f.kind != FollowUpKind.request_info])
-    ctx.trace.append(TraceStep(rule="dedupe.repeat", outcome="new request"))
+    ctx.trace.append(_NEW_REQUEST)
     return _route(ctx, analysis)
 
 

@@ -76,17 +76,25 @@ def _affirmed_matches(rx: re.Pattern[str], guard: re.Pattern[str], norm: str) ->
     return [m for m in rx.finditer(norm) if not guard.search(norm, max(0, m.start() - 60), m.start())]
 
 
+def _may_match(norm: str, keywords: tuple[str, ...]) -> bool:
+    """False when `norm` holds none of a pattern's keywords, so the pattern cannot match it."""
+    low = norm.lower()
+    return any(map(low.__contains__, keywords)) or (not norm.isascii() and any(c in norm for c in _FOLDS_TO_ASCII))
+
+
 def _affirmed(rx: re.Pattern[str], guard: re.Pattern[str], text: str, keywords: tuple[str, ...]) -> bool:
     norm = normal_spacing(text)
-    low = norm.lower()
-    if not any(map(low.__contains__, keywords)) and (norm.isascii() or not any(c in norm for c in _FOLDS_TO_ASCII)):
-        return False
-    return bool(_affirmed_matches(rx, guard, norm))
+    return _may_match(norm, keywords) and bool(_affirmed_matches(rx, guard, norm))
 
 
 def affirmed(rx: re.Pattern[str], text: str) -> bool:
     """True when `rx` matches somewhere not negated in the four words before it ("no refund needed")."""
-    return bool(_affirmed_matches(rx, _NEGATED, normal_spacing(text)))
+    return affirmed_in(rx, normal_spacing(text))
+
+
+def affirmed_in(rx: re.Pattern[str], norm: str) -> bool:
+    """`affirmed` of a text already through `normal_spacing` (callers trying many patterns space it once)."""
+    return bool(_affirmed_matches(rx, _NEGATED, norm))
 
 
 def detect_escalation_request(text: str) -> bool:
@@ -101,10 +109,13 @@ def detect_chargeback(text: str) -> bool:
 
 def chargeback_stance(text: str) -> str | None:
     """"filed" for a chargeback or bank dispute initiated, "threatened" for one announced, else None."""
-    if not detect_chargeback(text):
-        return None
     norm = normal_spacing(text)
-    for m in _affirmed_matches(_CHARGEBACK, _NEGATED_OR_ASKED, norm):
+    if not _may_match(norm, _CHARGEBACK_WORDS):
+        return None
+    found = _affirmed_matches(_CHARGEBACK, _NEGATED_OR_ASKED, norm)
+    if not found:
+        return None
+    for m in found:
         sentence_start = max(norm.rfind(". ", 0, m.start()), norm.rfind("! ", 0, m.start()), -1) + 1
         if not _THREAT.search(norm, sentence_start, m.end()):
             return "filed"

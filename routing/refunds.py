@@ -10,7 +10,7 @@ from contracts.decision import DecisionFlag as F
 from contracts.decision import FollowUp, FollowUpKind, TraceStep
 from contracts.inbound import InboundMessage
 from routing.compiled import CompiledPolicy
-from routing.escalation import affirmed
+from routing.escalation import affirmed_in, normal_spacing
 from routing.required_info import outside_window, stated_dates
 
 if TYPE_CHECKING:
@@ -23,20 +23,21 @@ def refund_clauses(result: Analysis, message: InboundMessage, text: str, cp: Com
     rules = cp.policy.refunds
     if rules is None:
         return
-    if cp.appeals and any(affirmed(rx, text) for rx in cp.appeals):
+    norm = normal_spacing(text)  # what the intent patterns read, spaced once for all of them
+    if cp.appeals and any(affirmed_in(rx, norm) for rx in cp.appeals):
         result.flags.append(F.decision_final)
         result.trace.append(TraceStep(rule="refunds.decision_final", outcome="appeal of a final decision",
                                       detail=rules.decision_final.wording))
         return
     if rules.cooling_off is not None:
-        _cooling_off(result, message, text, cp)
-    if cp.refund_requests and any(affirmed(rx, text) for rx in cp.refund_requests):
+        _cooling_off(result, message, text, norm, cp)
+    if cp.refund_requests and any(affirmed_in(rx, norm) for rx in cp.refund_requests):
         result.flags.append(F.refund_request)
         result.trace.append(TraceStep(rule="refunds.request", outcome="refund requested"))
     else:
         return
     for case, patterns in zip(rules.cases, cp.refund_cases):
-        if not any(affirmed(rx, text) for rx in patterns):
+        if not any(affirmed_in(rx, norm) for rx in patterns):
             continue
         result.flags.append(F.refund_exception if case.refundable else F.refund_excluded)
         said = [f"evidence: {', '.join(case.evidence)}"] if case.evidence else []
@@ -62,10 +63,10 @@ _DAYS_AGO = re.compile(r"\b(today|yesterday|(\d|one|two|three|four|five|six|seve
 _NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 
 
-def _cooling_off(result: Analysis, message: InboundMessage, text: str, cp: CompiledPolicy) -> None:
+def _cooling_off(result: Analysis, message: InboundMessage, text: str, norm: str, cp: CompiledPolicy) -> None:
     """A cancellation after a sign-up of the policy's kind: within the period, the full-refund path (`cooling_off`)."""
     rule = cp.policy.refunds.cooling_off
-    if not (any(affirmed(re.compile(p, re.IGNORECASE), text) for p in rule.cancel_patterns)
+    if not (any(affirmed_in(re.compile(p, re.IGNORECASE), norm) for p in rule.cancel_patterns)
             and any(re.search(p, text, re.IGNORECASE) for p in rule.sign_up_patterns)):
         return
     received = message.received_at.astimezone(cp.calendars[rule.calendar].tz).date()

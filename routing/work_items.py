@@ -10,15 +10,16 @@ from contracts.workitem import WorkItem
 from routing.state import OpenItem
 
 
-def opened_item(message: InboundMessage, decision: RouteDecision) -> WorkItem:
-    """A new work item for a `route` decision; the decision trace travels with it."""
+def opened_item(message: InboundMessage, decision: RouteDecision, reply_to: ReplyTarget | None = None) -> WorkItem:
+    """A new work item for a `route` decision; the decision trace travels with it (`reply_to`: the message's
+    `reply_target`, when the caller has it already)."""
     return WorkItem(
         id=decision.work_item_id, tenant=decision.tenant, queue=decision.queue or "", category=decision.category,
         priority=decision.priority, channel=message.channel, customer=decision.customer,
         conversation_key=message.conversation_key, subject=message.subject, text=message.text,
         opened_at=message.received_at, message_ids=[message.id], channels_seen=[message.channel],
         references=decision.references, flags=[f.value for f in decision.flags], sla=decision.sla,
-        trace=decision.trace, reply_to=reply_target(message),
+        trace=decision.trace, reply_to=reply_to or reply_target(message),
     )
 
 

@@ -63,7 +63,7 @@ class RouteProcessor:
         if decision.action in _TOPIC_FOR:
             out.produce.append((_TOPIC_FOR[decision.action], key, encode(decision)))
         if isinstance(decision, RouteDecision):
-            out.opened = opened_item(message, decision)
+            out.opened = opened_item(message, decision, decision.reply_to)
         elif isinstance(decision, MergeDecision):
             out.merged = (decision, state.items.get(decision.work_item_id), reply_target(message))
         return out

@@ -15,7 +15,6 @@ from aiokafka import (
     TopicPartition,
 )
 from aiokafka.errors import KafkaError
-from redis.asyncio import Redis
 
 from channels.sinks.redis_queue import RedisWorkQueue
 from contracts.ports import Clock
@@ -25,10 +24,11 @@ from routing.policy import TenantPolicy
 from routing.state import MemoryState
 from routing.state_snapshot import prune
 from routing.work_items import merged_item
+from workers.runtime.clock import SystemClock
 from workers.runtime.flow_metrics import observe_batch
 from workers.runtime.health import DependencyHealth, Health
 from workers.runtime.heap import HeapFreezer
-from workers.runtime.clock import SystemClock
+from workers.runtime.redis_packing import packing_client
 from workers.runtime.retry import retrying
 from workers.runtime.route_processor import Outcome, RouteProcessor
 from workers.runtime.state_store import PartitionStateStore, PreparedCheckpoint
@@ -110,7 +110,7 @@ class RouteWorker:
         self.partitions, self._writing, self._checkpointing = {}, None, None
         self._listener_failure: Exception | None = None
         self.ready.clear()
-        self.redis = Redis.from_url(c.redis_url)
+        self.redis = packing_client(c.redis_url)  # queue upserts and checkpoints: thousands of arguments a batch
         self.queue = RedisWorkQueue(self.redis, prefix=c.redis_prefix)
         self.store = PartitionStateStore(self.redis, group=c.group, prefix=c.redis_prefix)
         self.producer, self.consumer = self.clients()

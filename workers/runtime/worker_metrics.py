@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import cache
 from typing import Any
 
 from prometheus_client import REGISTRY, Counter
@@ -29,9 +30,20 @@ _COUNTS = {  # worker stats attribute -> (metric, meaning); absent attributes ar
 
 def count_decision(decision: Decision) -> None:
     """Count one decision: a message in (tenant, channel) and what happened to it (action, flags)."""
-    DECISIONS.labels(decision.tenant, str(decision.channel), str(decision.action)).inc()
+    _decisions(decision.tenant, str(decision.channel), str(decision.action)).inc()
     for flag in decision.flags:
-        DECISION_FLAGS.labels(decision.tenant, str(flag)).inc()
+        _flags(decision.tenant, str(flag)).inc()
+
+
+# `labels()` validates and locks on every call; the children are remembered (label values are few and bounded)
+@cache
+def _decisions(tenant: str, channel: str, action: str) -> Any:
+    return DECISIONS.labels(tenant, channel, action)
+
+
+@cache
+def _flags(tenant: str, flag: str) -> Any:
+    return DECISION_FLAGS.labels(tenant, flag)
 
 
 class WorkerCollector(Collector):

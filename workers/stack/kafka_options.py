@@ -11,6 +11,7 @@ from aiokafka.protocol.metadata import MetadataRequest
 
 from contracts.errors import ConfigError
 from workers.settings import Settings
+from workers.stack.partitioner import keyed_partition
 
 TANSU_CLUSTER_ID = "tansu_cluster"  # what the embedded broker reports (the dev stack unsets CLUSTER_ID)
 
@@ -99,7 +100,7 @@ def worker_clients(c, **producer_extra) -> tuple[AIOKafkaProducer, AIOKafkaConsu
     `SlaWorkerConfig`): manual commits, from the earliest record, heartbeats every second (or three times per
     session timeout when that is shorter), rebalances bounded by the session timeout."""
     producer = AIOKafkaProducer(**({"bootstrap_servers": c.bootstrap, "acks": "all", "linger_ms": 5,
-                                    "client_id": c.client_id} | producer_extra
+                                    "client_id": c.client_id, "partitioner": keyed_partition} | producer_extra
                                    | c.producer_options | {"request_timeout_ms": c.request_timeout_ms}))
     group = {"group_id": c.group, "enable_auto_commit": False, "auto_offset_reset": "earliest",
              "fetch_max_wait_ms": c.fetch_max_wait_ms, "max_poll_records": c.max_batch,
