@@ -16,4 +16,12 @@ def matched_official_endpoint(message: InboundMessage, official: frozenset[tuple
     for endpoint in message.addressed_to:
         if endpoint.kind == EndpointKind.api or (endpoint.kind, endpoint.normalized()) in official:
             return endpoint
+        if endpoint.kind == EndpointKind.mailbox and (endpoint.kind, untagged(endpoint.normalized())) in official:
+            return endpoint  # support+<tag>@ is delivered to support@ (our Reply-To carries such a tag)
     return None
+
+
+def untagged(address: str) -> str:
+    """A mailbox without its plus tag: `support+abc@x` -> `support@x` (the address itself when it has none)."""
+    local, at, domain = address.rpartition("@")
+    return f"{local.partition('+')[0]}@{domain}" if at and "+" in local else address

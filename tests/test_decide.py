@@ -108,6 +108,15 @@ def test_official_mailbox_match_ignores_case() -> None:
     assert d.action == Action.route
 
 
+def test_the_official_mailbox_with_a_plus_tag_is_official_and_another_mailbox_with_one_is_not() -> None:
+    """Our Reply-To is support+<outbound id>@: answers sent to it reached the official mailbox."""
+    tagged = Stream("alkonect")(msg("alkonect", "email", "Where is my order ALK-100001?",
+                                    to="support+3ba39478-c7d5-571e-82be-4d4387cb893c@alkonect.com"))
+    assert tagged.action == Action.route
+    other = Stream("alkonect")(msg("alkonect", "email", "Where is my order ALK-100001?", to="sales+x@alkonect.com"))
+    assert other.action == Action.reject and "unofficial_channel" in flags(other)
+
+
 # -- abuse, suspension, floods ------------------------------------------------------------------------------------
 
 def test_abusive_message_is_quarantined_and_frustration_is_not() -> None:

@@ -235,6 +235,32 @@ async def test_an_answer_that_references_only_our_mail_is_threaded_onto_its_conv
     assert (await until(merged, what="the answer merged into the customer's work item")).id == item.id
 
 
+async def test_an_answer_sent_to_our_plus_tagged_reply_to_is_threaded_onto_its_conversation(stack: Stack) -> None:
+    """The customer's client dropped References and In-Reply-To: the answer went to our Reply-To, the official
+    mailbox tagged with the outbound id of our acknowledgement, and joins the customer's thread by that tag."""
+    customer_id = f"<{uuid.uuid4().hex}@example.net>"
+    subject = f"Broken kettle {uuid.uuid4().hex[:6]}"
+    stack.box.append(mail(subject, sender="obi@example.com", message_id=customer_id,
+                          body="The kettle from order 5522 leaks."))
+    item = await until(lambda: item_for(stack, subject), what="the work item")
+    await until(lambda: _true(bool(to_customer(stack, "obi@example.com"))), what="the acknowledgement")
+    ack = to_customer(stack, "obi@example.com")[0]
+    plus = ack["Reply-To"]
+    assert plus.startswith("support+") and plus.endswith("@alkonect.com")
+    await until(lambda: _first(e for e in stack.events if f"<{e.provider_message_id}>" == ack["Message-ID"]),
+                what="the acknowledgement's delivery event (the index knows it)")
+    stack.box.append(mail("Kettle photos", sender="obi@example.com", to=plus, body="Kettle photos attached soon."))
+    _, message = await published(stack, "Kettle photos attached soon")
+    assert message.reply.in_reply_to == [] and message.conversation_key == customer_id.strip("<>")
+    assert message.provider["threaded_by"] == f"plus address <{plus.lower()}>"
+
+    async def merged():
+        current = await stack.queue.get(item.id)
+        return current if len(current.message_ids) == 2 else None
+
+    assert (await until(merged, what="the answer merged into the customer's work item")).id == item.id
+
+
 def to_customer(stack: Stack, address: str) -> list:
     return [message_from_bytes(r.content, policy=policy.default) for r in stack.smtp.received
             if address in r.rcpt_tos]

@@ -73,6 +73,7 @@ async def test_an_agent_reply_is_threaded_and_sent_as_the_tenant(smtp: SmtpCatch
     assert mail["References"] == f"<root-1@mail.example.net> <{CUSTOMER_ID}>"
     assert mail["Message-ID"] == f"<omniroute.{message.id}@alkonect.com>" == f"<{sent.result.provider_message_id}>"
     assert mail["X-Auto-Response-Suppress"] == "All" and mail["Auto-Submitted"] is None
+    assert mail["Reply-To"] == FROM.replace("@", f"+{message.id}@")  # answers carry the outbound id back
     assert mail.get_content().strip() == "Your parcel left the depot this morning."
 
 

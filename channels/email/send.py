@@ -32,6 +32,7 @@ class UnsendableMail(ValueError):
 
 def compose(message: OutboundMessage, from_address: str, *, from_name: str | None = None) -> EmailMessage:
     """The reply as a mail: our Message-ID on the sender's domain, In-Reply-To/References to the customer's mail,
+    a Reply-To of the sender's mailbox plus-tagged with the outbound id (unless the sender address is tagged already),
     `Re:` subject, `Auto-Submitted: auto-replied` only on automatic mail, Exchange auto-replies suppressed.
 
     Header values are single lines (CR, LF and control characters become spaces) and addresses are parsed, so
@@ -45,6 +46,9 @@ def compose(message: OutboundMessage, from_address: str, *, from_name: str | Non
     mail["Subject"] = reply_subject(target.subject)
     mail["Date"] = formatdate(usegmt=True)
     mail["Message-ID"] = f"<{our_message_id(message, sender.domain)}>"
+    if "+" not in sender.username:
+        mail["Reply-To"] = Address(display_name=sender.display_name, username=plus_address(sender.username, message),
+                                   domain=sender.domain)
     parent = _message_id(target.provider_message_id)
     if parent:
         root = _message_id(target.conversation_key)
@@ -61,6 +65,12 @@ def compose(message: OutboundMessage, from_address: str, *, from_name: str | Non
 def our_message_id(message: OutboundMessage, domain: str) -> str:
     """Stable per outbound part (a retried send repeats it, so receivers dedupe); the delivery index knows it."""
     return f"omniroute.{message.id}@{domain}"
+
+
+def plus_address(local: str, message: OutboundMessage) -> str:
+    """The official mailbox's local part tagged with the outbound id (`support+<id>`): an answer sent to it is
+    threaded by that tag even when the customer's client drops References (workers/runtime/mail_threads.py)."""
+    return f"{local}+{message.id}"
 
 
 def reply_subject(subject: str | None) -> str:
