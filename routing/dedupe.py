@@ -38,6 +38,27 @@ def identity_keys(message: InboundMessage) -> list[str]:
 _last_identity: tuple[Sender | None, ChannelKind | None, list[str]] = (None, None, [])
 
 
+def subject_key(message: InboundMessage) -> str | None:
+    """The sender + normalised subject a mail is threaded by when its reply headers thread nothing (the adapter
+    strips `Re:`, `AW:`, `Fwd:` ... into `provider["thread_subject"]`); None on other channels or without one."""
+    subject = message.provider.get("thread_subject")
+    if not subject or not CAPABILITIES[message.channel].threaded_by_headers:
+        return None
+    return f"subject\x1f{message.sender.platform_id.lower()}\x1f{subject}"
+
+
+def subject_item(state: MemoryState, message: InboundMessage, analysis: Analysis, rule: DedupeRule) -> OpenItem | None:
+    """The sender's open item with the same subject, last seen within `subject_window`, unless the message names
+    a different order (a different request)."""
+    key = subject_key(message)
+    item = state.item_for_conversation(key) if key else None
+    if item is None or message.received_at - item.last_seen > rule.subject_window.as_timedelta():
+        return None
+    if item.references and analysis.references and not item.references & analysis.references:
+        return None
+    return item
+
+
 def live_session_item(state: MemoryState, message: InboundMessage, rule: DedupeRule) -> OpenItem | None:
     """The open work item of the live-chat session this message continues, if the session is still going."""
     if not CAPABILITIES[message.channel].live:
@@ -78,6 +99,12 @@ def find_merge_target(
             item = state.item_for_conversation(key)
             if item is not None and eligible(item):
                 return item, [F.follow_up], f"reply in the thread of open item {item.id}"
+        # last resort, for clients that strip References: the same sender on the same subject
+        item = subject_item(state, message, analysis, rule)
+        if item is not None:
+            return item, [F.follow_up], (
+                f"no reply header threads it: same sender and subject as open item {item.id} "
+                f"within {rule.subject_window}")
 
     best: tuple[float, OpenItem] | None = None
     open_items = state.open_items_for(customer)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from contracts.decision import Action, Decision, FollowUpKind
 from contracts.decision import DecisionFlag as F
 from contracts.inbound import InboundMessage
-from routing.dedupe import identity_keys, redelivery_key
+from routing.dedupe import identity_keys, redelivery_key, subject_key
 from routing.policy import TenantPolicy
 from routing.similarity import fingerprint
 from routing.state import MemoryState, OpenItem, Seen
@@ -42,6 +42,8 @@ def record(state: MemoryState, message: InboundMessage, decision: Decision, poli
         ))
         if message.reply.message_id:
             state.attach(state.items[decision.work_item_id], set(), message.reply.message_id)
+        if subject := subject_key(message):
+            state.retie(state.items[decision.work_item_id], subject)
     elif decision.action == Action.merge:
         item = state.items.get(decision.work_item_id)
         if item is None:
@@ -57,3 +59,5 @@ def record(state: MemoryState, message: InboundMessage, decision: Decision, poli
         state.attach(item, set(decision.references), message.conversation_key)
         if message.reply.message_id:
             state.attach(item, set(), message.reply.message_id)
+        if subject := subject_key(message):
+            state.retie(item, subject)

@@ -145,6 +145,12 @@ class MemoryState:
             self.item_of_conversation[conversation_key] = item.id
             self.changed["item_of_conversation"].add(conversation_key)
 
+    def retie(self, item: OpenItem, conversation_key: str) -> None:
+        """Point a conversation key at this item, whichever item it pointed at before (the newest wins)."""
+        if self.item_of_conversation.get(conversation_key) != item.id:
+            self.item_of_conversation[conversation_key] = item.id
+            self.changed["item_of_conversation"].add(conversation_key)
+
     def item_changed(self, item: OpenItem) -> None:
         """Say that fields of an open item were changed in place."""
         self.changed["items"].add(item.id)

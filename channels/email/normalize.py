@@ -16,7 +16,7 @@ from channels.email.content import extract
 from channels.email.dsn import dsn_facts
 from channels.email.headers import header_text, parse_date, raw_value, received_date
 from channels.email.mime import find_body, parse
-from channels.email.refs import conversation_key, is_forward_subject, reply_refs
+from channels.email.refs import conversation_key, is_forward_subject, normalized_subject, reply_refs
 from channels.errors import PayloadError
 from contracts.channels import ChannelKind, EndpointKind
 from contracts.inbound import AdapterFlag, Endpoint, InboundMessage, MessageKind, Sender
@@ -105,6 +105,8 @@ def _build(msg: Message, raw: bytes, tenant: str, received_at: datetime | None,
     }
     if content.signature:
         provider["signature"] = content.signature
+    if thread_subject := normalized_subject(subject):
+        provider["thread_subject"] = thread_subject  # routing's last-resort thread match, with the sender
     if verdict.kind == MessageKind.bounce or raw_value(msg, "X-Failed-Recipients") is not None:
         dsn = dsn_facts(msg, content.full or content.text)
         if dsn is not None:

@@ -278,6 +278,7 @@ class DedupeRule(_Strict):
     similarity: float = Field(default=0.5, gt=0, le=1)
     redelivery_window: Duration = Duration(7, "d")
     session_idle: Duration = Duration(30, "m")  # a live-chat session with no line for this long has ended
+    subject_window: Duration = Duration(14, "d")  # a mail with no usable References joins by subject + sender within
 
 
 class ChargebackRule(_Strict):
