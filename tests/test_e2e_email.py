@@ -261,6 +261,25 @@ async def test_an_answer_sent_to_our_plus_tagged_reply_to_is_threaded_onto_its_c
     assert (await until(merged, what="the answer merged into the customer's work item")).id == item.id
 
 
+async def test_an_answer_with_no_reply_headers_joins_by_subject_and_sender(stack: Stack) -> None:
+    """The last resort: no References, no In-Reply-To, sent to the untagged mailbox; the same sender on the same
+    subject (`AW: Re:` stripped) joins the open item, though its text alone would open new work."""
+    subject = f"Blender {uuid.uuid4().hex[:6]}"
+    stack.box.append(mail(subject, sender="uche@example.com", body="The blender from order 5523 arrived cracked."))
+    item = await until(lambda: item_for(stack, subject), what="the work item")
+    stack.box.append(mail(f"AW: Re: {subject.upper()}", sender="uche@example.com",
+                          body="Also, how do I change the password of my account? The reset link never comes."))
+    _, message = await published(stack, "The reset link never comes")
+    assert message.reply.in_reply_to == message.reply.references == [] and "threaded_by" not in message.provider
+    assert message.provider["thread_subject"] == subject.casefold()
+
+    async def merged():
+        current = await stack.queue.get(item.id)
+        return current if len(current.message_ids) == 2 else None
+
+    assert (await until(merged, what="the answer merged into the customer's work item")).id == item.id
+
+
 def to_customer(stack: Stack, address: str) -> list:
     return [message_from_bytes(r.content, policy=policy.default) for r in stack.smtp.received
             if address in r.rcpt_tos]
