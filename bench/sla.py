@@ -32,6 +32,7 @@ sys.path[:0] = [str(ROOT / "tests")]
 
 from redis.asyncio import Redis  # noqa: E402
 
+from channels.sinks.redis_keys import items_tag  # noqa: E402
 from channels.sinks.redis_queue import RedisWorkQueue  # noqa: E402
 from contracts.decision import RouteDecision  # noqa: E402
 from contracts.topics import AGENT_ACTIONS, ALL_TOPICS, ROUTED  # noqa: E402
@@ -136,8 +137,9 @@ async def measure(tree: Path, label: str, args: argparse.Namespace, run_dir: Pat
             env = {**os.environ, "PYTHONPATH": str(tree), "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
                    "REDIS_URL": redis_url, "OMNIROUTE_REDIS_PREFIX": prefix, "OMNIROUTE_KAFKA_BROKER": "embedded"}
             log = run_dir / f"worker-{label}.log"
-            proc = spawn([sys.executable, "-m", "workers.cli", "worker", "sla"], log, env=env)
-            index = f"{prefix}:sla:due"
+            # -P: the tree on PYTHONPATH, not the current directory, provides `workers` (the --before run)
+            proc = spawn([sys.executable, "-P", "-m", "workers.cli", "worker", "sla"], log, env=env)
+            index = index_key(tree, prefix)
             phases = [await watch(redis, index, 0, entries, proc.pid, "decisions", len(decisions), args.timeout, log)]
             replied = decisions[: int(len(decisions) * args.replies)]
             if replied:
@@ -161,6 +163,12 @@ async def measure(tree: Path, label: str, args: argparse.Namespace, run_dir: Pat
         await delete_prefix(redis_url, prefix)
         await redis.aclose()
         await broker.stop()
+
+
+def index_key(tree: Path, prefix: str) -> str:
+    """The deadline index's key as the tree's SlaStore names it (a hash tag was added to it after 976f920)."""
+    store = (tree / "workers" / "runtime" / "sla_store.py").read_text()
+    return f"{prefix}:sla:{items_tag(prefix)}:due" if "items_tag(prefix)" in store else f"{prefix}:sla:due"
 
 
 def archive(rev: str, into: Path) -> Path:

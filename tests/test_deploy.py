@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
 OVERLAYS = sorted(p.name for p in (DEPLOY / "k8s" / "overlays").iterdir() if p.is_dir())
 KUBERNETES_VERSION = "1.31.0"
-GROUPS = {"route": ("omniroute-route", "support.inbound.v1"), "sla": ("omniroute-sla", "support.routed.v1"),
-          "outbound": ("omniroute-processors", "support.agent-actions.v1")}  # RouteWorkerConfig, SlaWorkerConfig, App
+GROUPS = {"route": ("omniroute-route", "support.inbound.v1"), "sla": ("omniroute-processors", "support.routed.v1"),
+          "outbound": ("omniroute-processors", "support.agent-actions.v1")}  # RouteWorkerConfig, the faust App
 
 
 def render(overlay: str) -> list[dict[str, Any]]:

@@ -116,13 +116,13 @@ async def stack(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Asy
         "IZONIE_WEBHOOK_SINK_URL": receiver.url, "IZONIE_WEBHOOK_SINK_SECRET": SINK_SECRET})
     stop, sla_events, deliveries = asyncio.Event(), [], []
     route = app.route_worker(group=f"route-{prefix}", session_timeout_ms=6000, checkpoint_every_s=0.2)
-    sla = app.sla_worker(on_event=sla_events.append, group=f"sla-{prefix}", session_timeout_ms=6000)
-    tasks = [asyncio.create_task(route.run(stop)), asyncio.create_task(sla.run(stop))]
+    tasks = [asyncio.create_task(route.run(stop))]
     async with AsyncExitStack() as exits:
+        sla = app.sla_processor(exits, on_event=sla_events.append)  # an agent and a timer of the faust App
         await asyncio.wait_for(route.ready.wait(), 30)
-        await asyncio.wait_for(sla.ready.wait(), 30)
         ingress = await app.start_ingress(exits, is_ready=route.ready.is_set, host="127.0.0.1", port=0)
-        await app.start_processors(exits, on_delivery=deliveries.append)
+        await app.start_processors(exits, on_delivery=deliveries.append, sla=sla)
+        await asyncio.wait_for(sla.ready.wait(), 30)
         http = aiohttp.ClientSession()
         exits.push_async_callback(http.close)
         yield Stack(bootstrap, redis_url, prefix, ingress, RedisWorkQueue(ingress.redis, prefix=prefix), SlaStore(ingress.redis, prefix=prefix),

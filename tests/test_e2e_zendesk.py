@@ -104,8 +104,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Asy
     assert app.sinks.notes == []
     stop, published = asyncio.Event(), []
     worker = app.route_worker(group=f"route-{prefix}", session_timeout_ms=6000, checkpoint_every_s=0.2)
-    sla = app.sla_worker(group=f"sla-{prefix}", session_timeout_ms=6000)
-    tasks = [asyncio.create_task(worker.run(stop)), asyncio.create_task(sla.run(stop))]
+    tasks = [asyncio.create_task(worker.run(stop))]  # the SLA agent runs on the faust App (start_processors)
     async with AsyncExitStack() as exits:
         await asyncio.wait_for(worker.ready.wait(), 30)
         ingress = await app.start_ingress(exits, is_ready=worker.ready.is_set, host="127.0.0.1", port=0)

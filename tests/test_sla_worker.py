@@ -29,13 +29,14 @@ from routing.state import MemoryState
 from routing.work_items import opened_item
 from conftest import ROOT
 from routing_helpers import msg, policy
+from sla_app import serve_sla
 from workers.policy_files import load_policy
 from workers.runtime.actions_api import add_action_routes
 from workers.runtime.codec import encode
 from workers.runtime.publisher import new_producer
 from workers.runtime.sla_escalation import ESCALATION_RULE
 from workers.runtime.sla_store import SlaStore
-from workers.runtime.sla_worker import EVENT_ID_HEADER, SlaWorker, SlaWorkerConfig
+from workers.runtime.sla_processor import EVENT_ID_HEADER, SlaProcessor
 from workers.stack import statefile
 from workers.stack.broker import EmbeddedBroker
 from workers.stack.kafka_compat import apply_tansu_leave_group_fix
@@ -82,6 +83,7 @@ class Env:
         self.prefix = f"omniroute-test-{uuid.uuid4().hex[:8]}"
         self.events: list[tuple[str, SlaEvent]] = []
         self.tasks: list[asyncio.Task] = []
+        self.stops: list[asyncio.Event] = []
 
     async def start(self) -> None:
         self.redis = Redis.from_url(self.redis_url)
@@ -104,14 +106,13 @@ class Env:
                     assert event.event_id == event_id  # the payload carries the id too
                     self.events.append((event_id, event))
 
-    def worker(self, clock: ManualClock, policies: dict | None = None) -> tuple[SlaWorker, asyncio.Event]:
-        config = SlaWorkerConfig(bootstrap=self.bootstrap, redis_url=self.redis_url, group=f"sla-{self.prefix}",
-                                 redis_prefix=self.prefix, session_timeout_ms=6000, tick_every_s=0.1)
-        return SlaWorker(config, clock, policies=policies), asyncio.Event()
+    def worker(self, clock: ManualClock, policies: dict | None = None) -> tuple[SlaProcessor, asyncio.Event]:
+        return SlaProcessor(self.redis, prefix=self.prefix, clock=clock, policies=policies), asyncio.Event()
 
-    async def run(self, worker: SlaWorker, stop: asyncio.Event) -> asyncio.Task:
-        task = asyncio.create_task(worker.run(stop))
+    async def run(self, worker: SlaProcessor, stop: asyncio.Event) -> asyncio.Task:
+        task = asyncio.create_task(serve_sla(self.bootstrap, worker, f"sla-{self.prefix}", stop))
         self.tasks.append(task)
+        self.stops.append(stop)
         await asyncio.wait_for(worker.ready.wait(), 30)
         return task
 
@@ -136,6 +137,10 @@ class Env:
         return [(eid, e.kind.value, e.clock.value) for eid, e in self.events if e.work_item_id == item.id]
 
     async def close(self) -> None:
+        for stop in self.stops:  # faust Apps stop in order: cancelled inside App.stop, a consumer thread stays
+            stop.set()
+        if self.tasks:
+            await asyncio.wait(self.tasks, timeout=60)
         for task in [*self.tasks, self.reader]:
             task.cancel()
         await asyncio.gather(*self.tasks, self.reader, return_exceptions=True)

@@ -25,6 +25,7 @@ from contracts.adapters import ChannelAdapter
 from contracts.errors import ConfigError
 from contracts.outbound import DeliveryEvent
 from contracts.ports import Clock
+from contracts.workitem import SlaEvent
 from routing.policy import TenantPolicy
 from workers.channel_secrets import ChannelSecrets
 from workers.policy_files import load_policies
@@ -53,7 +54,8 @@ from workers.runtime.outbound import OutboundProcessor
 from workers.runtime.publisher import new_producer
 from workers.runtime.readiness import HasHealth, Readiness
 from workers.runtime.route_worker import RouteWorker, RouteWorkerConfig
-from workers.runtime.sla_worker import SlaWorker, SlaWorkerConfig
+from workers.runtime.sla_agent import register_sla
+from workers.runtime.sla_processor import SlaProcessor
 from workers.runtime.slack_interactivity import SlackDeps, add_slack_routes
 from workers.runtime.zendesk_events import ZendeskDeps, add_zendesk_routes
 from workers.runtime.take_action import ActionChecks
@@ -125,14 +127,19 @@ class App:
         return RouteWorker(RouteWorkerConfig(**(self._common() | self._kafka("route") | overrides)), self.policies,
                            self.clock)
 
-    def sla_worker(self, on_event=None, **overrides) -> SlaWorker:
-        return SlaWorker(SlaWorkerConfig(**(self._common() | self._kafka("sla") | overrides)), self.clock,
-                         on_event=on_event, policies=self.policies)
+    def sla_processor(self, stack: AsyncExitStack, on_event: Callable[[SlaEvent], None] | None = None) -> SlaProcessor:
+        """The SLA processor on a Redis client of its own (closed by `stack`); `start_processors(sla=...)` hosts it."""
+        client = Redis.from_url(self.redis_url)
+        stack.push_async_callback(client.aclose)
+        return SlaProcessor(client, prefix=self.settings.redis_prefix, clock=self.clock, on_event=on_event,
+                            policies=self.policies)
 
     async def start_processors(self, stack: AsyncExitStack, *,
                                on_delivery: Callable[[DeliveryEvent], None] | None = None,
-                               on_sink: Callable[[Publication], None] | None = None) -> faust.App:
-        """Start the faust App and its agents (outbound, automail, deliver, csat) in this loop; `stack` stops it."""
+                               on_sink: Callable[[Publication], None] | None = None,
+                               sla: SlaProcessor | None = None) -> faust.App:
+        """Start the faust App and its agents (outbound, automail, deliver, csat, sla and its timer) in this loop;
+        `stack` stops it. `sla`: the SLA processor to host (its health and demo hook are the caller's)."""
         session = aiohttp.ClientSession()
         stack.push_async_callback(session.close)
         client = Redis.from_url(self.redis_url)
@@ -156,6 +163,7 @@ class App:
         register_csat(processors, CsatProcessor(processor, CsatStore(client, prefix=prefix), self.policies, self.clock,
                                                 answer_window=timedelta(hours=self.settings.csat_answer_window_h)),
                       on_delivery)
+        register_sla(processors, sla or self.sla_processor(stack))
         await processors.start()
         stack.push_async_callback(processors.stop)
         return processors

@@ -1,4 +1,4 @@
-"""The project's faust App: the I/O-bound stream processors (outbound, automail, deliver, csat).
+"""The project's faust App: the I/O-bound stream processors (outbound, automail, deliver, csat, sla).
 
 Agents are registered explicitly by the app factory, never at import. Durable state lives in Redis, not in
 faust tables: on the embedded broker faust's table recovery lost updates (the README says why), and on Apache

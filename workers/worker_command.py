@@ -18,7 +18,6 @@ from workers.runtime.faust_view import FaustView
 from workers.runtime.health_server import start_health_server
 from workers.runtime.mail_pollers import serve_mail_pollers
 from workers.runtime.route_worker import RouteWorker
-from workers.runtime.sla_worker import SlaWorker
 from workers.runtime.supervise import supervise
 from workers.runtime.worker_metrics import WorkerCollector
 from workers.settings import Settings
@@ -83,13 +82,14 @@ async def run_worker(kind: str, settings: Settings, echo: Callable[[str], None])
     if kind == "ingress":
         await _serve_ingress(app, stop, echo)
         return
-    if kind in ("outbound", "deliver"):  # one faust App hosts every agent (automail too): either name runs a replica
+    if kind in ("outbound", "deliver", "sla"):  # one faust App hosts every agent (automail, csat, sla too): any of
+        # these names runs a replica of it
         await _serve_processors(app, stop, echo, kind)
         return
     if kind == "email":
         await serve_mail_pollers(app, stop, echo)
         return
-    worker: RouteWorker | SlaWorker = app.route_worker() if kind == "route" else app.sla_worker()
+    worker = app.route_worker()
     echo(f"{kind} worker: group {worker.config.group}")
     task = asyncio.create_task(supervise(f"{kind} worker", worker.run, stop, echo), name=f"{kind}-worker")
     async with AsyncExitStack() as health:
@@ -114,15 +114,18 @@ async def _serve_ingress(app: App, stop: asyncio.Event, echo: Callable[[str], No
 
 
 async def _serve_processors(app: App, stop: asyncio.Event, echo: Callable[[str], None], kind: str) -> None:
-    """The faust App's processors (outbound, automail, deliver, csat), a replica in the `<prefix>-processors` group."""
+    """The faust App's processors (outbound, automail, deliver, csat, sla), a replica in the `<prefix>-processors`
+    group; /readyz reads the SLA processor's health too (its Redis and Kafka faults, retried meanwhile)."""
     async with AsyncExitStack() as stack:
-        processors = await app.start_processors(stack)
+        sla = app.sla_processor(stack)
+        processors = await app.start_processors(stack, sla=sla)
         redis = Redis.from_url(app.redis_url)
         stack.push_async_callback(redis.aclose)
         registry = CollectorRegistry()
         registry.register(WorkerCollector({"processors": FaustView(processors)}))  # records and lag per partition
         url = await start_health_server(stack, host=app.settings.health_host, port=app.settings.health_port,
-                                        alive=lambda: not stop.is_set(), readiness=app.readiness(stack, redis),
+                                        alive=lambda: not stop.is_set(),
+                                        readiness=app.readiness(stack, redis, workers={"sla": sla}),
                                         registries=[registry])
         echo(f"{kind} worker: {url}/healthz, /readyz, /metrics")
         echo(f"{kind} worker: ready, faust app {processors.conf.id} (agents: {', '.join(processors.agents)}); "
@@ -135,7 +138,7 @@ async def _serve_processors(app: App, stop: asyncio.Event, echo: Callable[[str],
     echo(f"{kind} worker: stopped")
 
 
-async def _report(kind: str, worker: RouteWorker | SlaWorker, task: asyncio.Task, stop: asyncio.Event,
+async def _report(kind: str, worker: RouteWorker, task: asyncio.Task, stop: asyncio.Event,
                   echo: Callable[[str], None]) -> None:
     """Say when partitions are assigned or move (replicas joining or leaving) and how many records were handled."""
     said_partitions, last_count, last_at = None, 0, time.monotonic()
@@ -154,7 +157,7 @@ async def _report(kind: str, worker: RouteWorker | SlaWorker, task: asyncio.Task
             last_count, last_at = count, time.monotonic()
 
 
-async def serve_worker_health(stack: AsyncExitStack, app: App, kind: str, worker: RouteWorker | SlaWorker,
+async def serve_worker_health(stack: AsyncExitStack, app: App, kind: str, worker: RouteWorker,
                               task: asyncio.Task) -> str:
     """/healthz (the supervised worker runs), /readyz (it holds partitions, its Kafka and Redis answer and it reports
     no failing dependency), /metrics (its stats and lag) until `stack` closes."""
@@ -167,7 +170,7 @@ async def serve_worker_health(stack: AsyncExitStack, app: App, kind: str, worker
                                      alive=lambda: not task.done(), readiness=readiness, registries=[registry])
 
 
-def _partitions(worker: RouteWorker | SlaWorker) -> str:
+def _partitions(worker: RouteWorker) -> str:
     consumer = getattr(worker, "consumer", None)
     assigned = sorted(tp.partition for tp in consumer.assignment()) if consumer is not None else []
     return ",".join(map(str, assigned)) or "none"

@@ -123,14 +123,13 @@ async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: 
         worker = app.route_worker()
         worker_task = asyncio.create_task(supervise("route worker", worker.run, stop, echo), name="route-worker")
         stack.push_async_callback(_finish, worker_task, stop)  # before the broker and Redis go away
-        sla = app.sla_worker(on_event=(lambda event: echo(demo.describe_event(event))) if play_demo else None)
-        sla_task = asyncio.create_task(supervise("SLA worker", sla.run, stop, echo), name="sla-worker")
-        stack.push_async_callback(_finish, sla_task, stop)
+        # the SLA processor runs as an agent and a timer of the faust App below (started after the ingress)
+        sla = app.sla_processor(stack, on_event=(lambda event: echo(demo.describe_event(event))) if play_demo else None)
         ingress = await app.start_ingress(stack, is_ready=worker.ready.is_set, hosted={"route": worker, "sla": sla},
                                           port=http_port)
         processors = await app.start_processors(
             stack, on_delivery=(lambda e: echo(demo.describe_delivery(e))) if play_demo else None,
-            on_sink=describe_dead_letters(echo))
+            on_sink=describe_dead_letters(echo), sla=sla)
         if ingress.workers is not None:  # the faust agents' records and lag on the same /metrics
             ingress.workers.add("processors", FaustView(processors))
         await operator_credential.issue(settings.state_file, TokenStore(ingress.redis, prefix=prefix))
@@ -156,14 +155,14 @@ async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: 
                                                                    http_url=http_url, pids=pids,
                                                                    redis_prefix=prefix))
         await _until_ready(worker, worker_task, stop)
-        await _until_ready(sla, sla_task, stop, "SLA worker")
+        await _until_ready(sla, worker_task, stop, "SLA agent")
         if play_demo:  # the demo clock starts with the traffic, so its first deadlines are a minute away, not less
             sla.clock = clock = ScaledClock(DEMO_SLA_SPEED, datetime.now(timezone.utc))
             echo(f"sla: DEMO CLOCK — SLA time runs {clock.describe()}; deadlines, warnings and breaches come "
                  "that much sooner than in production")
         echo(f"ready: route, SLA and outbound workers consuming; tenants {', '.join(sorted(policies))}; "
              "`omniroute queues` lists open work, `omniroute act` acts on it; Ctrl-C stops everything")
-        tasks = [worker_task, sla_task]
+        tasks = [worker_task]
         if play_demo:
             queue = RedisWorkQueue(ingress.redis, prefix=prefix)
             play = demo.play(ingress.producer, queue, SAMPLES, stop, echo, clock=sla.clock,
@@ -172,7 +171,7 @@ async def run_dev(settings: Settings, *, http_port: int, play_demo: bool, echo: 
             tasks.append(asyncio.create_task(play, name="demo"))
         await asyncio.wait([asyncio.create_task(stop.wait()), *tasks], return_when=asyncio.FIRST_COMPLETED)
         stop.set()
-        echo("stopping: the route worker checkpoints its state and commits its offsets; the SLA worker commits")
+        echo("stopping: the route worker checkpoints its state and commits its offsets; the faust agents commit")
         results = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 30)
         failures = [r for r in results if isinstance(r, Exception)]
         if failures:

@@ -96,8 +96,8 @@ def group_timeouts(settings: Settings) -> dict[str, int]:
 
 
 def worker_clients(c, **producer_extra) -> tuple[AIOKafkaProducer, AIOKafkaConsumer]:  # noqa: ANN001
-    """A worker's producer (acks=all) and group consumer (not started), from its config (`RouteWorkerConfig`,
-    `SlaWorkerConfig`): manual commits, from the earliest record, heartbeats every second (or three times per
+    """A worker's producer (acks=all) and group consumer (not started), from its config (`RouteWorkerConfig`):
+    manual commits, from the earliest record, heartbeats every second (or three times per
     session timeout when that is shorter), rebalances bounded by the session timeout."""
     producer = AIOKafkaProducer(**({"bootstrap_servers": c.bootstrap, "acks": "all", "linger_ms": 5,
                                     "client_id": c.client_id, "partitioner": keyed_partition} | producer_extra
