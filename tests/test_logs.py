@@ -78,3 +78,9 @@ def test_route_decisions_carry_their_work_item(restore_logging: None) -> None:
 def test_redact_text_keeps_order_numbers() -> None:
     assert redact_text("order 4471, mail me at a.b+c@x.co.za or +44 20 7946 0958") == (
         f"order 4471, mail me at {REDACTED} or {REDACTED}")
+
+
+def test_redact_text_keeps_uuids_whole_and_still_scrubs_numbers_beside_them() -> None:
+    trace = "4ddbbdec-1234-5338-a70b-4576ca6c18eb"  # digit groups joined by hyphens look like a phone number
+    assert redact_text(f"trace {trace}, item wi-{trace}") == f"trace {trace}, item wi-{trace}"
+    assert redact_text(f"{trace} called from +234 803 123 4567") == f"{trace} called from {REDACTED}"

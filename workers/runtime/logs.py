@@ -19,12 +19,15 @@ PII_FIELDS = frozenset({"text", "subject", "body", "sender", "customer", "addres
                         "display_name", "html"})
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w:])\+?\d[\d ().-]{7,}\d(?!\w)")
+_UUID = re.compile(r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})")
 _QUIET = {"aiokafka": logging.WARNING, "faust": logging.WARNING, "mode": logging.WARNING, "aiohttp.access": logging.WARNING}
 
 
 def redact_text(text: str) -> str:
-    """Email addresses and phone numbers inside free text replaced by a marker."""
-    return _PHONE.sub(REDACTED, _EMAIL.sub(REDACTED, text))
+    """Email addresses and phone numbers inside free text replaced by a marker; UUIDs (trace and item ids, whose
+    digit groups can look like a phone number) are kept whole."""
+    parts = _UUID.split(text)  # with its capture group: text, uuid, text, uuid, ..., text
+    return "".join(part if i % 2 else _PHONE.sub(REDACTED, _EMAIL.sub(REDACTED, part)) for i, part in enumerate(parts))
 
 
 def redact_pii(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
