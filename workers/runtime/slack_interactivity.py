@@ -25,6 +25,7 @@ from contracts.ports import Clock
 from contracts.workitem import AgentActionKind, WorkItemState
 from workers.runtime.action_checks import Refused
 from workers.runtime.auth import json_response
+from workers.runtime.sink_requests import signed_body
 from workers.runtime.take_action import ActionChecks, take_action
 from workers.sink_files import SinkSet
 
@@ -62,19 +63,13 @@ async def refusal_text(deps: SlackDeps, click: SlackClick, refused: Refused) -> 
 def add_slack_routes(app: web.Application, deps: SlackDeps) -> None:
     async def interactivity(request: web.Request) -> web.Response:
         tenant = request.match_info["tenant"]
-        sinks = deps.sinks.slack(tenant)
-        if not sinks:
-            return json_response(404, {"error": f"no Slack sink for tenant {tenant!r}: add one to its "
-                                                f"deploy/sinks/{tenant}.yaml and set its bot token"})
-        secrets = [s.signing_secret for s in sinks if s.signing_secret]
-        if not secrets:
-            missing = sorted({s.signing_secret_env for s in sinks})
-            return json_response(503, {"error": f"set {' or '.join(missing)} (the Slack app's signing secret) "
-                                                "to accept its button clicks"})
-        body, now = await request.read(), deps.clock.now().timestamp()
-        problems = [verify(secret, body, request.headers, now) for secret in secrets]
-        if all(problems):
-            return json_response(401, {"error": problems[0]})
+        body = await signed_body(
+            request, deps.sinks.slack(tenant), verify, deps.clock.now().timestamp(),
+            missing_sink=f"no Slack sink for tenant {tenant!r}: add one to its deploy/sinks/{tenant}.yaml and set "
+                         "its bot token",
+            no_secret="set {missing} (the Slack app's signing secret) to accept its button clicks")
+        if isinstance(body, web.Response):
+            return body
         try:
             click = parse_click(body)
         except PayloadError as exc:

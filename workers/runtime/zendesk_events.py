@@ -27,6 +27,7 @@ from contracts.errors import PayloadError
 from contracts.ports import Clock
 from workers.runtime.action_checks import Refused
 from workers.runtime.auth import json_response
+from workers.runtime.sink_requests import signed_body
 from workers.runtime.take_action import ActionChecks, take_action
 from workers.sink_files import SinkSet
 
@@ -60,19 +61,14 @@ def seen_key(prefix: str, tenant: str, event_id: str) -> str:
 def add_zendesk_routes(app: web.Application, deps: ZendeskDeps) -> None:
     async def events(request: web.Request) -> web.Response:
         tenant = request.match_info["tenant"]
-        sinks = deps.sinks.zendesk(tenant)
-        if not sinks:
-            return json_response(404, {"error": f"no Zendesk sink for tenant {tenant!r}: add one to its "
-                                                f"deploy/sinks/{tenant}.yaml and set its URL, email and API token"})
-        secrets = [s.signing_secret for s in sinks if s.signing_secret]
-        if not secrets:
-            missing = sorted({s.signing_secret_env for s in sinks})
-            return json_response(503, {"error": f"set {' or '.join(missing)} (the Zendesk webhook's signing "
-                                                "secret) to accept its events"})
-        body, now = await request.read(), deps.clock.now()
-        problems = [verify(secret, body, request.headers, now.timestamp()) for secret in secrets]
-        if all(problems):
-            return json_response(401, {"error": problems[0]})
+        now = deps.clock.now()
+        body = await signed_body(
+            request, deps.sinks.zendesk(tenant), verify, now.timestamp(),
+            missing_sink=f"no Zendesk sink for tenant {tenant!r}: add one to its deploy/sinks/{tenant}.yaml and "
+                         "set its URL, email and API token",
+            no_secret="set {missing} (the Zendesk webhook's signing secret) to accept its events")
+        if isinstance(body, web.Response):
+            return body
         try:
             update = parse_event(body)
         except PayloadError as exc:
