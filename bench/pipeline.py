@@ -58,6 +58,8 @@ def parse_args() -> argparse.Namespace:
                    help="route worker process counts to measure (one consumer group, partitions shared out)")
     p.add_argument("--latency-route-replicas", type=int, default=2,
                    help="route worker processes in the latency run (one cannot keep up with 2,000 msg/s here)")
+    p.add_argument("--profile", metavar="FILE", default=None,
+                   help="cProfile the one-process route run (after its first batch) into FILE (pstats format)")
     p.add_argument("--redis-url", default=None, help="default: 127.0.0.1:6379 if it answers, else a throwaway one")
     for phase in ("throughput", "route", "latency", "memory"):
         p.add_argument(f"--skip-{phase}", action="store_true")
@@ -149,7 +151,8 @@ class Bench:
             await broker.stop()
 
     async def route_one(self, bootstrap: str, broker: EmbeddedBroker, n: int) -> dict:
-        cfg = {**self.cfg(bootstrap, broker, "bench-route-tp", n), "prefix": f"{self.prefix}:tp"}
+        cfg = {**self.cfg(bootstrap, broker, "bench-route-tp", n), "prefix": f"{self.prefix}:tp",
+               "profile": self.args.profile}
         return await self.worker_run("route-throughput", "route", cfg)
 
     async def route_replicas(self, bootstrap: str, broker: EmbeddedBroker, n: int, replicas: int) -> dict:

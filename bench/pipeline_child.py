@@ -7,6 +7,7 @@ Usage: python bench/pipeline_child.py MODE JSON_CONFIG. Prints `READY` once part
 from __future__ import annotations
 
 import asyncio
+import cProfile
 import gc
 import json
 import logging
@@ -161,6 +162,7 @@ async def route(cfg: dict) -> None:
     meter, ready = Meter(cfg["n"], cfg["broker_pid"], cfg.get("progress_s", 5.0)), False
     stages0: dict[str, float] | None = None
     held: list[int] | None = None
+    profiler = cProfile.Profile() if cfg.get("profile") else None
     while not task.done() and not stop.is_set() and not meter.done:
         if not ready and worker.ready.is_set():
             ready = True
@@ -171,7 +173,12 @@ async def route(cfg: dict) -> None:
         meter.update(worker.stats.records)
         if stages0 is None and meter.start is not None:
             stages0 = stage_cpu.snapshot()  # the stages are measured over what the meter measures
+            if profiler is not None:
+                profiler.enable()
         await asyncio.sleep(0.01)
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(cfg["profile"])
     s = worker.stats
     result = meter.result(by_action=s.by_action, dead_lettered=s.dead_lettered, batches=s.batches,
                           opened=s.opened, merged=s.merged, partitions=len(worker.partitions))

@@ -61,12 +61,14 @@ def install() -> None:
     from redis.asyncio.client import Pipeline, Redis
 
     from workers.runtime import route_processor as rp
+    from workers.runtime.batched_sends import BatchedSends
 
     for name, stage in (("decode_inbound", "decode"), ("decide", "decide"), ("record", "record"),
                         ("encode", "encode")):
         setattr(rp, name, _sync(getattr(rp, name), stage))
+    BatchedSends.add = _sync(BatchedSends.add, "kafka")
     for cls, name, stage in ((Redis, "execute_command", "redis"), (Pipeline, "execute", "redis"),
-                             (AIOKafkaProducer, "send", "kafka"), (Sender, "_sender_routine", "kafka"),
+                             (AIOKafkaProducer, "send", "kafka"), (AIOKafkaProducer, "send_batch", "kafka"), (Sender, "_sender_routine", "kafka"),
                              (AIOKafkaConsumer, "getmany", "kafka"), (AIOKafkaConsumer, "commit", "kafka"),
                              (Fetcher, "_fetch_requests_routine", "kafka")):
         setattr(cls, name, _async(getattr(cls, name), stage))

@@ -18,12 +18,13 @@ from aiokafka.errors import KafkaError
 
 from channels.sinks.redis_queue import RedisWorkQueue
 from contracts.ports import Clock
-from contracts.topics import INBOUND
+from contracts.topics import DEAD_LETTER, INBOUND, QUARANTINE, REJECTED, ROUTED
 from contracts.workitem import WorkItem
 from routing.policy import TenantPolicy
 from routing.state import MemoryState
 from routing.state_snapshot import prune
 from routing.work_items import merged_item
+from workers.runtime.batched_sends import BatchedSends
 from workers.runtime.clock import SystemClock
 from workers.runtime.flow_metrics import observe_batch
 from workers.runtime.health import DependencyHealth, Health
@@ -35,6 +36,7 @@ from workers.runtime.state_store import PartitionStateStore, PreparedCheckpoint
 from workers.stack.kafka_options import worker_clients
 
 log = logging.getLogger("omniroute.route")
+_DECISION_TOPICS = (ROUTED.name, REJECTED.name, QUARANTINE.name, DEAD_LETTER.name)  # what RouteProcessor produces to
 MERGE_ATTEMPTS = 5  # optimistic rounds against concurrent escalations before the worker gives up (and restarts)
 
 
@@ -114,10 +116,13 @@ class RouteWorker:
         self.queue = RedisWorkQueue(self.redis, prefix=c.redis_prefix)
         self.store = PartitionStateStore(self.redis, group=c.group, prefix=c.redis_prefix)
         self.producer, self.consumer = self.clients()
+        self._sends = BatchedSends(self.producer)
         self.consumer.subscribe([INBOUND.name], listener=_Rebalance(self))
         await self.producer.start()
         await self.consumer.start()
         try:
+            await retrying("route worker: decision topics' metadata",
+                           lambda: self._sends.learn_partitions(_DECISION_TOPICS), self._health, stop)
             while not stop.is_set():
                 batch = await retrying("route worker: fetching", lambda: self.consumer.getmany(
                     timeout_ms=c.fetch_max_wait_ms, max_records=c.max_batch), self._health, stop)
@@ -139,6 +144,7 @@ class RouteWorker:
             for task in (self._writing, self._checkpointing):
                 if task is not None and not task.done():
                     task.cancel()  # only when stopping on a failure: nothing after it was committed
+            self._sends.cancel()
             await self.consumer.stop()
             await self.producer.stop()
             await self.redis.aclose()
@@ -152,12 +158,13 @@ class RouteWorker:
 
         Deciding is CPU work in this process; acknowledgements and queue writes are work for the broker and
         Redis. Overlapping them (one batch in flight, outputs strictly in batch order) keeps both busy. Decisions
-        are handed to the producer as they are made, and the loop yields every `yield_every` records so they
-        leave (and the in-flight batch's replies are handled) while the rest of the batch is decided.
+        are appended to per-partition producer batches as they are made, and the loop yields every `yield_every`
+        records so those batches leave (and the in-flight batch's replies are handled) while the rest of the
+        batch is decided.
         """
         outcomes: list[Outcome] = []
-        sends: list[asyncio.Future] = []
-        every, send, began = self.config.yield_every, self._send, time.perf_counter()
+        every, sends, began = self.config.yield_every, self._sends, time.perf_counter()
+        sends.refresh_partitions()
         for tp, records in batch.items():
             part = self.partitions.get(tp)
             if part is None:  # not (or no longer) ours, or its state not restored yet: it is fetched again
@@ -167,13 +174,16 @@ class RouteWorker:
                     continue  # fetched before the seek to the restored offset: already in the state
                 outcome = self.processor.process(part.state, rec.key, rec.value, (tp.topic, tp.partition, rec.offset))
                 outcomes.append(outcome)
-                sends += [await send(topic, key, value) for topic, key, value in outcome.produce]
+                for topic, key, value in outcome.produce:
+                    sends.add(topic, key, value)
                 part.next_offset, part.dirty = rec.offset + 1, True
                 if len(outcomes) % every == 0:
+                    sends.hand_over()
                     await asyncio.sleep(0)  # lets the producer ship what is decided so far
         observe_batch("route", len(outcomes), time.perf_counter() - began)
+        handed = sends.cut()
         await self._outputs_written()
-        self._writing = asyncio.create_task(self._write(outcomes, sends))
+        self._writing = asyncio.create_task(self._write(outcomes, handed))
 
     async def _send(self, topic: str, key: bytes | None, value: bytes) -> asyncio.Future:
         try:
@@ -183,23 +193,23 @@ class RouteWorker:
             failed.set_exception(exc)
             return failed
 
-    async def _write(self, outcomes: list[Outcome], sends: list[asyncio.Future]) -> None:
-        await self._acknowledged(outcomes, sends)  # by the broker, before anything is committed
+    async def _write(self, outcomes: list[Outcome], handed: asyncio.Future[list[asyncio.Future]]) -> None:
+        await self._acknowledged(outcomes, handed)  # by the broker, before anything is committed
         await retrying("route worker: writing work items", lambda: self._apply_work_items(outcomes), self._health,
                        self._stop)
         self._count(outcomes)
 
-    async def _acknowledged(self, outcomes: list[Outcome], sends: list[asyncio.Future]) -> None:
+    async def _acknowledged(self, outcomes: list[Outcome], handed: asyncio.Future[list[asyncio.Future]]) -> None:
         """Wait for the batch's acknowledgements; after a broker fault, send all its records again until acked.
 
         A record may then be published twice (the broker may have written it before the fault), and after the
         next batch's records: consumers of the decision topics dedupe on the decision's `message_id`.
         """
-        pending: list[asyncio.Future] | None = sends
+        pending: list[asyncio.Future] | None = await handed
 
         async def attempt() -> None:
             nonlocal pending
-            if pending is None:
+            if pending is None:  # one record at a time: the slow path, after a fault
                 pending = [await self._send(topic, key, value) for o in outcomes for topic, key, value in o.produce]
             results, pending = await asyncio.gather(*pending, return_exceptions=True), None
             failure = next((r for r in results if isinstance(r, BaseException)), None)
