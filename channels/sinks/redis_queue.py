@@ -19,6 +19,7 @@ RESOLVED_TTL_SECONDS = 400 * 24 * 3600
 _NO_SLA_HORIZON = timedelta(days=3652)  # items without an SLA sort after every real deadline
 _READ_CHUNK = 1000  # items read per round trip when listing
 _CLAIM_HEAD = 8  # items read from the head of a ready set per claim attempt
+_UNSTORED = ("", "")  # the stored tenant and queue of an item not stored yet
 _ATTEMPTS = 20  # reads again when an item moved between the read and the script (a concurrent writer)
 
 
@@ -105,11 +106,12 @@ class RedisWorkQueue:
         if not entries:
             return set()
         for _ in range(_ATTEMPTS):
-            stored = await self._stored([item.id for item, _ in entries])
+            # a 'new' write never touches a stored item's index keys: only the others need reading first
+            stored = await self._stored([item.id for item, expect in entries if expect != "new"])
             keys, args = [self.tenants_key], [self._ttl]
             for item, expect in entries:
                 t, q = item.tenant, item.queue
-                was_t, was_q = stored[item.id]
+                was_t, was_q = stored.get(item.id, _UNSTORED)
                 keys += [self.item_key(item.id), self.queue_key(t, q), self.tenant_key(t), self.ready_key(t, q),
                          self.queues_key(t), *self._index_keys(was_t, was_q)]
                 args += [item.id, t, q, repr(due_score(item)), item.model_dump_json(), item.state.value,
@@ -125,6 +127,8 @@ class RedisWorkQueue:
 
     async def _stored(self, item_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """(tenant, queue) each item is stored with; ("", "") for an unknown one."""
+        if not item_ids:
+            return {}
         pipe = self._redis.pipeline(transaction=False)
         for item_id in item_ids:
             pipe.hmget(self.item_key(item_id), "tenant", "queue")

@@ -33,7 +33,8 @@ end
 # KEYS: tenants set, then per item: item, queue, tenant, ready, queues (of the tenant) keys, and the ready, queue
 # and tenant keys of the tenant and queue it is stored with. ARGV: resolved_ttl, then per item: id, tenant, queue,
 # due, json, state, assignee, expect, stored tenant, stored queue.
-# expect: '' writes unconditionally, 'new' only if the item does not exist, a number only if the item's revision
+# expect: '' writes unconditionally, 'new' only if the item does not exist (its stored tenant and queue are not
+# checked: the caller does not read them), a number only if the item's revision
 # is that number (compare-and-set against a concurrent writer), '!' and a number the same but with the given state
 # and assignee written as they are (an agent's reassignment). Every write raises the revision by one.
 # Returns the ids not written because of `expect`.
@@ -41,8 +42,11 @@ UPSERT = _LUA_PRELUDE + """
 local ttl = tonumber(ARGV[1])
 local skipped = {}
 for i = 2, #ARGV, 10 do
-  local found = redis.call('HMGET', KEYS[2 + (i - 2) / 10 * 8], 'tenant', 'queue')
-  if moved(found[1], found[2], ARGV[i + 8], ARGV[i + 9]) then return 'MOVED' end
+  -- a 'new' write of a stored item changes nothing, so its index keys are not needed (the caller names none)
+  if ARGV[i + 7] ~= 'new' then
+    local found = redis.call('HMGET', KEYS[2 + (i - 2) / 10 * 8], 'tenant', 'queue')
+    if moved(found[1], found[2], ARGV[i + 8], ARGV[i + 9]) then return 'MOVED' end
+  end
 end
 local was = {}  -- id -> where its current three index keys start in KEYS
 for i = 2, #ARGV, 10 do
