@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run dry-run test bench schemas clean
+.PHONY: install native run dry-run test bench schemas clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Recompile the routing core with mypyc after editing routing/ or contracts/ (until then it imports pure Python).
+native: $(STAMP)
+	$(BIN)/python setup.py native
 
 # The main job: the whole system on this machine, playing a scripted day of traffic. Ctrl-C stops it.
 run: $(STAMP)

@@ -15,6 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+import routing  # noqa: E402
 from routing.decide import decide  # noqa: E402
 from routing.record import record  # noqa: E402
 from routing.state import MemoryState  # noqa: E402
@@ -67,6 +68,7 @@ def main() -> None:
     decide_only = statistics.median(run(stream, with_record=False) for _ in range(args.repeat))
     full = statistics.median(run(stream, with_record=True) for _ in range(args.repeat))
     print(f"messages: {len(stream)}, customers: {args.customers}, one process, one core, median of {args.repeat}")
+    print(f"routing core: {routing.BUILD} (routing.COMPILED={routing.COMPILED}; OMNIROUTE_PURE=1 for the pure one)")
     print(f"decide only:       {len(stream) / decide_only:10.0f} msg/s  ({decide_only / len(stream) * 1e6:.1f} us/msg)")
     print(f"decide + record:   {len(stream) / full:10.0f} msg/s  ({full / len(stream) * 1e6:.1f} us/msg)")
 

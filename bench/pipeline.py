@@ -27,6 +27,7 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "bench")]  # build_stream and th
 from decide import build_stream  # noqa: E402
 from pipeline_load import Child, Observer, Record, drain, paced_load, percentile, preload  # noqa: E402
 
+import routing  # noqa: E402
 from contracts.topics import ALL_TOPICS, DEAD_LETTER, INBOUND, QUARANTINE, REJECTED, ROUTED, TopicSpec  # noqa: E402
 from workers.runtime.codec import encode, inbound_key  # noqa: E402
 from workers.stack.broker import EmbeddedBroker  # noqa: E402
@@ -283,7 +284,7 @@ def print_conditions(a: argparse.Namespace, redis_url: str) -> None:
     cores = len(os.sched_getaffinity(0))
     print(f"conditions: {a.messages:,} messages ({a.customers:,} customers, three tenants, mixed channels), "
           f"{INBOUND.partitions} partitions, fetch_max_wait {a.fetch_wait_ms} ms, max batch {a.max_batch}, "
-          f"session timeout {a.session_timeout_ms} ms")
+          f"session timeout {a.session_timeout_ms} ms; routing core {routing.BUILD} (the workers import the same)")
     print(f"machine: {cores} cores usable (os.cpu_count {os.cpu_count()}), load average {os.getloadavg()[0]:.2f}; "
           f"Python {platform.python_version()}, aiokafka {aiokafka.__version__}; broker Tansu (embedded, memory://), "
           f"Redis {redis_url}")

@@ -24,6 +24,7 @@ import re
 from collections.abc import Collection
 from typing import NamedTuple
 
+import pydantic.main  # noqa: F401  (for mypyc: the module BaseModel is defined in, which the compiled class body reads)
 from pydantic import BaseModel, ConfigDict, Field
 
 from routing.lexicon_categories import CATEGORY_LEXICONS, PATTERN_CUES, REDIRECTS

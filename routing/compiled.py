@@ -50,8 +50,9 @@ class CompiledPolicy:
         if clocks is None:
             first, resolution = select_sla_rules(self.policy.sla.rules, channel=channel, category=category,
                                                  flags=[f.value for f in flags])
-            clocks = (self._clock(first, first.first_response, channel) if first else None,
-                      self._clock(resolution, resolution.resolution, channel) if resolution else None)
+            clocks = (self._clock(first, first.first_response, channel) if first and first.first_response else None,
+                      self._clock(resolution, resolution.resolution, channel)
+                      if resolution and resolution.resolution else None)
             _remember(self._sla_clocks, key, clocks)
         return clocks
 

@@ -27,7 +27,7 @@ from routing.compiled import CompiledPolicy, compile_policy
 from routing.confidence import low_confidence
 from routing.dedupe import find_merge_target, identity_keys, live_session_item, redelivery_key
 from routing.official import matched_official_endpoint
-from routing.policy import TenantPolicy
+from routing.policy import ChargebackRule, TenantPolicy
 from routing.queueing import bump
 from routing.references import extract_references
 from routing.sla import compute_targets, is_outside_hours, public_holiday
@@ -191,8 +191,8 @@ def _route_or_merge(ctx: _Ctx, analysis: Analysis) -> Decision:
     if analysis.out_of_scope_rejected:
         return RejectDecision(**ctx.base(analysis), reason=f"out of scope: {analysis.out_of_scope_rejected}",
                               follow_ups=analysis.follow_ups)
-    if analysis.chargeback:
-        _chargeback(ctx, analysis)
+    if analysis.chargeback and policy.chargeback is not None:  # analyse() sets it only under a chargeback rule
+        _chargeback(ctx, analysis, policy.chargeback)
     target = find_merge_target(ctx.state, message, ctx.customer, analysis, policy.dedupe)
     if target is not None:
         item, flags, why = target
@@ -210,10 +210,10 @@ def _route_or_merge(ctx: _Ctx, analysis: Analysis) -> Decision:
     return _route(ctx, analysis)
 
 
-def _chargeback(ctx: _Ctx, analysis: Analysis) -> None:
+def _chargeback(ctx: _Ctx, analysis: Analysis, rule: ChargebackRule) -> None:
     """A threat gets the policy's "contact us first" reply; a chargeback filed after the customer wrote to support
     gets the after-contact follow-ups; one filed without any contact, the policy's consequences."""
-    rule = ctx.cp.policy.chargeback
+    kinds: list[FollowUpKind]
     if analysis.chargeback == "threatened":
         kinds, outcome, detail = [], "threatened", "announced, not initiated: asked to contact support first"
         if rule.threat_reply:
@@ -307,6 +307,7 @@ def _deadlines(ctx: _Ctx, analysis: Analysis) -> SlaTargets:
     analysis.trace.append(TraceStep(rule=f"sla.{sla.rule}", outcome="deadline",
                                     detail=f"first response due {sla.first_response_due.isoformat() if sla.first_response_due else '-'}"))
     if sla.resolution_rule:
+        assert sla.resolution_due is not None  # a resolution rule of its own comes with its deadline
         analysis.trace.append(TraceStep(rule=f"sla.{sla.resolution_rule}", outcome="deadline",
                                         detail=f"resolution due {sla.resolution_due.isoformat()}"))
     return sla

@@ -32,6 +32,7 @@ def record(state: MemoryState, message: InboundMessage, decision: Decision, poli
     if decision.action in (Action.route, Action.merge):
         state.note_contact(decision.customer, message.received_at)
     if decision.action == Action.route:
+        assert decision.queue is not None  # decide() routes to a queue
         text = f"{message.subject}\n{message.text}" if message.subject else message.text
         state.open(OpenItem(
             id=decision.work_item_id, customer=decision.customer, category=decision.category, queue=decision.queue,

@@ -11,6 +11,7 @@ from contracts.decision import FollowUp, FollowUpKind, TraceStep
 from contracts.inbound import InboundMessage
 from routing.compiled import CompiledPolicy
 from routing.escalation import affirmed_in, normal_spacing
+from routing.policy.models import CoolingOff
 from routing.required_info import outside_window, stated_dates
 
 if TYPE_CHECKING:
@@ -24,13 +25,13 @@ def refund_clauses(result: Analysis, message: InboundMessage, text: str, cp: Com
     if rules is None:
         return
     norm = normal_spacing(text)  # what the intent patterns read, spaced once for all of them
-    if cp.appeals and any(affirmed_in(rx, norm) for rx in cp.appeals):
+    if cp.appeals and rules.decision_final is not None and any(affirmed_in(rx, norm) for rx in cp.appeals):
         result.flags.append(F.decision_final)
         result.trace.append(TraceStep(rule="refunds.decision_final", outcome="appeal of a final decision",
                                       detail=rules.decision_final.wording))
         return
     if rules.cooling_off is not None:
-        _cooling_off(result, message, text, norm, cp)
+        _cooling_off(result, message, text, norm, cp, rules.cooling_off)
     if cp.refund_requests and any(affirmed_in(rx, norm) for rx in cp.refund_requests):
         result.flags.append(F.refund_request)
         result.trace.append(TraceStep(rule="refunds.request", outcome="refund requested"))
@@ -63,9 +64,9 @@ _DAYS_AGO = re.compile(r"\b(today|yesterday|(\d|one|two|three|four|five|six|seve
 _NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 
 
-def _cooling_off(result: Analysis, message: InboundMessage, text: str, norm: str, cp: CompiledPolicy) -> None:
+def _cooling_off(result: Analysis, message: InboundMessage, text: str, norm: str, cp: CompiledPolicy,
+                 rule: CoolingOff) -> None:
     """A cancellation after a sign-up of the policy's kind: within the period, the full-refund path (`cooling_off`)."""
-    rule = cp.policy.refunds.cooling_off
     if not (any(affirmed_in(re.compile(p, re.IGNORECASE), norm) for p in rule.cancel_patterns)
             and any(re.search(p, text, re.IGNORECASE) for p in rule.sign_up_patterns)):
         return

@@ -132,8 +132,8 @@ def compute_targets(
         resolution_clock=resolution.target.clock if resolution else None,
         rule=primary.rule.name,
         escalate_to=primary.rule.escalate_to or (resolution.rule.escalate_to if resolution else None),
-        resolution_rule=resolution.rule.name if other_rule else None,
-        resolution_calendar=resolution.counts.name if other_calendar else None,
+        resolution_rule=resolution.rule.name if resolution is not None and other_rule else None,
+        resolution_calendar=resolution.counts.name if resolution is not None and other_calendar else None,
     )
 
 

@@ -3,6 +3,10 @@
 The stream's texts are this repository's own (tests/data and EXTRA below), so a clean clone runs it.
 
 Regenerate (only when a decision change is intended): OMNIROUTE_REGENERATE_GOLDEN=1 pytest tests/test_decide_golden.py
+
+It runs against both builds of the routing core (issue 12): the mypyc-compiled modules and the pure-Python ones
+(OMNIROUTE_PURE=1), the one this process did not import in a fresh interpreter. Without a compiled build of these
+sources (`make native`) the compiled case skips, except under CI (`CI` set), where it fails.
 """
 
 from __future__ import annotations
@@ -12,11 +16,14 @@ import hashlib
 import json
 import os
 import random
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+import routing
 from contracts.channels import CAPABILITIES, ChannelKind
 from contracts.inbound import Attachment, Endpoint, InboundMessage, MessageKind, ReplyRefs, Sender
 from routing.decide import decide
@@ -132,7 +139,40 @@ def run(stream: list[InboundMessage]) -> list[str]:
     return out
 
 
-def test_decisions_match_golden() -> None:
+_CHILD = "OMNIROUTE_GOLDEN_CHILD"  # set in the fresh interpreter that runs the other build
+
+
+@pytest.mark.parametrize("build", ["compiled", "pure"])
+def test_decisions_match_golden(build: str) -> None:
+    want_compiled = build == "compiled"
+    if routing.COMPILED != want_compiled:
+        if want_compiled and (os.environ.get(_CHILD) or not os.environ.get("OMNIROUTE_PURE")):
+            # this interpreter looked for a compiled build of these sources and found none usable
+            if os.environ.get("CI"):
+                pytest.fail(f"CI must test the compiled routing core, but routing is {routing.BUILD}")
+            pytest.skip(f"routing is {routing.BUILD}; `make native` compiles it")
+        assert not os.environ.get(_CHILD), f"asked for the {build} build, got {routing.BUILD}"
+        _in_fresh_interpreter(build)
+        return
+    _compare_with_golden()
+
+
+def _in_fresh_interpreter(build: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("OMNIROUTE_PURE", "OMNIROUTE_REGENERATE_GOLDEN")}
+    env[_CHILD] = "1"
+    if build == "pure":
+        env["OMNIROUTE_PURE"] = "1"
+    test = f"{Path(__file__).name}::test_decisions_match_golden[{build}]"
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs", test],
+                            cwd=Path(__file__).parent, env=env, capture_output=True, text=True, timeout=600)
+    out = result.stdout + result.stderr
+    if result.returncode == 0 and "1 skipped" in out:
+        reason = next((line for line in out.splitlines() if line.startswith("SKIPPED")), out)
+        pytest.skip(f"in a fresh interpreter: {reason.split(': ', 1)[-1]}")
+    assert result.returncode == 0 and "1 passed" in out, out
+
+
+def _compare_with_golden() -> None:
     stream = build_stream()
     got = run(stream)
     if os.environ.get("OMNIROUTE_REGENERATE_GOLDEN") == "1":

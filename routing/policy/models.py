@@ -17,7 +17,7 @@ from routing.policy.crossrefs import cross_reference_problems
 from routing.policy.durations import Duration
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 InfoField = Literal[
     "order_number", "account_email", "business_name", "transaction_date", "amount", "explanation", "photo"
 ]
