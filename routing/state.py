@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -10,28 +10,110 @@ from contracts.channels import ChannelKind
 from contracts.decision import Priority, SlaTargets
 
 
-@dataclass
+_NO_STRINGS: frozenset = frozenset()
+_CHANNEL_SETS: dict[frozenset, frozenset] = {}  # every distinct set of channels, held once for all items
+
+
+def _shared_channels(channels: Iterable[ChannelKind]) -> frozenset[ChannelKind]:
+    key = frozenset(channels)
+    return _CHANNEL_SETS.setdefault(key, key)
+
+
+# An item's SlaTargets is held as a tuple: the per-item instants, and one shared tuple of everything else (rule,
+# calendar, clocks, ... and which fields were set), so an item costs a few pointers instead of a pydantic model.
+_SLA_INSTANTS = ("started_at", "first_response_due", "first_response_warn_at", "resolution_due", "resolution_warn_at")
+_SLA_SHARED_FIELDS = tuple(f for f in SlaTargets.model_fields if f not in _SLA_INSTANTS)
+assert set(_SLA_INSTANTS) <= set(SlaTargets.model_fields), "SlaTargets changed: update the packing in routing/state.py"
+_SLA_SHARED: dict[tuple, tuple] = {}
+
+
+def _pack_sla(sla: SlaTargets | None) -> tuple | None:
+    if sla is None:
+        return None
+    if type(sla) is not SlaTargets or sla.__pydantic_extra__ or sla.__pydantic_private__:
+        return (sla,)  # not the plain model: held as it is
+    values = sla.__dict__
+    shared = (*(values[f] for f in _SLA_SHARED_FIELDS), frozenset(sla.model_fields_set))
+    shared = _SLA_SHARED.setdefault(shared, shared)
+    return (shared, *(values[f] for f in _SLA_INSTANTS))
+
+
+def _unpack_sla(packed: tuple | None) -> SlaTargets | None:
+    if packed is None:
+        return None
+    if len(packed) == 1:
+        return packed[0]
+    shared, *instants = packed
+    values = dict(zip(_SLA_SHARED_FIELDS, shared))
+    values.update(zip(_SLA_INSTANTS, instants))
+    return SlaTargets.model_construct(_fields_set=set(shared[-1]), **values)
+
+
 class OpenItem:
-    """An open work item as dedupe and SLA need to see it."""
+    """An open work item as dedupe and SLA need to see it.
 
-    id: str
-    customer: str
-    category: str | None
-    queue: str
-    priority: Priority
-    channel: ChannelKind
-    conversation_key: str
-    opened_at: datetime
-    last_seen: datetime
-    tokens: frozenset[str]
-    references: set[str] = field(default_factory=set)
-    channels_seen: set[ChannelKind] = field(default_factory=set)
-    repeat_count: int = 0
-    message_ids: list[str] = field(default_factory=list)
-    sla: SlaTargets | None = None
+    Held compactly, one per open conversation: `tokens` is a tuple of distinct content words, `references` and
+    `channels_seen` are frozensets (the same one shared by every item with the same channels), `message_ids` a
+    tuple; code that adds to them assigns a new one. `sla` is rebuilt from a packed form on each read (an equal
+    model with the same fields set).
+    """
+
+    __slots__ = ("id", "customer", "category", "queue", "priority", "channel", "conversation_key", "opened_at",
+                 "last_seen", "tokens", "references", "channels_seen", "repeat_count", "message_ids", "_sla")
+
+    def __init__(self, id: str, customer: str, category: str | None, queue: str, priority: Priority,
+                 channel: ChannelKind, conversation_key: str, opened_at: datetime, last_seen: datetime,
+                 tokens: Iterable[str], references: Iterable[str] = (), channels_seen: Iterable[ChannelKind] = (),
+                 repeat_count: int = 0, message_ids: Iterable[str] = (), sla: SlaTargets | None = None) -> None:
+        self.id, self.customer, self.category, self.queue = id, customer, category, queue
+        self.priority, self.channel, self.conversation_key = priority, channel, conversation_key
+        self.opened_at, self.last_seen = opened_at, last_seen
+        self.tokens: tuple[str, ...] = (tuple(tokens) if isinstance(tokens, (set, frozenset))
+                                        else tuple(dict.fromkeys(tokens)))
+        self.references: frozenset[str] = frozenset(references) if references else _NO_STRINGS
+        self.channels_seen: frozenset[ChannelKind] = _shared_channels(channels_seen)
+        self.repeat_count = repeat_count
+        self.message_ids: tuple[str, ...] = tuple(message_ids)
+        self._sla = _pack_sla(sla)
+
+    @property
+    def sla(self) -> SlaTargets | None:
+        return _unpack_sla(self._sla)
+
+    @sla.setter
+    def sla(self, value: SlaTargets | None) -> None:
+        self._sla = _pack_sla(value)
+
+    def add_channel(self, channel: ChannelKind) -> None:
+        if channel not in self.channels_seen:
+            self.channels_seen = _shared_channels((*self.channels_seen, channel))
+
+    def add_message(self, message_id: str) -> None:
+        self.message_ids = (*self.message_ids, message_id)
+
+    def add_references(self, references: Iterable[str]) -> None:
+        new = set(references) - self.references
+        if new:
+            self.references = self.references | new
+
+    def _fields(self) -> tuple:
+        return (self.id, self.customer, self.category, self.queue, self.priority, self.channel,
+                self.conversation_key, self.opened_at, self.last_seen, frozenset(self.tokens), set(self.references),
+                set(self.channels_seen), self.repeat_count, list(self.message_ids), self.sla)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass it replaces
+
+    def __repr__(self) -> str:
+        names = [n for n in self.__slots__ if n != "_sla"] + ["sla"]
+        return f"OpenItem({', '.join(f'{n}={v!r}' for n, v in zip(names, self._fields()))})"
 
 
-@dataclass
+@dataclass(slots=True)
 class Seen:
     """A provider message already decided."""
 
@@ -59,10 +141,10 @@ class MemoryState:
     seen: dict[str, Seen] = field(default_factory=dict)
     items: dict[str, OpenItem] = field(default_factory=dict)
     customer_of: dict[str, str] = field(default_factory=dict)  # identity key -> customer id
-    items_of_customer: dict[str, list[str]] = field(default_factory=dict)
+    items_of_customer: dict[str, tuple[str, ...]] = field(default_factory=dict)
     item_of_reference: dict[str, str] = field(default_factory=dict)
     item_of_conversation: dict[str, str] = field(default_factory=dict)
-    recent: dict[str, deque[datetime]] = field(default_factory=dict)  # customer -> message times
+    recent: dict[str, tuple[datetime, ...]] = field(default_factory=dict)  # customer -> message times
     strikes: dict[str, int] = field(default_factory=dict)
     suspended_until: dict[str, datetime | None] = field(default_factory=dict)  # None = until lifted
     last_contact: dict[str, datetime] = field(default_factory=dict)  # customer -> last message that reached support
@@ -119,10 +201,11 @@ class MemoryState:
                 self.changed["customer_of"].add(key)
 
     def note_message(self, customer: str, at: datetime, horizon: datetime) -> None:
-        times = self.recent.setdefault(customer, deque())
-        times.append(at)
-        while times and times[0] <= horizon:
-            times.popleft()
+        times = (*self.recent.get(customer, ()), at)
+        start = 0
+        while start < len(times) and times[start] <= horizon:
+            start += 1
+        self.recent[customer] = times[start:] if start else times
         self.changed["recent"].add(customer)
 
     def note_contact(self, customer: str, at: datetime) -> None:
@@ -132,7 +215,7 @@ class MemoryState:
 
     def open(self, item: OpenItem) -> None:
         self.items[item.id] = item
-        self.items_of_customer.setdefault(item.customer, []).append(item.id)
+        self.items_of_customer[item.customer] = (*self.items_of_customer.get(item.customer, ()), item.id)
         self.item_of_conversation[item.conversation_key] = item.id
         self.changed["items"].add(item.id)
         self.changed["items_of_customer"].add(item.customer)
@@ -161,9 +244,10 @@ class MemoryState:
         if item is None:
             return
         self.changed["items"].add(item_id)
-        ids = self.items_of_customer.get(item.customer, [])
+        ids = self.items_of_customer.get(item.customer, ())
         if item_id in ids:
-            ids.remove(item_id)
+            at = ids.index(item_id)
+            self.items_of_customer[item.customer] = ids[:at] + ids[at + 1:]
             self.changed["items_of_customer"].add(item.customer)
         for name, table in (("item_of_reference", self.item_of_reference),
                             ("item_of_conversation", self.item_of_conversation)):

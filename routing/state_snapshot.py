@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -37,7 +36,7 @@ ENCODERS: dict[str, Callable[[Any], Any]] = {
     "seen": lambda s: [s.message_id, s.at.isoformat(), s.work_item_id],
     "items": lambda i: _item_out(i),
     "customer_of": _same,
-    "items_of_customer": _same,
+    "items_of_customer": list,
     "item_of_reference": _same,
     "item_of_conversation": _same,
     "recent": lambda times: [t.isoformat() for t in times],
@@ -49,10 +48,10 @@ DECODERS: dict[str, Callable[[Any], Any]] = {
     "seen": _seen_in,
     "items": lambda data: _item_in(data),
     "customer_of": _same,
-    "items_of_customer": list,
+    "items_of_customer": tuple,
     "item_of_reference": _same,
     "item_of_conversation": _same,
-    "recent": lambda times: deque(datetime.fromisoformat(t) for t in times),
+    "recent": lambda times: tuple(datetime.fromisoformat(t) for t in times),
     "strikes": _same,
     "suspended_until": _from_iso,
     "last_contact": _from_iso,
@@ -111,7 +110,7 @@ def _item_out(item: OpenItem) -> dict[str, Any]:
         "opened_at": item.opened_at.isoformat(), "last_seen": item.last_seen.isoformat(),
         "tokens": sorted(item.tokens), "references": sorted(item.references),
         "channels_seen": sorted(c.value for c in item.channels_seen), "repeat_count": item.repeat_count,
-        "message_ids": item.message_ids, "sla": item.sla.model_dump(mode="json") if item.sla else None,
+        "message_ids": list(item.message_ids), "sla": item.sla.model_dump(mode="json") if item.sla else None,
     }
 
 
@@ -121,7 +120,7 @@ def _item_in(data: dict[str, Any]) -> OpenItem:
         priority=Priority(data["priority"]), channel=ChannelKind(data["channel"]),
         conversation_key=data["conversation_key"], opened_at=datetime.fromisoformat(data["opened_at"]),
         last_seen=datetime.fromisoformat(data["last_seen"]), tokens=frozenset(data["tokens"]),
-        references=set(data["references"]), channels_seen={ChannelKind(c) for c in data["channels_seen"]},
-        repeat_count=data["repeat_count"], message_ids=list(data["message_ids"]),
+        references=data["references"], channels_seen=[ChannelKind(c) for c in data["channels_seen"]],
+        repeat_count=data["repeat_count"], message_ids=data["message_ids"],
         sla=SlaTargets.model_validate(data["sla"]) if data["sla"] else None,
     )
