@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone, tzinfo
 
 from contracts.channels import ChannelKind
 from contracts.decision import Priority, SlaTargets
@@ -19,34 +19,60 @@ def _shared_channels(channels: Iterable[ChannelKind]) -> frozenset[ChannelKind]:
     return _CHANNEL_SETS.setdefault(key, key)
 
 
-# An item's SlaTargets is held as a tuple: the per-item instants, and one shared tuple of everything else (rule,
-# calendar, clocks, ... and which fields were set), so an item costs a few pointers instead of a pydantic model.
+# An item's SlaTargets is held as one shared tuple of everything but its instants (rule, calendar, clocks, the
+# instants' time zones, which fields were set) and one int with the instants' epoch microseconds side by side, so
+# an item costs two pointers and one small int instead of a pydantic model and its datetimes.
 _SLA_INSTANTS = ("started_at", "first_response_due", "first_response_warn_at", "resolution_due", "resolution_warn_at")
 _SLA_SHARED_FIELDS = tuple(f for f in SlaTargets.model_fields if f not in _SLA_INSTANTS)
 assert set(_SLA_INSTANTS) <= set(SlaTargets.model_fields), "SlaTargets changed: update the packing in routing/state.py"
 _SLA_SHARED: dict[tuple, tuple] = {}
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICRO = timedelta(microseconds=1)
+_LANE = 53  # bits per instant: epoch microseconds up to the year 2255
+_LANE_MASK = (1 << _LANE) - 1
 
 
-def _pack_sla(sla: SlaTargets | None) -> tuple | None:
+def _zoned(micros: int, tz: tzinfo) -> datetime:
+    return (_EPOCH + timedelta(microseconds=micros)).astimezone(tz)
+
+
+def _pack_sla(sla: SlaTargets | None) -> tuple[tuple | SlaTargets | None, int | None]:
+    """(shared part, instants) of an SLA; (the model itself, None) when it cannot be rebuilt exactly from them."""
     if sla is None:
-        return None
+        return None, None
     if type(sla) is not SlaTargets or sla.__pydantic_extra__ or sla.__pydantic_private__:
-        return (sla,)  # not the plain model: held as it is
+        return sla, None
     values = sla.__dict__
-    shared = (*(values[f] for f in _SLA_SHARED_FIELDS), frozenset(sla.model_fields_set))
-    shared = _SLA_SHARED.setdefault(shared, shared)
-    return (shared, *(values[f] for f in _SLA_INSTANTS))
+    zones: list[tzinfo | None] = []
+    packed = 0
+    for shift, name in enumerate(_SLA_INSTANTS):
+        at = values[name]
+        if at is None:
+            zones.append(None)
+            continue
+        tz = at.tzinfo if type(at) is datetime else None
+        micros = (at - _EPOCH) // _MICRO if tz is not None else -1
+        if not 0 <= micros <= _LANE_MASK or not _same_instant(_zoned(micros, tz), at):
+            return sla, None
+        zones.append(tz)
+        packed |= micros << (shift * _LANE)
+    shared = (*(values[f] for f in _SLA_SHARED_FIELDS), tuple(zones), frozenset(sla.model_fields_set))
+    return _SLA_SHARED.setdefault(shared, shared), packed
 
 
-def _unpack_sla(packed: tuple | None) -> SlaTargets | None:
-    if packed is None:
-        return None
-    if len(packed) == 1:
-        return packed[0]
-    shared, *instants = packed
-    values = dict(zip(_SLA_SHARED_FIELDS, shared))
-    values.update(zip(_SLA_INSTANTS, instants))
-    return SlaTargets.model_construct(_fields_set=set(shared[-1]), **values)
+def _same_instant(a: datetime, b: datetime) -> bool:
+    """The same datetime to every reader: fields, fold and the very tzinfo object."""
+    return a.replace(tzinfo=None) == b.replace(tzinfo=None) and a.fold == b.fold and a.tzinfo is b.tzinfo
+
+
+def _unpack_sla(shared: tuple | SlaTargets | None, packed: int | None) -> SlaTargets | None:
+    if shared is None or packed is None:
+        return shared  # type: ignore[return-value]
+    *fields, zones, fields_set = shared
+    values = dict(zip(_SLA_SHARED_FIELDS, fields))
+    for shift, (name, tz) in enumerate(zip(_SLA_INSTANTS, zones)):
+        values[name] = None if tz is None else _zoned((packed >> (shift * _LANE)) & _LANE_MASK, tz)
+    return SlaTargets.model_construct(_fields_set=set(fields_set), **values)
 
 
 class OpenItem:
@@ -54,12 +80,14 @@ class OpenItem:
 
     Held compactly, one per open conversation: `tokens` is a tuple of distinct content words, `references` and
     `channels_seen` are frozensets (the same one shared by every item with the same channels), `message_ids` a
-    tuple; code that adds to them assigns a new one. `sla` is rebuilt from a packed form on each read (an equal
-    model with the same fields set).
+    tuple (held as the bare id while there is one); code that adds to them assigns a new one (`add_channel`,
+    `add_message`, `add_references`). `sla` is rebuilt from a packed form on each read: an equal model with the
+    same fields set and the same instants (zone objects, folds, microseconds).
     """
 
     __slots__ = ("id", "customer", "category", "queue", "priority", "channel", "conversation_key", "opened_at",
-                 "last_seen", "tokens", "references", "channels_seen", "repeat_count", "message_ids", "_sla")
+                 "last_seen", "tokens", "references", "channels_seen", "repeat_count", "_message_ids", "_sla",
+                 "_sla_at")
 
     def __init__(self, id: str, customer: str, category: str | None, queue: str, priority: Priority,
                  channel: ChannelKind, conversation_key: str, opened_at: datetime, last_seen: datetime,
@@ -73,16 +101,26 @@ class OpenItem:
         self.references: frozenset[str] = frozenset(references) if references else _NO_STRINGS
         self.channels_seen: frozenset[ChannelKind] = _shared_channels(channels_seen)
         self.repeat_count = repeat_count
-        self.message_ids: tuple[str, ...] = tuple(message_ids)
-        self._sla = _pack_sla(sla)
+        self.message_ids = message_ids
+        self._sla, self._sla_at = _pack_sla(sla)
+
+    @property
+    def message_ids(self) -> tuple[str, ...]:
+        ids = self._message_ids
+        return (ids,) if type(ids) is str else ids
+
+    @message_ids.setter
+    def message_ids(self, value: Iterable[str]) -> None:
+        ids = tuple(value)
+        self._message_ids = ids[0] if len(ids) == 1 and type(ids[0]) is str else ids  # the common case: one
 
     @property
     def sla(self) -> SlaTargets | None:
-        return _unpack_sla(self._sla)
+        return _unpack_sla(self._sla, self._sla_at)
 
     @sla.setter
     def sla(self, value: SlaTargets | None) -> None:
-        self._sla = _pack_sla(value)
+        self._sla, self._sla_at = _pack_sla(value)
 
     def add_channel(self, channel: ChannelKind) -> None:
         if channel not in self.channels_seen:
@@ -109,7 +147,7 @@ class OpenItem:
     __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass it replaces
 
     def __repr__(self) -> str:
-        names = [n for n in self.__slots__ if n != "_sla"] + ["sla"]
+        names = [n.lstrip("_") for n in self.__slots__ if n not in ("_sla", "_sla_at")] + ["sla"]
         return f"OpenItem({', '.join(f'{n}={v!r}' for n, v in zip(names, self._fields()))})"
 
 

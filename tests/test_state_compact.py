@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from contracts.channels import ChannelKind
-from contracts.decision import Action
+from contracts.decision import Action, Priority, SlaTargets
 from routing.state import OpenItem
 from routing.state_snapshot import ENCODERS, restore, snapshot
 from routing_helpers import Stream, msg
@@ -60,3 +62,32 @@ def test_snapshot_keeps_its_json_form() -> None:
     assert item["tokens"] == sorted(item["tokens"]) and isinstance(item["message_ids"], list)
     assert restore(json.loads(json.dumps(snap))) == s.state
     assert snapshot(restore(json.loads(json.dumps(snap)))) == snap
+
+
+def _item(sla: SlaTargets | None) -> OpenItem:
+    return OpenItem(id="wi-1", customer="c", category=None, queue="q", priority=Priority.normal,
+                    channel=ChannelKind.chat, conversation_key="k", opened_at=None, last_seen=None, tokens=(), sla=sla)
+
+
+def test_sla_instants_keep_their_zone_fold_and_microseconds() -> None:
+    berlin, lagos = ZoneInfo("Europe/Berlin"), ZoneInfo("Africa/Lagos")
+    ambiguous = datetime(2026, 10, 25, 2, 30, 0, 123456, tzinfo=berlin, fold=1)  # the second 02:30 that night
+    sla = SlaTargets(timezone="Europe/Berlin", clock="business", calendar="support", started_at=ambiguous,
+                     first_response_due=datetime(2026, 10, 26, 9, 0, tzinfo=berlin),
+                     resolution_due=datetime(2026, 10, 27, 9, 0, 0, 1, tzinfo=lagos),
+                     resolution_warn_at=datetime(2026, 10, 27, 9, 0, tzinfo=timezone(timedelta(hours=-3, minutes=-30))),
+                     rule="r", resolution_calendar="other")
+    back = _item(sla).sla
+    assert back == sla and back.model_fields_set == sla.model_fields_set
+    assert back.model_dump_json() == sla.model_dump_json()
+    for name in ("started_at", "first_response_due", "resolution_due", "resolution_warn_at"):
+        a, b = getattr(back, name), getattr(sla, name)
+        assert (a.isoformat(), a.fold, a.tzinfo) == (b.isoformat(), b.fold, b.tzinfo)
+    assert back.first_response_warn_at is None
+
+
+def test_an_sla_that_cannot_be_packed_is_held_as_it_is() -> None:
+    old = SlaTargets(timezone="UTC", clock="calendar", calendar="c", rule="r",
+                     started_at=datetime(1960, 1, 1, tzinfo=timezone.utc))
+    assert _item(old).sla is old
+    assert _item(None).sla is None
