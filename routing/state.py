@@ -51,7 +51,9 @@ def _pack_sla(sla: SlaTargets | None) -> tuple[tuple | SlaTargets | None, int | 
             zones.append(None)
             continue
         tz = at.tzinfo if type(at) is datetime else None
-        micros = (at - _EPOCH) // _MICRO if tz is not None else -1
+        if tz is None:
+            return sla, None
+        micros = (at - _EPOCH) // _MICRO
         if not 0 <= micros <= _LANE_MASK or not _same_instant(_zoned(micros, tz), at):
             return sla, None
         zones.append(tz)
@@ -61,8 +63,9 @@ def _pack_sla(sla: SlaTargets | None) -> tuple[tuple | SlaTargets | None, int | 
 
 
 def _same_instant(a: datetime, b: datetime) -> bool:
-    """The same datetime to every reader: fields, fold and the very tzinfo object."""
-    return a.replace(tzinfo=None) == b.replace(tzinfo=None) and a.fold == b.fold and a.tzinfo is b.tzinfo
+    """The same datetime to every reader: fields, fold and the very tzinfo object (aware datetimes with the same
+    tzinfo compare by their fields alone)."""
+    return a.tzinfo is b.tzinfo and a.fold == b.fold and a == b
 
 
 def _unpack_sla(shared: tuple | SlaTargets | None, packed: int | None) -> SlaTargets | None:
@@ -98,7 +101,7 @@ class OpenItem:
         self.opened_at, self.last_seen = opened_at, last_seen
         self.tokens: tuple[str, ...] = (tuple(tokens) if isinstance(tokens, (set, frozenset))
                                         else tuple(dict.fromkeys(tokens)))
-        self.references: frozenset[str] = frozenset(references) if references else _NO_STRINGS
+        self.references: frozenset[str] = frozenset(references) or _NO_STRINGS
         self.channels_seen: frozenset[ChannelKind] = _shared_channels(channels_seen)
         self.repeat_count = repeat_count
         self.message_ids = message_ids
@@ -107,12 +110,12 @@ class OpenItem:
     @property
     def message_ids(self) -> tuple[str, ...]:
         ids = self._message_ids
-        return (ids,) if type(ids) is str else ids
+        return (ids,) if isinstance(ids, str) else ids  # held bare while there is one (most items)
 
     @message_ids.setter
     def message_ids(self, value: Iterable[str]) -> None:
         ids = tuple(value)
-        self._message_ids = ids[0] if len(ids) == 1 and type(ids[0]) is str else ids  # the common case: one
+        self._message_ids: str | tuple[str, ...] = ids[0] if len(ids) == 1 and type(ids[0]) is str else ids
 
     @property
     def sla(self) -> SlaTargets | None:
@@ -327,7 +330,7 @@ class MemoryState:
             del self.customer_of[key]
             self.changed["customer_of"].add(key)
 
-    def _index_references(self, item: OpenItem, references: set[str]) -> None:
+    def _index_references(self, item: OpenItem, references: Iterable[str]) -> None:
         for ref in references:
             if ref not in self.item_of_reference:
                 self.item_of_reference[ref] = item.id

@@ -91,3 +91,55 @@ def test_an_sla_that_cannot_be_packed_is_held_as_it_is() -> None:
                      started_at=datetime(1960, 1, 1, tzinfo=timezone.utc))
     assert _item(old).sla is old
     assert _item(None).sla is None
+
+
+# What the state of this stream was stored as before the state held items compactly (the snapshot format is kept).
+_STREAM_SNAPSHOT = json.loads(
+    '{"customer_of": {"chat:v1": "email:a@x.com", "chat:v2": "chat:v2", "email:a@x.com": "email:a@x.com"}, "i'
+    'tem_of_conversation": {"conv-v1": "wi-56482b02-a853-5616-b437-e759109b7b3a", "m1": "wi-56482b02-a853-561'
+    '6-b437-e759109b7b3a"}, "item_of_reference": {"ALK120044": "wi-56482b02-a853-5616-b437-e759109b7b3a"}, "i'
+    'tems": {"wi-56482b02-a853-5616-b437-e759109b7b3a": {"category": "order_status", "channel": "email", "cha'
+    'nnels_seen": ["chat", "email"], "conversation_key": "m1", "customer": "email:a@x.com", "id": "wi-56482b0'
+    '2-a853-5616-b437-e759109b7b3a", "last_seen": "2026-11-24T10:30:00+01:00", "message_ids": ["56482b02-a853'
+    '-5616-b437-e759109b7b3a", "30df9cc7-308b-50fb-b837-16c3d8fa535d"], "opened_at": "2026-11-24T10:00:00+01:'
+    '00", "priority": "normal", "queue": "orders", "references": ["ALK120044"], "repeat_count": 1, "sla": {"c'
+    'alendar": "working_days", "clock": "business", "escalate_to": "escalations", "first_response_due": "2026'
+    '-11-27T10:00:00+01:00", "first_response_warn_at": "2026-11-26T10:00:08.640000+01:00", "resolution_clock"'
+    ': null, "resolution_due": null, "resolution_warn_at": null, "rule": "order_payment_delivery", "started_a'
+    't": "2026-11-24T10:00:00+01:00", "timezone": "Africa/Lagos"}, "tokens": ["120044", "alk", "order"]}}, "i'
+    'tems_of_customer": {"email:a@x.com": ["wi-56482b02-a853-5616-b437-e759109b7b3a"]}, "last_contact": {"ema'
+    'il:a@x.com": "2026-11-24T10:30:00+01:00"}, "recent": {"chat:v2": ["2026-11-24T10:40:00+01:00"], "email:a'
+    '@x.com": ["2026-11-24T10:30:00+01:00"]}, "seen": {"chat\\u001fm2\\u001f": ["30df9cc7-308b-50fb-b837-16c3d8'
+    'fa535d", "2026-11-24T10:30:00+01:00", "wi-56482b02-a853-5616-b437-e759109b7b3a"], "chat\\u001fm3\\u001f": '
+    '["04b4999f-bbe7-5ee9-8ad8-2ed62659e3bf", "2026-11-24T10:40:00+01:00", null], "email\\u001fm1\\u001f": ["56'
+    '482b02-a853-5616-b437-e759109b7b3a", "2026-11-24T10:00:00+01:00", "wi-56482b02-a853-5616-b437-e759109b7b'
+    '3a"]}, "strikes": {"chat:v2": 1}, "suspended_until": {}, "v": 1}'
+)
+
+
+def _stream() -> Stream:
+    s = Stream("alkonect")
+    s(msg("alkonect", "email", "Where is my order ALK-120044?", sender="a@x.com", provider_id="m1"))
+    s(msg("alkonect", "chat", "Where is my order ALK-120044? still nothing", sender="v1", email="a@x.com",
+          provider_id="m2", at="2026-11-24T10:30:00"))
+    s(msg("alkonect", "chat", "you idiots", sender="v2", provider_id="m3", at="2026-11-24T10:40:00"))
+    return s
+
+
+def test_the_snapshot_format_is_unchanged_and_earlier_snapshots_restore() -> None:
+    s = _stream()
+    assert snapshot(s.state) == _STREAM_SNAPSHOT
+    restored = restore(_STREAM_SNAPSHOT)
+    assert restored == s.state and snapshot(restored) == _STREAM_SNAPSHOT
+
+
+def test_a_restored_state_shares_strings_and_instants_across_tables() -> None:
+    """As a state built live does: one object per customer id, item id and message time, however many tables."""
+    state = restore(json.loads(json.dumps(_STREAM_SNAPSHOT)))
+    (item_id, item), = state.items.items()
+    customer = item.customer
+    assert item.id is item_id is state.items_of_customer[customer][0] is state.item_of_conversation["m1"]
+    assert state.customer_of["email:a@x.com"] is customer is next(k for k in state.last_contact)
+    assert state.seen["chat\x1fm2\x1f"].work_item_id is item_id
+    assert state.seen["chat\x1fm2\x1f"].message_id is item.message_ids[1]
+    assert item.last_seen is state.last_contact[customer] is state.recent[customer][0]
