@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any, Generic, TypeVar
 
 from contracts.channels import ChannelKind
 from contracts.decision import Priority, SlaTargets
@@ -15,7 +16,7 @@ _CHANNEL_SETS: dict[frozenset, frozenset] = {}  # every distinct set of channels
 
 
 def _shared_channels(channels: Iterable[ChannelKind]) -> frozenset[ChannelKind]:
-    key = frozenset(channels)
+    key = frozenset(map(ChannelKind, channels))
     return _CHANNEL_SETS.setdefault(key, key)
 
 
@@ -25,7 +26,7 @@ def _shared_channels(channels: Iterable[ChannelKind]) -> frozenset[ChannelKind]:
 _SLA_INSTANTS = ("started_at", "first_response_due", "first_response_warn_at", "resolution_due", "resolution_warn_at")
 _SLA_SHARED_FIELDS = tuple(f for f in SlaTargets.model_fields if f not in _SLA_INSTANTS)
 assert set(_SLA_INSTANTS) <= set(SlaTargets.model_fields), "SlaTargets changed: update the packing in routing/state.py"
-_SLA_SHARED: dict[tuple, tuple] = {}
+_SLA_SHARED: dict[tuple, tuple] = {}  # (shared part, its zones' kinds) -> the one shared part
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICRO = timedelta(microseconds=1)
 _LANE = 53  # bits per instant: epoch microseconds up to the year 2255
@@ -59,7 +60,10 @@ def _pack_sla(sla: SlaTargets | None) -> tuple[tuple | SlaTargets | None, int | 
         zones.append(tz)
         packed |= micros << (shift * _LANE)
     shared = (*(values[f] for f in _SLA_SHARED_FIELDS), tuple(zones), frozenset(sla.model_fields_set))
-    return _SLA_SHARED.setdefault(shared, shared), packed
+    # Zones that compare equal may still differ (a fixed offset's name, TzInfo vs timezone): only the same kind
+    # of zone with the same repr is taken for another (pydantic makes one TzInfo per datetime it parses).
+    zone_kinds = tuple(None if z is None else (type(z), repr(z)) for z in zones)
+    return _SLA_SHARED.setdefault((shared, zone_kinds), shared), packed
 
 
 def _same_instant(a: datetime, b: datetime) -> bool:
@@ -78,32 +82,78 @@ def _unpack_sla(shared: tuple | SlaTargets | None, packed: int | None) -> SlaTar
     return SlaTargets.model_construct(_fields_set=set(fields_set), **values)
 
 
+# An item's category, queue, priority, channels, references and repeat count, as one tuple: most items share
+# theirs with many others (one per distinct combination, while it has no references of its own).
+T = TypeVar("T")
+_KIND_FIELDS = ("category", "queue", "priority", "channel", "channels_seen", "references", "repeat_count")
+_KINDS: dict[tuple, tuple] = {}
+_KINDS_LIMIT = 10_000  # combinations held for sharing; past it an item keeps its own tuple
+
+
+def _shared_kind(kind: tuple) -> tuple:
+    if kind[5]:  # references are the item's own: nothing to share with
+        return kind
+    shared = _KINDS.get(kind)
+    if shared is None:
+        if len(_KINDS) >= _KINDS_LIMIT:
+            return kind
+        shared = _KINDS[kind] = kind
+    return shared
+
+
+def _references(value: Iterable[str]) -> frozenset[str]:
+    return frozenset(value) or _NO_STRINGS
+
+
+class _KindField(Generic[T]):
+    """An OpenItem attribute kept in its shared `_kind` tuple."""
+
+    def __init__(self, name: str, convert: Callable[[Any], T] | None = None) -> None:
+        self.index, self.convert = _KIND_FIELDS.index(name), convert
+
+    def __get__(self, item: OpenItem, owner: type | None = None) -> T:
+        if item is None:
+            return self  # type: ignore[return-value]  # on the class
+        return item._kind[self.index]  # type: ignore[no-any-return]
+
+    def __set__(self, item: OpenItem, value: T) -> None:
+        kind, i = item._kind, self.index
+        item._kind = _shared_kind((*kind[:i], self.convert(value) if self.convert else value, *kind[i + 1:]))
+
+
 class OpenItem:
     """An open work item as dedupe and SLA need to see it.
 
     Held compactly, one per open conversation: `tokens` is a tuple of distinct content words, `references` and
-    `channels_seen` are frozensets (the same one shared by every item with the same channels), `message_ids` a
-    tuple (held as the bare id while there is one); code that adds to them assigns a new one (`add_channel`,
-    `add_message`, `add_references`). `sla` is rebuilt from a packed form on each read: an equal model with the
-    same fields set and the same instants (zone objects, folds, microseconds).
+    `channels_seen` are frozensets (whatever is assigned to them is made one), `message_ids` a tuple (held as the
+    bare id while there is one); code that adds to them assigns a new one (`add_channel`, `add_message`,
+    `add_references`). Category, queue, priority, channel, channels seen, references and repeat count live in one
+    tuple shared by the items alike in all of them. `sla` is rebuilt from a packed form on each read: an equal
+    model with the same fields set and the same instants (zone objects, folds, microseconds).
     """
 
-    __slots__ = ("id", "customer", "category", "queue", "priority", "channel", "conversation_key", "opened_at",
-                 "last_seen", "tokens", "references", "channels_seen", "repeat_count", "_message_ids", "_sla",
-                 "_sla_at")
+    __slots__ = ("id", "customer", "conversation_key", "opened_at", "last_seen", "tokens", "_kind", "_message_ids",
+                 "_sla", "_sla_at")
+
+    category = _KindField[str | None]("category")
+    queue = _KindField[str]("queue")
+    priority = _KindField[Priority]("priority", Priority)
+    channel = _KindField[ChannelKind]("channel", ChannelKind)
+    channels_seen = _KindField[frozenset[ChannelKind]]("channels_seen", _shared_channels)
+    references = _KindField[frozenset[str]]("references", _references)
+    repeat_count = _KindField[int]("repeat_count")
 
     def __init__(self, id: str, customer: str, category: str | None, queue: str, priority: Priority,
                  channel: ChannelKind, conversation_key: str, opened_at: datetime, last_seen: datetime,
                  tokens: Iterable[str], references: Iterable[str] = (), channels_seen: Iterable[ChannelKind] = (),
                  repeat_count: int = 0, message_ids: Iterable[str] = (), sla: SlaTargets | None = None) -> None:
-        self.id, self.customer, self.category, self.queue = id, customer, category, queue
-        self.priority, self.channel, self.conversation_key = priority, channel, conversation_key
+        self.id, self.customer, self.conversation_key = id, customer, conversation_key
         self.opened_at, self.last_seen = opened_at, last_seen
         self.tokens: tuple[str, ...] = (tuple(tokens) if isinstance(tokens, (set, frozenset))
                                         else tuple(dict.fromkeys(tokens)))
-        self.references: frozenset[str] = frozenset(references) or _NO_STRINGS
-        self.channels_seen: frozenset[ChannelKind] = _shared_channels(channels_seen)
-        self.repeat_count = repeat_count
+        # StrEnum members equal their values: made members here, so a shared kind never holds a plain str
+        self._kind = _shared_kind((category, queue, Priority(priority), ChannelKind(channel),
+                                   _shared_channels(channels_seen), _references(references), repeat_count))
         self.message_ids = message_ids
         self._sla, self._sla_at = _pack_sla(sla)
 
@@ -127,7 +177,7 @@ class OpenItem:
 
     def add_channel(self, channel: ChannelKind) -> None:
         if channel not in self.channels_seen:
-            self.channels_seen = _shared_channels((*self.channels_seen, channel))
+            self.channels_seen = frozenset((*self.channels_seen, channel))
 
     def add_message(self, message_id: str) -> None:
         self.message_ids = (*self.message_ids, message_id)
@@ -137,6 +187,9 @@ class OpenItem:
         if new:
             self.references = self.references | new
 
+    _FIELDS = ("id", "customer", "category", "queue", "priority", "channel", "conversation_key", "opened_at",
+               "last_seen", "tokens", "references", "channels_seen", "repeat_count", "message_ids", "sla")
+
     def _fields(self) -> tuple:
         return (self.id, self.customer, self.category, self.queue, self.priority, self.channel,
                 self.conversation_key, self.opened_at, self.last_seen, frozenset(self.tokens), set(self.references),
@@ -145,13 +198,12 @@ class OpenItem:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self._fields() == other._fields()
+        return self._fields() == other._fields()  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass it replaces
 
     def __repr__(self) -> str:
-        names = [n.lstrip("_") for n in self.__slots__ if n not in ("_sla", "_sla_at")] + ["sla"]
-        return f"OpenItem({', '.join(f'{n}={v!r}' for n, v in zip(names, self._fields()))})"
+        return f"OpenItem({', '.join(f'{n}={v!r}' for n, v in zip(self._FIELDS, self._fields()))})"
 
 
 @dataclass(slots=True)

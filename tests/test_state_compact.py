@@ -40,7 +40,7 @@ def test_merges_add_channels_messages_and_references_to_an_item() -> None:
 
 
 def test_items_with_the_same_channels_share_one_set() -> None:
-    kw = dict(category=None, queue="q", priority="normal", conversation_key="c", opened_at=None, last_seen=None,
+    kw = dict(category=None, queue="q", priority=Priority.normal, conversation_key="c", opened_at=None, last_seen=None,
               tokens=frozenset({"order"}))
     a = OpenItem(id="a", customer="x", channel=ChannelKind.chat, channels_seen={ChannelKind.chat}, **kw)
     b = OpenItem(id="b", customer="y", channel=ChannelKind.chat, channels_seen=[ChannelKind.chat], **kw)
@@ -143,3 +143,34 @@ def test_a_restored_state_shares_strings_and_instants_across_tables() -> None:
     assert state.seen["chat\x1fm2\x1f"].work_item_id is item_id
     assert state.seen["chat\x1fm2\x1f"].message_id is item.message_ids[1]
     assert item.last_seen is state.last_contact[customer] is state.recent[customer][0]
+
+
+def test_items_alike_share_their_kind_and_changing_one_leaves_the_other() -> None:
+    a, b = _item(None), _item(None)
+    assert a._kind is b._kind
+    a.priority, a.repeat_count = Priority.urgent, 2
+    a.add_references(["ALK1"])
+    a.channels_seen = {ChannelKind.email}
+    assert (b.priority, b.repeat_count, b.references, b.channels_seen) == (Priority.normal, 0, frozenset(), frozenset())
+    assert (a.priority, a.repeat_count, a.references, a.channels_seen) == (
+        Priority.urgent, 2, {"ALK1"}, {ChannelKind.email})
+    assert isinstance(a.channels_seen, frozenset) and a.category is None and a.queue == "q"
+    assert a != b and repr(a).startswith("OpenItem(id='wi-1', customer='c', category=None, queue='q'")
+
+
+def test_plain_strings_for_enum_fields_become_members() -> None:
+    item = OpenItem(id="x", customer="c", category=None, queue="q", priority="high", channel="chat",
+                    conversation_key="k", opened_at=None, last_seen=None, tokens=(), channels_seen=["email"])
+    assert type(item.priority) is Priority and type(item.channel) is ChannelKind
+    assert [type(c) for c in item.channels_seen] == [ChannelKind]
+    item.priority = "urgent"
+    assert item.priority.rank == 3
+
+
+def test_an_sla_with_a_named_fixed_offset_keeps_its_zone() -> None:
+    named = timezone(timedelta(hours=1), "CET-ish")
+    plain = timezone(timedelta(hours=1))
+    a = SlaTargets(timezone="x", clock="calendar", calendar="c", rule="r",
+                   started_at=datetime(2026, 1, 1, tzinfo=plain))
+    b = a.model_copy(update={"started_at": datetime(2026, 1, 1, tzinfo=named)})
+    assert _item(a).sla.started_at.tzinfo is plain and _item(b).sla.started_at.tzinfo is named
