@@ -111,7 +111,7 @@ class _KindField(Generic[T]):
     def __init__(self, name: str, convert: Callable[[Any], T] | None = None) -> None:
         self.index, self.convert = _KIND_FIELDS.index(name), convert
 
-    def __get__(self, item: OpenItem, owner: type | None = None) -> T:
+    def __get__(self, item: OpenItem | None, owner: type | None = None) -> T:
         if item is None:
             return self  # type: ignore[return-value]  # on the class
         return item._kind[self.index]  # type: ignore[no-any-return]
