@@ -38,7 +38,7 @@ def record(state: MemoryState, message: InboundMessage, decision: Decision, poli
             id=decision.work_item_id, customer=decision.customer, category=decision.category, queue=decision.queue,
             priority=decision.priority, channel=message.channel, conversation_key=message.conversation_key,
             opened_at=message.received_at, last_seen=message.received_at, tokens=fingerprint(text),
-            references=set(decision.references), channels_seen={message.channel}, message_ids=[message.id],
+            references=decision.references, channels_seen=(message.channel,), message_ids=(message.id,),
             sla=decision.sla,
         ))
         if message.reply.message_id:
@@ -50,9 +50,9 @@ def record(state: MemoryState, message: InboundMessage, decision: Decision, poli
         if item is None:
             return
         item.last_seen = max(item.last_seen, message.received_at)
-        item.channels_seen.add(message.channel)
-        item.message_ids.append(message.id)
-        item.references.update(decision.references)
+        item.add_channel(message.channel)
+        item.add_message(message.id)
+        item.add_references(decision.references)
         item.priority = decision.priority
         if F.repeated_request in decision.flags:
             item.repeat_count += 1

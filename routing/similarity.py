@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 _WORD = re.compile(r"[a-z0-9]+")
 _STOPWORDS = frozenset(
@@ -40,11 +41,15 @@ _CONTENT_LIMIT = 50_000
 _last: tuple[str | None, frozenset[str]] = (None, frozenset())
 
 
-def similarity(a: frozenset[str], b: frozenset[str]) -> float:
-    """Overlap coefficient: 1.0 when the shorter request is contained in the longer one."""
+def similarity(a: frozenset[str], b: Collection[str]) -> float:
+    """Overlap coefficient: 1.0 when the shorter request is contained in the longer one.
+
+    `b` may be any collection of distinct words (an open item holds its fingerprint as a tuple).
+    """
     if not a or not b:
         return 0.0
-    return len(a & b) / min(len(a), len(b))
+    common = a.intersection(b) if isinstance(a, (set, frozenset)) else set(a).intersection(b)
+    return len(common) / min(len(a), len(b))
 
 
 def _stem(word: str) -> str:

@@ -2,36 +2,211 @@
 
 from __future__ import annotations
 
-from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any, Generic, TypeVar
 
 from contracts.channels import ChannelKind
 from contracts.decision import Priority, SlaTargets
 
 
-@dataclass
+_NO_STRINGS: frozenset = frozenset()
+_CHANNEL_SETS: dict[frozenset, frozenset] = {}  # every distinct set of channels, held once for all items
+
+
+def _shared_channels(channels: Iterable[ChannelKind]) -> frozenset[ChannelKind]:
+    key = frozenset(map(ChannelKind, channels))
+    return _CHANNEL_SETS.setdefault(key, key)
+
+
+# An item's SlaTargets is held as one shared tuple of everything but its instants (rule, calendar, clocks, the
+# instants' time zones, which fields were set) and one int with the instants' epoch microseconds side by side, so
+# an item costs two pointers and one small int instead of a pydantic model and its datetimes.
+_SLA_INSTANTS = ("started_at", "first_response_due", "first_response_warn_at", "resolution_due", "resolution_warn_at")
+_SLA_SHARED_FIELDS = tuple(f for f in SlaTargets.model_fields if f not in _SLA_INSTANTS)
+assert set(_SLA_INSTANTS) <= set(SlaTargets.model_fields), "SlaTargets changed: update the packing in routing/state.py"
+_SLA_SHARED: dict[tuple, tuple] = {}  # (shared part, its zones' kinds) -> the one shared part
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICRO = timedelta(microseconds=1)
+_LANE = 53  # bits per instant: epoch microseconds up to the year 2255
+_LANE_MASK = (1 << _LANE) - 1
+
+
+def _zoned(micros: int, tz: tzinfo) -> datetime:
+    return (_EPOCH + timedelta(microseconds=micros)).astimezone(tz)
+
+
+def _pack_sla(sla: SlaTargets | None) -> tuple[tuple | SlaTargets | None, int | None]:
+    """(shared part, instants) of an SLA; (the model itself, None) when it cannot be rebuilt exactly from them."""
+    if sla is None:
+        return None, None
+    if type(sla) is not SlaTargets or sla.__pydantic_extra__ or sla.__pydantic_private__:
+        return sla, None
+    values = sla.__dict__
+    zones: list[tzinfo | None] = []
+    packed = 0
+    for shift, name in enumerate(_SLA_INSTANTS):
+        at = values[name]
+        if at is None:
+            zones.append(None)
+            continue
+        tz = at.tzinfo if type(at) is datetime else None
+        if tz is None:
+            return sla, None
+        micros = (at - _EPOCH) // _MICRO
+        if not 0 <= micros <= _LANE_MASK or not _same_instant(_zoned(micros, tz), at):
+            return sla, None
+        zones.append(tz)
+        packed |= micros << (shift * _LANE)
+    shared = (*(values[f] for f in _SLA_SHARED_FIELDS), tuple(zones), frozenset(sla.model_fields_set))
+    # Zones that compare equal may still differ (a fixed offset's name, TzInfo vs timezone): only the same kind
+    # of zone with the same repr is taken for another (pydantic makes one TzInfo per datetime it parses).
+    zone_kinds = tuple(None if z is None else (type(z), repr(z)) for z in zones)
+    return _SLA_SHARED.setdefault((shared, zone_kinds), shared), packed
+
+
+def _same_instant(a: datetime, b: datetime) -> bool:
+    """The same datetime to every reader: fields, fold and the very tzinfo object (aware datetimes with the same
+    tzinfo compare by their fields alone)."""
+    return a.tzinfo is b.tzinfo and a.fold == b.fold and a == b
+
+
+def _unpack_sla(shared: tuple | SlaTargets | None, packed: int | None) -> SlaTargets | None:
+    if shared is None or packed is None:
+        return shared  # type: ignore[return-value]
+    *fields, zones, fields_set = shared
+    values = dict(zip(_SLA_SHARED_FIELDS, fields))
+    for shift, (name, tz) in enumerate(zip(_SLA_INSTANTS, zones)):
+        values[name] = None if tz is None else _zoned((packed >> (shift * _LANE)) & _LANE_MASK, tz)
+    return SlaTargets.model_construct(_fields_set=set(fields_set), **values)
+
+
+# An item's category, queue, priority, channels, references and repeat count, as one tuple: most items share
+# theirs with many others (one per distinct combination, while it has no references of its own).
+T = TypeVar("T")
+_KIND_FIELDS = ("category", "queue", "priority", "channel", "channels_seen", "references", "repeat_count")
+_KINDS: dict[tuple, tuple] = {}
+_KINDS_LIMIT = 10_000  # combinations held for sharing; past it an item keeps its own tuple
+
+
+def _shared_kind(kind: tuple) -> tuple:
+    if kind[5]:  # references are the item's own: nothing to share with
+        return kind
+    shared = _KINDS.get(kind)
+    if shared is None:
+        if len(_KINDS) >= _KINDS_LIMIT:
+            return kind
+        shared = _KINDS[kind] = kind
+    return shared
+
+
+def _references(value: Iterable[str]) -> frozenset[str]:
+    return frozenset(value) or _NO_STRINGS
+
+
+class _KindField(Generic[T]):
+    """An OpenItem attribute kept in its shared `_kind` tuple."""
+
+    def __init__(self, name: str, convert: Callable[[Any], T] | None = None) -> None:
+        self.index, self.convert = _KIND_FIELDS.index(name), convert
+
+    def __get__(self, item: OpenItem | None, owner: type | None = None) -> T:
+        if item is None:
+            return self  # type: ignore[return-value]  # on the class
+        return item._kind[self.index]  # type: ignore[no-any-return]
+
+    def __set__(self, item: OpenItem, value: T) -> None:
+        kind, i = item._kind, self.index
+        item._kind = _shared_kind((*kind[:i], self.convert(value) if self.convert else value, *kind[i + 1:]))
+
+
 class OpenItem:
-    """An open work item as dedupe and SLA need to see it."""
+    """An open work item as dedupe and SLA need to see it.
 
-    id: str
-    customer: str
-    category: str | None
-    queue: str
-    priority: Priority
-    channel: ChannelKind
-    conversation_key: str
-    opened_at: datetime
-    last_seen: datetime
-    tokens: frozenset[str]
-    references: set[str] = field(default_factory=set)
-    channels_seen: set[ChannelKind] = field(default_factory=set)
-    repeat_count: int = 0
-    message_ids: list[str] = field(default_factory=list)
-    sla: SlaTargets | None = None
+    Held compactly, one per open conversation: `tokens` is a tuple of distinct content words, `references` and
+    `channels_seen` are frozensets (whatever is assigned to them is made one), `message_ids` a tuple (held as the
+    bare id while there is one); code that adds to them assigns a new one (`add_channel`, `add_message`,
+    `add_references`). Category, queue, priority, channel, channels seen, references and repeat count live in one
+    tuple shared by the items alike in all of them. `sla` is rebuilt from a packed form on each read: an equal
+    model with the same fields set and the same instants (zone objects, folds, microseconds).
+    """
+
+    __slots__ = ("id", "customer", "conversation_key", "opened_at", "last_seen", "tokens", "_kind", "_message_ids",
+                 "_sla", "_sla_at")
+
+    category = _KindField[str | None]("category")
+    queue = _KindField[str]("queue")
+    priority = _KindField[Priority]("priority", Priority)
+    channel = _KindField[ChannelKind]("channel", ChannelKind)
+    channels_seen = _KindField[frozenset[ChannelKind]]("channels_seen", _shared_channels)
+    references = _KindField[frozenset[str]]("references", _references)
+    repeat_count = _KindField[int]("repeat_count")
+
+    def __init__(self, id: str, customer: str, category: str | None, queue: str, priority: Priority,
+                 channel: ChannelKind, conversation_key: str, opened_at: datetime, last_seen: datetime,
+                 tokens: Iterable[str], references: Iterable[str] = (), channels_seen: Iterable[ChannelKind] = (),
+                 repeat_count: int = 0, message_ids: Iterable[str] = (), sla: SlaTargets | None = None) -> None:
+        self.id, self.customer, self.conversation_key = id, customer, conversation_key
+        self.opened_at, self.last_seen = opened_at, last_seen
+        self.tokens: tuple[str, ...] = (tuple(tokens) if isinstance(tokens, (set, frozenset))
+                                        else tuple(dict.fromkeys(tokens)))
+        # StrEnum members equal their values: made members here, so a shared kind never holds a plain str
+        self._kind = _shared_kind((category, queue, Priority(priority), ChannelKind(channel),
+                                   _shared_channels(channels_seen), _references(references), repeat_count))
+        self.message_ids = message_ids
+        self._sla, self._sla_at = _pack_sla(sla)
+
+    @property
+    def message_ids(self) -> tuple[str, ...]:
+        ids = self._message_ids
+        return (ids,) if isinstance(ids, str) else ids  # held bare while there is one (most items)
+
+    @message_ids.setter
+    def message_ids(self, value: Iterable[str]) -> None:
+        ids = tuple(value)
+        self._message_ids: str | tuple[str, ...] = ids[0] if len(ids) == 1 and type(ids[0]) is str else ids
+
+    @property
+    def sla(self) -> SlaTargets | None:
+        return _unpack_sla(self._sla, self._sla_at)
+
+    @sla.setter
+    def sla(self, value: SlaTargets | None) -> None:
+        self._sla, self._sla_at = _pack_sla(value)
+
+    def add_channel(self, channel: ChannelKind) -> None:
+        if channel not in self.channels_seen:
+            self.channels_seen = frozenset((*self.channels_seen, channel))
+
+    def add_message(self, message_id: str) -> None:
+        self.message_ids = (*self.message_ids, message_id)
+
+    def add_references(self, references: Iterable[str]) -> None:
+        new = set(references) - self.references
+        if new:
+            self.references = self.references | new
+
+    _FIELDS = ("id", "customer", "category", "queue", "priority", "channel", "conversation_key", "opened_at",
+               "last_seen", "tokens", "references", "channels_seen", "repeat_count", "message_ids", "sla")
+
+    def _fields(self) -> tuple:
+        return (self.id, self.customer, self.category, self.queue, self.priority, self.channel,
+                self.conversation_key, self.opened_at, self.last_seen, frozenset(self.tokens), set(self.references),
+                set(self.channels_seen), self.repeat_count, list(self.message_ids), self.sla)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() == other._fields()  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass it replaces
+
+    def __repr__(self) -> str:
+        return f"OpenItem({', '.join(f'{n}={v!r}' for n, v in zip(self._FIELDS, self._fields()))})"
 
 
-@dataclass
+@dataclass(slots=True)
 class Seen:
     """A provider message already decided."""
 
@@ -59,10 +234,10 @@ class MemoryState:
     seen: dict[str, Seen] = field(default_factory=dict)
     items: dict[str, OpenItem] = field(default_factory=dict)
     customer_of: dict[str, str] = field(default_factory=dict)  # identity key -> customer id
-    items_of_customer: dict[str, list[str]] = field(default_factory=dict)
+    items_of_customer: dict[str, tuple[str, ...]] = field(default_factory=dict)
     item_of_reference: dict[str, str] = field(default_factory=dict)
     item_of_conversation: dict[str, str] = field(default_factory=dict)
-    recent: dict[str, deque[datetime]] = field(default_factory=dict)  # customer -> message times
+    recent: dict[str, tuple[datetime, ...]] = field(default_factory=dict)  # customer -> message times
     strikes: dict[str, int] = field(default_factory=dict)
     suspended_until: dict[str, datetime | None] = field(default_factory=dict)  # None = until lifted
     last_contact: dict[str, datetime] = field(default_factory=dict)  # customer -> last message that reached support
@@ -119,10 +294,11 @@ class MemoryState:
                 self.changed["customer_of"].add(key)
 
     def note_message(self, customer: str, at: datetime, horizon: datetime) -> None:
-        times = self.recent.setdefault(customer, deque())
-        times.append(at)
-        while times and times[0] <= horizon:
-            times.popleft()
+        times = (*self.recent.get(customer, ()), at)
+        start = 0
+        while start < len(times) and times[start] <= horizon:
+            start += 1
+        self.recent[customer] = times[start:] if start else times
         self.changed["recent"].add(customer)
 
     def note_contact(self, customer: str, at: datetime) -> None:
@@ -132,7 +308,7 @@ class MemoryState:
 
     def open(self, item: OpenItem) -> None:
         self.items[item.id] = item
-        self.items_of_customer.setdefault(item.customer, []).append(item.id)
+        self.items_of_customer[item.customer] = (*self.items_of_customer.get(item.customer, ()), item.id)
         self.item_of_conversation[item.conversation_key] = item.id
         self.changed["items"].add(item.id)
         self.changed["items_of_customer"].add(item.customer)
@@ -161,9 +337,10 @@ class MemoryState:
         if item is None:
             return
         self.changed["items"].add(item_id)
-        ids = self.items_of_customer.get(item.customer, [])
+        ids = self.items_of_customer.get(item.customer, ())
         if item_id in ids:
-            ids.remove(item_id)
+            at = ids.index(item_id)
+            self.items_of_customer[item.customer] = ids[:at] + ids[at + 1:]
             self.changed["items_of_customer"].add(item.customer)
         for name, table in (("item_of_reference", self.item_of_reference),
                             ("item_of_conversation", self.item_of_conversation)):
@@ -205,7 +382,7 @@ class MemoryState:
             del self.customer_of[key]
             self.changed["customer_of"].add(key)
 
-    def _index_references(self, item: OpenItem, references: set[str]) -> None:
+    def _index_references(self, item: OpenItem, references: Iterable[str]) -> None:
         for ref in references:
             if ref not in self.item_of_reference:
                 self.item_of_reference[ref] = item.id
