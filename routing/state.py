@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
-from typing import Any, Generic, TypeVar
 
 from contracts.channels import ChannelKind
 from contracts.decision import Priority, SlaTargets
@@ -15,7 +15,7 @@ _NO_STRINGS: frozenset = frozenset()
 _CHANNEL_SETS: dict[frozenset, frozenset] = {}  # every distinct set of channels, held once for all items
 
 
-def _shared_channels(channels: Iterable[ChannelKind]) -> frozenset[ChannelKind]:
+def _shared_channels(channels: Iterable[ChannelKind | str]) -> frozenset[ChannelKind]:
     key = frozenset(map(ChannelKind, channels))
     return _CHANNEL_SETS.setdefault(key, key)
 
@@ -84,8 +84,7 @@ def _unpack_sla(shared: tuple | SlaTargets | None, packed: int | None) -> SlaTar
 
 # An item's category, queue, priority, channels, references and repeat count, as one tuple: most items share
 # theirs with many others (one per distinct combination, while it has no references of its own).
-T = TypeVar("T")
-_KIND_FIELDS = ("category", "queue", "priority", "channel", "channels_seen", "references", "repeat_count")
+# (category, queue, priority, channel, channels_seen, references, repeat_count), in that order
 _KINDS: dict[tuple, tuple] = {}
 _KINDS_LIMIT = 10_000  # combinations held for sharing; past it an item keeps its own tuple
 
@@ -105,22 +104,6 @@ def _references(value: Iterable[str]) -> frozenset[str]:
     return frozenset(value) or _NO_STRINGS
 
 
-class _KindField(Generic[T]):
-    """An OpenItem attribute kept in its shared `_kind` tuple."""
-
-    def __init__(self, name: str, convert: Callable[[Any], T] | None = None) -> None:
-        self.index, self.convert = _KIND_FIELDS.index(name), convert
-
-    def __get__(self, item: OpenItem | None, owner: type | None = None) -> T:
-        if item is None:
-            return self  # type: ignore[return-value]  # on the class
-        return item._kind[self.index]  # type: ignore[no-any-return]
-
-    def __set__(self, item: OpenItem, value: T) -> None:
-        kind, i = item._kind, self.index
-        item._kind = _shared_kind((*kind[:i], self.convert(value) if self.convert else value, *kind[i + 1:]))
-
-
 class OpenItem:
     """An open work item as dedupe and SLA need to see it.
 
@@ -135,18 +118,11 @@ class OpenItem:
     __slots__ = ("id", "customer", "conversation_key", "opened_at", "last_seen", "tokens", "_kind", "_message_ids",
                  "_sla", "_sla_at")
 
-    category = _KindField[str | None]("category")
-    queue = _KindField[str]("queue")
-    priority = _KindField[Priority]("priority", Priority)
-    channel = _KindField[ChannelKind]("channel", ChannelKind)
-    channels_seen = _KindField[frozenset[ChannelKind]]("channels_seen", _shared_channels)
-    references = _KindField[frozenset[str]]("references", _references)
-    repeat_count = _KindField[int]("repeat_count")
-
-    def __init__(self, id: str, customer: str, category: str | None, queue: str, priority: Priority,
-                 channel: ChannelKind, conversation_key: str, opened_at: datetime, last_seen: datetime,
-                 tokens: Iterable[str], references: Iterable[str] = (), channels_seen: Iterable[ChannelKind] = (),
-                 repeat_count: int = 0, message_ids: Iterable[str] = (), sla: SlaTargets | None = None) -> None:
+    def __init__(self, id: str, customer: str, category: str | None, queue: str, priority: Priority | str,
+                 channel: ChannelKind | str, conversation_key: str, opened_at: datetime, last_seen: datetime,
+                 tokens: Iterable[str], references: Iterable[str] = (),
+                 channels_seen: Iterable[ChannelKind | str] = (), repeat_count: int = 0,
+                 message_ids: Iterable[str] = (), sla: SlaTargets | None = None) -> None:
         self.id, self.customer, self.conversation_key = id, customer, conversation_key
         self.opened_at, self.last_seen = opened_at, last_seen
         self.tokens: tuple[str, ...] = (tuple(tokens) if isinstance(tokens, (set, frozenset))
@@ -154,16 +130,79 @@ class OpenItem:
         # StrEnum members equal their values: made members here, so a shared kind never holds a plain str
         self._kind = _shared_kind((category, queue, Priority(priority), ChannelKind(channel),
                                    _shared_channels(channels_seen), _references(references), repeat_count))
-        self.message_ids = message_ids
+        self.message_ids = tuple(message_ids)
         self._sla, self._sla_at = _pack_sla(sla)
 
+    # The fields kept in the shared `_kind` tuple, as plain properties (mypyc compiles these; not descriptors)
+    def _set_kind(self, index: int, value: object) -> None:
+        kind = self._kind
+        self._kind = _shared_kind((*kind[:index], value, *kind[index + 1:]))
+
     @property
-    def message_ids(self) -> tuple[str, ...]:
+    def category(self) -> str | None:
+        return self._kind[0]  # type: ignore[no-any-return]
+
+    @category.setter
+    def category(self, value: str | None) -> None:
+        self._set_kind(0, value)
+
+    @property
+    def queue(self) -> str:
+        return self._kind[1]  # type: ignore[no-any-return]
+
+    @queue.setter
+    def queue(self, value: str) -> None:
+        self._set_kind(1, value)
+
+    @property
+    def priority(self) -> Priority:
+        return self._kind[2]  # type: ignore[no-any-return]
+
+    @priority.setter
+    def priority(self, value: Priority) -> None:
+        self._set_kind(2, Priority(value))
+
+    @property
+    def channel(self) -> ChannelKind:
+        return self._kind[3]  # type: ignore[no-any-return]
+
+    @channel.setter
+    def channel(self, value: ChannelKind) -> None:
+        self._set_kind(3, ChannelKind(value))
+
+    @property
+    def channels_seen(self) -> AbstractSet[ChannelKind]:
+        return self._kind[4]  # type: ignore[no-any-return]
+
+    @channels_seen.setter
+    def channels_seen(self, value: AbstractSet[ChannelKind]) -> None:
+        self._set_kind(4, _shared_channels(value))
+
+    @property
+    def references(self) -> AbstractSet[str]:
+        return self._kind[5]  # type: ignore[no-any-return]
+
+    @references.setter
+    def references(self, value: AbstractSet[str]) -> None:
+        self._set_kind(5, _references(value))
+
+    @property
+    def repeat_count(self) -> int:
+        return self._kind[6]  # type: ignore[no-any-return]
+
+    @repeat_count.setter
+    def repeat_count(self, value: int) -> None:
+        self._set_kind(6, value)
+
+    # Property types are what mypyc checks on assignment (the getter's): abstract ones, so a list or a set may be
+    # assigned, as to the dataclass this replaced; the setters make them tuples and frozensets.
+    @property
+    def message_ids(self) -> Sequence[str]:
         ids = self._message_ids
         return (ids,) if isinstance(ids, str) else ids  # held bare while there is one (most items)
 
     @message_ids.setter
-    def message_ids(self, value: Iterable[str]) -> None:
+    def message_ids(self, value: Sequence[str]) -> None:
         ids = tuple(value)
         self._message_ids: str | tuple[str, ...] = ids[0] if len(ids) == 1 and type(ids[0]) is str else ids
 
