@@ -14,36 +14,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import sys
 import tempfile
 import time
 import uuid
-from contextlib import AsyncExitStack
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests")]
 
 from mail_servers import Mailbox, PymapServer, mail  # noqa: E402
+from mail_stack import mail_stack, print_latencies, until  # noqa: E402
 
-from channels.sinks.redis_queue import RedisWorkQueue  # noqa: E402
-from contracts.topics import ALL_TOPICS  # noqa: E402
-from workers.app import build_app  # noqa: E402
 from workers.runtime.mail_pollers import start_mail_pollers  # noqa: E402
-from workers.settings import Settings  # noqa: E402
-from workers.stack.broker import EmbeddedBroker  # noqa: E402
-from workers.stack.redis_server import delete_prefix, ensure_redis  # noqa: E402
-from workers.stack.topics import ensure_topics  # noqa: E402
-
-
-async def until(probe, what: str, timeout: float = 1800.0, every_s: float = 0.01):
-    deadline = time.monotonic() + timeout
-    while not (value := await probe()):
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out waiting for {what}")
-        await asyncio.sleep(every_s)
-    return value
 
 
 def fill(imap: PymapServer, folder: str, count: int) -> float:
@@ -63,22 +46,9 @@ async def main(mails: int, latency: int) -> None:
     print(f"filling {box.folder} with {mails:,} mails ...", flush=True)
     filled = await asyncio.to_thread(fill, imap, box.folder, mails)
     print(f"APPEND of {mails:,} mails over one connection: {filled:.1f} s ({mails / filled:,.0f} mails/s)", flush=True)
-    broker = EmbeddedBroker(work / "broker")
-    bootstrap = await broker.start()
-    redis = await ensure_redis(Settings().redis_url, work / "redis")
-    prefix = f"omniroute-bench-{uuid.uuid4().hex[:8]}"
     try:
-        await ensure_topics(bootstrap, ALL_TOPICS)
-        settings = Settings(kafka_bootstrap_servers=bootstrap, redis_url=redis.url, redis_prefix=prefix,
-                            content_dir=work / "content")
-        app = build_app(settings, environ={"ALKONECT_IMAP_URL": box.url()})
-        stop = asyncio.Event()
-        worker = app.route_worker()
-        task = asyncio.create_task(worker.run(stop))
-        async with AsyncExitStack() as exits:
-            await asyncio.wait_for(worker.ready.wait(), 60)
-            ingress = await app.start_ingress(exits, is_ready=worker.ready.is_set, host="127.0.0.1", port=0)
-            queue = RedisWorkQueue(ingress.redis, prefix=prefix)
+        async with mail_stack(work, {"ALKONECT_IMAP_URL": box.url()}, content_dir=work / "content") as stack:
+            app, ingress, queue, exits = stack.app, stack.ingress, stack.queue, stack.exits
 
             async def open_items() -> int:
                 return await ingress.redis.zcard(queue.tenant_key("alkonect"))
@@ -90,9 +60,9 @@ async def main(mails: int, latency: int) -> None:
             async def taken() -> bool:
                 return counts.published + counts.duplicates + counts.rate_limited + counts.dead_lettered >= mails
 
-            await until(taken, "the backlog published")
+            await until(taken, "the backlog published", timeout=1800, every_s=0.01)
             published = time.monotonic() - started
-            await until(lambda: _at_least(open_items, mails), "every work item", every_s=0.1)
+            await until(lambda: _at_least(open_items, mails), "every work item", timeout=1800, every_s=0.1)
             routed = time.monotonic() - started
             print(f"one poller, {mails:,}-mail folder -> Kafka: {published:.1f} s, {mails / published:,.0f} mails/s "
                   f"(published {counts.published:,}, duplicates {counts.duplicates}, rate-limited "
@@ -120,18 +90,9 @@ async def main(mails: int, latency: int) -> None:
                     to_kafka.append(in_kafka - appended)
                     to_item.append(time.monotonic() - appended)
             await asyncio.to_thread(deliverer.logout)
-            stop.set()
-            await asyncio.wait_for(task, 60)
-        for name, values in (("APPEND -> published to Kafka (idle folder, IDLE)", to_kafka),
-                             ("APPEND -> routed work item in Redis", to_item)):
-            if values:
-                ms = sorted(v * 1000 for v in values)
-                print(f"{name}: p50 {statistics.median(ms):.0f} ms, p90 {ms[max(0, int(len(ms) * 0.9) - 1)]:.0f} ms, "
-                      f"max {ms[-1]:.0f} ms ({len(ms)} mails)")
+        print_latencies([("APPEND -> published to Kafka (idle folder, IDLE)", to_kafka),
+                         ("APPEND -> routed work item in Redis", to_item)])
     finally:
-        await broker.stop()
-        await delete_prefix(redis.url, prefix)
-        await redis.stop()
         imap.stop()
 
 
