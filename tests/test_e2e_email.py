@@ -217,22 +217,15 @@ async def test_an_answer_that_references_only_our_mail_is_threaded_onto_its_conv
     stack.box.append(mail(subject, sender="ife@example.com", message_id=customer_id,
                           body="The blender from order 5521 arrived cracked."))
     item = await until(lambda: item_for(stack, subject), what="the work item")
-    await until(lambda: _true(bool(to_customer(stack, "ife@example.com"))), what="the acknowledgement")
-    ack_id = to_customer(stack, "ife@example.com")[0]["Message-ID"]
+    ack_id = (await acknowledgement_indexed(stack, "ife@example.com"))["Message-ID"]
     assert ack_id.startswith("<omniroute.")
-    await until(lambda: _first(e for e in stack.events if f"<{e.provider_message_id}>" == ack_id),
-                what="the acknowledgement's delivery event (the index knows it)")
     answer = mail("Re: thanks", sender="ife@example.com", body="Photos are on the way, thank you.",
                   extra=f"In-Reply-To: {ack_id}\r\n")
     stack.box.append(answer)
     _, message = await published(stack, "Photos are on the way")
     assert message.conversation_key == customer_id.strip("<>") and message.reply.references[0] == message.conversation_key
     assert message.provider["threaded_by"] == f"our Message-ID {ack_id}"
-    async def merged():
-        current = await stack.queue.get(item.id)
-        return current if len(current.message_ids) == 2 else None
-
-    assert (await until(merged, what="the answer merged into the customer's work item")).id == item.id
+    await answer_merged(stack, item.id)
 
 
 async def test_an_answer_sent_to_our_plus_tagged_reply_to_is_threaded_onto_its_conversation(stack: Stack) -> None:
@@ -243,22 +236,13 @@ async def test_an_answer_sent_to_our_plus_tagged_reply_to_is_threaded_onto_its_c
     stack.box.append(mail(subject, sender="obi@example.com", message_id=customer_id,
                           body="The kettle from order 5522 leaks."))
     item = await until(lambda: item_for(stack, subject), what="the work item")
-    await until(lambda: _true(bool(to_customer(stack, "obi@example.com"))), what="the acknowledgement")
-    ack = to_customer(stack, "obi@example.com")[0]
-    plus = ack["Reply-To"]
+    plus = (await acknowledgement_indexed(stack, "obi@example.com"))["Reply-To"]
     assert plus.startswith("support+") and plus.endswith("@alkonect.com")
-    await until(lambda: _first(e for e in stack.events if f"<{e.provider_message_id}>" == ack["Message-ID"]),
-                what="the acknowledgement's delivery event (the index knows it)")
     stack.box.append(mail("Kettle photos", sender="obi@example.com", to=plus, body="Kettle photos attached soon."))
     _, message = await published(stack, "Kettle photos attached soon")
     assert message.reply.in_reply_to == [] and message.conversation_key == customer_id.strip("<>")
     assert message.provider["threaded_by"] == f"plus address <{plus.lower()}>"
-
-    async def merged():
-        current = await stack.queue.get(item.id)
-        return current if len(current.message_ids) == 2 else None
-
-    assert (await until(merged, what="the answer merged into the customer's work item")).id == item.id
+    await answer_merged(stack, item.id)
 
 
 async def test_an_answer_with_no_reply_headers_joins_by_subject_and_sender(stack: Stack) -> None:
@@ -272,12 +256,25 @@ async def test_an_answer_with_no_reply_headers_joins_by_subject_and_sender(stack
     _, message = await published(stack, "The reset link never comes")
     assert message.reply.in_reply_to == message.reply.references == [] and "threaded_by" not in message.provider
     assert message.provider["thread_subject"] == subject.casefold()
+    await answer_merged(stack, item.id)
 
+
+async def acknowledgement_indexed(stack: Stack, address: str):
+    """The acknowledgement mailed to `address`, once its delivery event is in (so the delivery index knows it)."""
+    await until(lambda: _true(bool(to_customer(stack, address))), what="the acknowledgement")
+    ack = to_customer(stack, address)[0]
+    await until(lambda: _first(e for e in stack.events if f"<{e.provider_message_id}>" == ack["Message-ID"]),
+                what="the acknowledgement's delivery event (the index knows it)")
+    return ack
+
+
+async def answer_merged(stack: Stack, item_id: str) -> None:
+    """Wait until the answer joined the customer's work item (its second message)."""
     async def merged():
-        current = await stack.queue.get(item.id)
+        current = await stack.queue.get(item_id)
         return current if len(current.message_ids) == 2 else None
 
-    assert (await until(merged, what="the answer merged into the customer's work item")).id == item.id
+    assert (await until(merged, what="the answer merged into the customer's work item")).id == item_id
 
 
 def to_customer(stack: Stack, address: str) -> list:
