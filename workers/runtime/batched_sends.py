@@ -57,30 +57,36 @@ class BatchedSends:
             if builder.append(timestamp=None, key=key, value=value) is None:
                 raise ValueError(f"a record of {len(value)} bytes for {topic} does not fit in an empty batch")
 
-    def hand_over(self, *, force: bool = False) -> None:
-        """Seal the open batches and pass them on; unless `force`, only while the task is idle (the open
-        batches keep filling meanwhile)."""
-        if not force and self._pump is not None and not self._pump.done():
+    def hand_over(self) -> None:
+        """Seal the open batches and pass them on, if the task is idle (else they keep filling meanwhile)."""
+        if self._busy():
             return
-        self._queued.extend((topic, partition, b) for (topic, partition), b in self._open.items())
-        self._open.clear()
-        if self._queued and (self._pump is None or self._pump.done()):
-            self._pump = asyncio.create_task(self._pass_on())
+        self._seal_open()
+        self._pump_queued()
 
     def cut(self) -> asyncio.Future[list[asyncio.Future]]:
         """Everything added so far sealed; the future gives those batches' futures once all are with the producer."""
         ticket: asyncio.Future[list[asyncio.Future]] = asyncio.get_running_loop().create_future()
-        self._open, opened = {}, self._open
-        self._queued.extend((topic, partition, b) for (topic, partition), b in opened.items())
+        self._seal_open()
         self._queued.append(ticket)
-        if self._pump is None or self._pump.done():
-            self._pump = asyncio.create_task(self._pass_on())
+        self._pump_queued()
         return ticket
 
     def cancel(self) -> None:
         """Stop passing batches on (the worker is stopping on a failure: nothing after it is committed)."""
         if self._pump is not None:
             self._pump.cancel()
+
+    def _busy(self) -> bool:
+        return self._pump is not None and not self._pump.done()
+
+    def _seal_open(self) -> None:
+        self._queued.extend((topic, partition, b) for (topic, partition), b in self._open.items())
+        self._open = {}
+
+    def _pump_queued(self) -> None:
+        if self._queued and not self._busy():  # a busy task takes what is queued behind it
+            self._pump = asyncio.create_task(self._pass_on())
 
     async def _pass_on(self) -> None:
         try:
