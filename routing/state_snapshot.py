@@ -155,7 +155,7 @@ def _item_out(item: OpenItem) -> dict[str, Any]:
         "opened_at": item.opened_at.isoformat(), "last_seen": item.last_seen.isoformat(),
         "tokens": sorted(item.tokens), "references": sorted(item.references),
         "channels_seen": sorted(c.value for c in item.channels_seen), "repeat_count": item.repeat_count,
-        "message_ids": list(item.message_ids), "sla": item.sla.model_dump(mode="json") if item.sla else None,
+        "message_ids": list(item.message_ids), "sla": item.sla_json(),
     }
 
 

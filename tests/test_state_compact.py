@@ -6,6 +6,9 @@ import json
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from contracts.channels import ChannelKind
 from contracts.decision import Action, Priority, SlaTargets
 from routing.state import OpenItem
@@ -177,3 +180,39 @@ def test_an_sla_with_a_named_fixed_offset_keeps_its_zone() -> None:
                    started_at=datetime(2026, 1, 1, tzinfo=plain))
     b = a.model_copy(update={"started_at": datetime(2026, 1, 1, tzinfo=named)})
     assert _item(a).sla.started_at.tzinfo is plain and _item(b).sla.started_at.tzinfo is named
+
+
+# wall clocks that happen twice (or never) in Berlin or St John's, where the fold decides the offset
+_TURNS = [datetime(2026, 10, 25, 2, 30), datetime(2026, 3, 29, 2, 30, 0, 5), datetime(2026, 11, 1, 1, 30),
+          datetime(2027, 3, 14, 2, 30)]
+_ZONES = [ZoneInfo("Europe/Berlin"), ZoneInfo("Africa/Lagos"), ZoneInfo("Africa/Johannesburg"), ZoneInfo("UTC"),
+          ZoneInfo("America/St_Johns"), timezone.utc, timezone(timedelta(hours=-3, minutes=-30)),
+          timezone(timedelta(hours=5, minutes=30, seconds=15)), timezone(timedelta(hours=1), "CET-ish")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(moments=st.lists(st.tuples(st.sampled_from(_TURNS) | st.datetimes(min_value=datetime(1971, 1, 1),
+                                                                        max_value=datetime(2200, 1, 1)),
+                                  st.sampled_from(_ZONES), st.integers(0, 1)), min_size=1, max_size=5),
+       escalate_to=st.none() | st.just("supervisors"), resolution_rule=st.none() | st.just("disputes"))
+def test_an_items_sla_json_is_the_models_dump(moments, escalate_to, resolution_rule) -> None:
+    """The snapshot writes an item's SLA from its packed form: byte for byte what pydantic dumps, in every zone,
+    either fold (ambiguous and skipped wall clocks included), with microseconds and offsets pydantic rounds."""
+    names = ["started_at", "first_response_due", "first_response_warn_at", "resolution_due", "resolution_warn_at"]
+    instants = {name: wall.replace(tzinfo=tz, fold=fold) for name, (wall, tz, fold) in zip(names, moments)}
+    sla = SlaTargets(timezone="Europe/Berlin", clock="business", calendar="support", rule="r",
+                     escalate_to=escalate_to, resolution_rule=resolution_rule, **instants)
+    for _ in range(2):  # the first dump of a shared form becomes its template; the second is written from it
+        assert json.dumps(_item(sla).sla_json()) == json.dumps(sla.model_dump(mode="json"))
+
+
+def test_the_sla_json_of_every_decision_in_a_mixed_stream_is_the_models_dump() -> None:
+    for tenant in ("alkonect", "izonie", "conek"):
+        s = Stream(tenant)
+        for i, text in enumerate(["Where is my order 120044?", "I was charged twice", "cannot log in",
+                                  "I want a refund for the damaged blender", "you people are useless"] * 4):
+            s(msg(tenant, "email", text, sender=f"c{i}@x.com", provider_id=f"m{i}",
+                  at=f"2026-11-2{i % 7}T{(5 * i) % 24:02d}:17:00"))
+        assert s.state.items
+        for item in s.state.items.values():
+            assert json.dumps(item.sla_json()) == json.dumps(item.sla.model_dump(mode="json") if item.sla else None)
