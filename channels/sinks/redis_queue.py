@@ -48,6 +48,7 @@ class RedisWorkQueue:
         self._prefix = prefix
         self._ttl = resolved_ttl_seconds
         self._base = f"{prefix}:wq:{items_tag(prefix)}:"
+        self._named: dict[tuple[str, str], tuple[str, str, str, str]] = {}
         self._upsert = redis.register_script(lua.UPSERT)
         self._claim_next = redis.register_script(lua.CLAIM_NEXT)
         self._claim_item = redis.register_script(lua.CLAIM_ITEM)
@@ -112,10 +113,11 @@ class RedisWorkQueue:
             for item, expect in entries:
                 t, q = item.tenant, item.queue
                 was_t, was_q = stored.get(item.id, _UNSTORED)
-                keys += [self.item_key(item.id), self.queue_key(t, q), self.tenant_key(t), self.ready_key(t, q),
-                         self.queues_key(t), *self._index_keys(was_t, was_q)]
-                args += [item.id, t, q, repr(due_score(item)), item.model_dump_json(), item.state.value,
-                         item.assignee or "", expect, was_t, was_q]
+                queue, tenant, ready, queues = self._queue_keys(t, q)
+                keys += [self.item_key(item.id), queue, tenant, ready, queues, *self._index_keys(was_t, was_q)]
+                # the JSON as bytes: hiredis packs them as they are (a str is encoded again, ~4 us an item)
+                args += [item.id, t, q, repr(due_score(item)), item.__pydantic_serializer__.to_json(item),
+                         item.state.value, item.assignee or "", expect, was_t, was_q]
             skipped = await self._upsert(keys=keys, args=args)
             if not _moved(skipped):
                 return {_text(i) for i in skipped}
@@ -123,7 +125,18 @@ class RedisWorkQueue:
 
     def _index_keys(self, tenant: str, queue: str) -> list[str]:
         """The ready, queue and tenant index keys an item stored with `tenant` and `queue` is in."""
-        return [self.ready_key(tenant, queue), self.queue_key(tenant, queue), self.tenant_key(tenant)]
+        queue_key, tenant_key, ready_key, _ = self._queue_keys(tenant, queue)
+        return [ready_key, queue_key, tenant_key]
+
+    def _queue_keys(self, tenant: str, queue: str) -> tuple[str, str, str, str]:
+        """The queue, tenant, ready and queues keys of (tenant, queue), named once: every item of a batch needs them."""
+        named = self._named.get((tenant, queue))
+        if named is None:
+            if len(self._named) >= 10_000:
+                self._named.clear()
+            named = self._named[(tenant, queue)] = (self.queue_key(tenant, queue), self.tenant_key(tenant),
+                                                    self.ready_key(tenant, queue), self.queues_key(tenant))
+        return named
 
     async def _stored(self, item_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """(tenant, queue) each item is stored with; ("", "") for an unknown one."""
