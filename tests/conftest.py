@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["stack_fixtures"]
+pytest_plugins = ["stack_fixtures", "hang_guard"]
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("OMNIROUTE_SHARED", ROOT.parent / "shared"))
@@ -30,3 +30,4 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def conformance_dir(shared_dir: Path) -> Path:
     return shared_dir / "conformance"
+
