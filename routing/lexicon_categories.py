@@ -382,10 +382,12 @@ PATTERN_CUES: list[tuple[str, float, str, str, tuple[str, ...]]] = [
     ("technical", 2.0, "message delivery failure",
      r"\bmessages?\b[^.?!]{0,40}\b(?:not|never|aren't|isn't|weren't|wasn't|fail(?:ed|ing)? to be)\s+deliver",
      ("message", "messages")),
-    # "delivered" on the app or the tracking, and nothing came: a delivery problem, not an order-status question
+    # "delivered" on the app or the tracking, and nothing came: a delivery problem, not an order-status question.
+    # What says so is the app, the tracking or the order, not a message's status ("messages show delivered").
     ("shipping_delivery", 3.0, "marked delivered, nothing came",
-     r"\b(?:says?|shows?|showing|marked|status|reads?|updated)\b[^.?!]{0,25}\bdelivered\b[^.?!]{0,50}"
-     r"\b(?:but|yet|though|however)\b", ("delivered",)),
+     r"(?<!message )(?<!messages )\b(?:app|tracking|status|order|page|site|website|system|it|courier|rider|driver)"
+     r"\s+(?:\w+\s+)?(?:says?|said|saying|shows?|showed|showing|marked|reads?|updated)\b[^.?!]{0,25}\bdelivered\b"
+     r"[^.?!]{0,50}\b(?:but|yet|though|however)\b", ("delivered",)),
     # part of a delivery missing from the box: the delivery was short, whatever was ordered
     ("shipping_delivery", 3.0, "short delivery",
      r"(?:\bmissing|\bnot|n't|\bnever)\s+(?:from|in|inside)\s+(?:the|my|our)\s+(?:box|parcel|package|carton|delivery)\b"
