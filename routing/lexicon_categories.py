@@ -37,7 +37,8 @@ ACCOUNT_ACCESS: dict[str, float] = {
     "merge accounts": 3, "change password": 3.5, "change my password": 3.5, "new password": 3, "reset my pin": 3,
     "face id": 2.5, "fingerprint": 2, "biometric": 2.5, "session expired": 1.5, "keeps logging me out": 3.5,
     "signed out": 2.5, "access": 1, "give access": 3, "grant access": 3, "revoke access": 3, "colleague": 1.5,
-    "sign me in": 3, "log me in": 3, "login details": 3.5, "credentials": 2.5,
+    "sign me in": 3, "log me in": 3, "login details": 3.5, "credentials": 2.5, "staff member": 1.5,
+    "former employee": 1.5, "no longer works": 1.5,
     "verification sms": 3, "authentication": 2, "access denied": 2, "owner": 1, "locked": 2.5,
 }
 
@@ -110,7 +111,9 @@ SHIPPING_DELIVERY: dict[str, float] = {
     "yet to receive": 2.5, "still waiting": 1, "rescheduled": 2.5, "reschedule": 2.5, "logistics": 2.5,
     "hub": 1.5, "warehouse": 1.5, "dhl": 3, "fedex": 3, "gig logistics": 3, "gigl": 3, "aramex": 3,
     "kwik": 2, "sendbox": 3, "pudo": 3, "pargo": 3, "postnet": 3, "the courier guy": 3, "nobody came": 2.5,
-    "no one came": 2.5, "showed up": 2, "show up": 2, "supposed to be delivered": 3.5,
+    "no one came": 2.5, "nobody brought": 2.5, "no one brought": 2.5, "never brought": 2, "nothing came": 2.5,
+    "nothing arrived": 2.5, "nothing reached": 2.5, "carton": 1, "showed up": 2, "show up": 2,
+    "supposed to be delivered": 3.5,
     "missed delivery": 3.5, "delivery attempt": 3.5, "failed delivery": 3.5,
     "delivery fee": 3, "shipping fee": 3, "delivery date": 3, "how long": 0.5,
     "working days": 1, "on the way": 2, "out for delivery": 3.5, "doorstep": 2.5, "gate": 1,
@@ -175,6 +178,12 @@ TECHNICAL: dict[str, float] = {
     "embedded signup": 2.5, "phone number id": 2.5, "waba": 2, "quality rating": 2, "inbox": 1,
     "cache": 2.5, "cookies": 2, "filter": 2, "sort by": 2, "failing with": 2.5, "fails with": 2.5,
     "failed with": 2.5, "recipient": 1.5, "pending review": 1.5, "broadcast": 1, "campaign": 1,
+    "invisible": 2.5,
+    # where a product is listed, not a fault: "is the TV on your site the 2025 model?"
+    "on your site": 0, "on the site": 0, "on your website": 0, "on the website": 0, "on your app": 0,
+    "on the app": 0, "in your app": 0, "in the app": 0,
+    # a washing machine's loading door, a smaller plan: not "loading" or "down"
+    "top load": 0, "front load": 0, "move down": 0, "step down": 0, "scale down": 0,
 }
 
 SELLER_SUPPORT: dict[str, float] = {
@@ -247,7 +256,8 @@ _PRODUCTS = frozenset({"phone", "laptop", "tablet", "tv", "television", "fridge"
 REDIRECTS: list[tuple[str, frozenset[str], str, frozenset[str], frozenset[str]]] = [
     ("shipping_delivery",
      frozenset({"delivery", "deliver", "delivered", "arrive", "arrived", "arrival", "not received",
-                "never received", "not receive", "haven't received", "yet to receive"}),
+                "never received", "not receive", "haven't received", "yet to receive", "nothing came",
+                "nothing arrived", "nothing reached"}),
      "technical",
      frozenset({"message", "messages", "sms", "template", "webhook", "whatsapp", "broadcast", "campaign",
                 "notification", "email", "mail", "api", "callback", "otp", "code"}),
@@ -277,7 +287,11 @@ PATTERN_CUES: list[tuple[str, float, str, str, tuple[str, ...]]] = [
      r"\b(?:stop|end|turn off|disable|switch off|cancel)\s+(?:the\s+|my\s+|our\s+)?(?:auto[- ]?renew\w*|"
      r"subscription|membership|recurring\s+\w+|debit order)", ("stop", "end", "turn", "disable", "switch", "cancel")),
     ("account_access", 3.0, "remove someone from the account",
-     r"\bremove\s+(?:\w+\s+){0,2}from\s+(?:our|my|the)\s+(?:account|workspace|team|dashboard)", ("remove",)),
+     r"\b(?:remove|delete|kick)\s+(?![^.?!]{0,50}\b(?:card|cards|money|bank|address|item|items|product|products|"
+     r"listing|listings|photo|contact|contacts)\b)(?:\w+\s+){0,7}(?:from|off|out of)\s+(?:our|my|the)\s+(?:\w+\s+)?"
+     r"(?:account|workspace|team|dashboard|users?|user list|members|portal)\b"
+     r"|\btake\s+(?:\w+\s+){0,3}off\s+(?:our|my|the)\s+(?:\w+\s+)?(?:account|workspace|team|dashboard|users?|"
+     r"user list|members|portal)\b", ("remove", "delete", "kick", "take")),
     ("shipping_delivery", 2.0, "when will I get it",
      r"\bwhen\s+will\s+(?:i|we)\s+(?:get|receive)\b|\bwhich\s+day\s+will\b|\bwhen\s+will\s+(?:it|they)\s+"
      r"(?:come|arrive|get|reach)\b", ("when", "which")),
@@ -359,10 +373,35 @@ PATTERN_CUES: list[tuple[str, float, str, str, tuple[str, ...]]] = [
     ("payment_billing", 2.0, "paid but ...",
      r"\b(?:i|we)\s+(?:have\s+)?(?:paid|made (?:the|a|my) payment|transferred)\b[^.?!]{0,60}\b(?:but|yet|still)\b",
      ("paid", "payment", "transferred")),
-    ("returns_refunds", 2.5, "change to a lower plan",
-     r"\b(?:switch|move|change|go)\s+(?:back\s+)?(?:from\s+[^.?!]{0,30}\s+)?(?:to|onto)\s+(?:a|the|our)?\s*"
-     r"(?:lower|cheaper|smaller|basic|starter|free|lite)\b", ("switch", "move", "change", "go")),
+    ("returns_refunds", 3.5, "change to a lower plan",
+     r"\b(?:switch|move|change|go|drop|step|scale|switching|moving|changing|going|dropping|stepping|scaling)\s+"
+     r"(?:back\s+|down\s+)?(?:from\s+[^.?!]{0,30}\s+)?(?:to|onto)\s+(?:a|the|our)?\s*"
+     r"(?:lower|cheaper|smaller|smallest|basic|starter|free|lite)\b",
+     ("switch", "move", "change", "go", "drop", "step", "scale", "switching", "moving", "changing", "going",
+      "dropping", "stepping", "scaling")),
     ("technical", 2.0, "message delivery failure",
      r"\bmessages?\b[^.?!]{0,40}\b(?:not|never|aren't|isn't|weren't|wasn't|fail(?:ed|ing)? to be)\s+deliver",
      ("message", "messages")),
+    # "delivered" on the app or the tracking, and nothing came: a delivery problem, not an order-status question.
+    # What says so is the app, the tracking or the order, not a message's status ("messages show delivered").
+    ("shipping_delivery", 3.0, "marked delivered, nothing came",
+     r"(?<!message )(?<!messages )\b(?:app|tracking|status|order|page|site|website|system|it|courier|rider|driver)"
+     r"\s+(?:\w+\s+)?(?:says?|said|saying|shows?|showed|showing|marked|reads?|updated)\b[^.?!]{0,25}\bdelivered\b"
+     r"[^.?!]{0,50}\b(?:but|yet|though|however)\b", ("delivered",)),
+    # part of a delivery missing from the box: the delivery was short, whatever was ordered
+    ("shipping_delivery", 3.0, "short delivery",
+     r"(?:\bmissing|\bnot|n't|\bnever)\s+(?:from|in|inside)\s+(?:the|my|our)\s+(?:box|parcel|package|carton|delivery)\b"
+     r"|\b(?:only|just)\s+(?:one|two|three|four|\d+|the\s+\w+)\b[^.?!]{0,40}\b(?:was|were|came|arrived)\s+"
+     r"in(?:side)?\s+(?:the|my)\s+(?:box|parcel|package|carton|delivery)\b"
+     r"|\b(?:box|parcel|package|carton|delivery)\s+(?:came|arrived|was|is)\s+(?:short|incomplete|empty)\b",
+     ("missing", "not", "never", "only", "just", "box", "parcel", "package", "carton", "delivery")),
+    # "I don pay ... una never send am": paid, and the goods were not sent: where the order is, not the payment
+    ("order_status", 3.0, "paid, not sent yet",
+     r"\b(?:una|you(?:\s+(?:guys|people))?|u|they|dem|them)\s+(?:still\s+)?(?:never|neva|haven'?t|have\s+not|"
+     r"didn'?t|did\s+not|no)\s+(?:yet\s+)?(?:send|sent|ship|shipped|dispatch|dispatched|process|processed)\b"
+     r"(?!\s+(?:the\s+|my\s+|me\s+|us\s+|our\s+|any\s+|a\s+)?(?:otp|code|invoice|receipt|link|e-?mail|mail|sms|"
+     r"messages?|pin|password|tracking|refund|money|payout|reply|response|statement|payment|transfer|transaction|card|"
+     r"return|exchange|cancel\w*|request|application|verification|kyc|withdrawal|template|campaign|broadcast|"
+     r"report|documents?|details|update|information|info)\b)",
+     ("send", "sent", "ship", "shipped", "dispatch", "dispatched", "process", "processed")),
 ]

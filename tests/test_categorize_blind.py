@@ -18,7 +18,9 @@ from routing.categorize import CATEGORIES, categorize
 
 DATA = Path(__file__).parent / "data" / "blind_messages.jsonl"
 TRAINING = Path(__file__).parent / "data" / "training_messages.jsonl"
-# boundary cases written for issue 12 (usage questions, payment methods, delivered-but-not-received) and tuned on
+# boundary cases written for issue 12 (usage questions, payment methods, delivered-but-not-received, paid but not
+# sent, products on the site, short deliveries, removing users, downgrades) and tuned on, with the fresh-set
+# messages whose miss class was tuned for
 BOUNDARY = Path(__file__).parent / "data" / "boundary_training.jsonl"
 
 

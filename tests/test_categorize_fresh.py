@@ -19,7 +19,7 @@ from routing_helpers import Stream, msg, policy
 
 DATA = Path(__file__).parent / "data"
 SETS = {"fresh": DATA / "fresh_categorization.yaml", "fresh2": DATA / "fresh_categorization_2.yaml",
-        "fresh3": DATA / "fresh_categorization_3.yaml"}
+        "fresh3": DATA / "fresh_categorization_3.yaml", "fresh4": DATA / "fresh_categorization_4.yaml"}
 
 
 def _rows(name: str) -> list[dict]:
