@@ -15,6 +15,12 @@ Scoring: every lexicon phrase and pattern that fires adds its weight to its cate
    physical product ("the blender stopped working") count for `returns_refunds`, not `technical`.
 5. A desire negation ("I don't want a refund", "no need to cancel") damps the cues right after it.
 6. Exact ties go to the more specific, money-related team (see `_TIE_ORDER`).
+
+Intent frames (`INTENT_FRAMES` in lexicon_categories) model what the customer asks to be done rather than the
+words it is asked in: a requested action and its object with a few filler words between ("stop order ALK-1",
+"switch us from Growth to Basic", "give our intern access to the dashboard"), or who is writing ("customers paid
+for my items": a seller). They run as pattern cues; the ones that ask for a cancellation or money back count as
+remedy requests for rule 2.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from typing import NamedTuple
 import pydantic.main  # noqa: F401  (for mypyc: the module BaseModel is defined in, which the compiled class body reads)
 from pydantic import BaseModel, ConfigDict, Field
 
-from routing.lexicon_categories import CATEGORY_LEXICONS, PATTERN_CUES, REDIRECTS
+from routing.lexicon_categories import CATEGORY_LEXICONS, PATTERN_CUES, REDIRECTS, REMEDY_FRAME_LABELS
 from routing.textnorm import Cue, PhraseIndex, Tokens, read, stem
 
 CATEGORIES: tuple[str, ...] = tuple(CATEGORY_LEXICONS)
@@ -44,7 +50,7 @@ _REMEDY_CUES = frozenset({"refund", "refunded", "refund request", "money back", 
                           "downgrade", "return my money", "return request", "send it back", "send them back",
                           "cancel my subscription", "cancel subscription", "cancel the order", "cancel my order",
                           "cancel <order/subscription>", "change to a lower plan", "stop a subscription/renewal",
-                          "end my subscription", "end our subscription"})
+                          "end my subscription", "end our subscription"}) | REMEDY_FRAME_LABELS
 _REMEDY_OVERRIDES = ("order_status", "shipping_delivery", "technical", "account_access", "general")
 _DESIRE_NEGATIONS = frozenset({("not", "want"), ("not", "ask"), ("not", "need"), ("no", "need"), ("not", "look"),
                                ("not", "request"), ("not", "interest"), ("instead", "of"), ("rather", "than")})

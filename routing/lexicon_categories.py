@@ -9,6 +9,8 @@ should silence a shorter cue (e.g. "the seller" is a buyer talking about a third
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 ACCOUNT_ACCESS: dict[str, float] = {
     "password": 3, "pasword": 3, "passwd": 3, "passcode": 2.5, "pin": 1, "forgot password": 3.5,
     "reset password": 3.5, "reset link": 3, "password reset": 3.5, "wrong password": 3.5,
@@ -76,6 +78,7 @@ PAYMENT_BILLING: dict[str, float] = {
     "stolen my money": 2.5, "invoice": 3, "vat invoice": 3.5, "tax invoice": 3.5, "receipt": 3, "wrong plan": 3,
     "charged for": 2,
     "proof of payment": 3, "statement": 1.5, "billing": 2.5, "billed": 2.5,
+    "billing cycle": 0.5, "billing period": 0.5,  # a point in time ("once this billing cycle ends"), not a bill
     "overcharged": 3.5, "overcharge": 3.5, "wrong amount": 3, "full amount": 1.5, "amount": 1,
     "wallet": 3, "wallet balance": 3.5, "top up": 3, "topup": 3, "fund my wallet": 3.5, "fund wallet": 3.5,
     "balance": 1.5, "bank transfer": 2.5, "transfer": 1, "card": 1.5, "credit card": 2, "debit card": 2,
@@ -203,6 +206,8 @@ SELLER_SUPPORT: dict[str, float] = {
     "my customer": 1.5, "fake review": 2.5, "remove the review": 2.5, "storefront": 3, "seller fee": 3.5,
     "listing fee": 3.5, "delist": 3, "taken down": 1.5, "fulfil": 2.5, "fulfill": 2.5, "fulfilment": 2.5,
     "fulfillment": 2.5, "restock": 2.5, "vendors": 3, "upload": 1, "csv": 1.5,
+    "seller wallet": 3.5, "vendor wallet": 3.5, "store wallet": 3.5, "shop wallet": 3.5, "merchant wallet": 3.5,
+    "my sales": 3, "sales money": 3,
 }
 
 GENERAL: dict[str, float] = {
@@ -405,3 +410,146 @@ PATTERN_CUES: list[tuple[str, float, str, str, tuple[str, ...]]] = [
      r"report|documents?|details|update|information|info)\b)",
      ("send", "sent", "ship", "shipped", "dispatch", "dispatched", "process", "processed")),
 ]
+
+
+# Intent frames: what the customer asks to be done, as a requested action and its object (or a who-is-writing
+# clue and what they say about it), each tied to the category TENANTS.md gives that request. A frame is a
+# sequence of slots (regex alternatives, matched on normalised text); up to `gap` filler words may sit between
+# two slots (pronouns, names, plan names, references: "switch us from the Growth plan to the Basic plan"), but
+# not words in `skip` and never sentence punctuation. A frame runs only when one of its trigger words is in the
+# text; `remedy` frames are remedy requests (categorize's rule 2). They compile into PATTERN_CUES below.
+class IntentFrame(NamedTuple):
+    """One requested action with its object, the category it belongs to and how it is matched."""
+
+    category: str
+    weight: float
+    label: str
+    slots: tuple[str, ...]
+    gap: int
+    skip: str
+    triggers: tuple[str, ...]
+    remedy: bool
+
+
+def _alts(*options: str) -> str:
+    """A non-capturing alternation of regex options."""
+    return "(?:" + "|".join(options) + ")"
+
+
+def frame_regex(frame: IntentFrame) -> str:
+    """The frame's slots joined by gaps of at most `gap` filler words (none from `skip`)."""
+    word = r"(?:\s+(?!" + frame.skip + r"\b)[\w'-]+)" if frame.skip else r"(?:\s+[\w'-]+)"
+    filler = word + "{0," + str(frame.gap) + r"}\s+"
+    return filler.join(r"\b" + _alts(slot) + r"\b" for slot in frame.slots)
+
+
+_ONLY = "(?!"  # a `skip` of _ONLY + "(?:a|b)\b)[\w'-]+" lets only the words a, b fill the gap
+_PLAN_WORD = r"(?:plan|tier|package|version|subscription|bundle)"
+_LOW_PLAN = r"(?:lower|cheaper|smaller|smallest|basic|starter|free|lite|entry|previous|old|original|standard)"
+_WHO_BUYS = r"(?:customers?|buyers?|clients?|people|shoppers|someone|somebody)"
+_SYSTEM = (r"(?:bot|chatbot|chat\s?bot|flow|flows|automation|automations|auto-?reply|auto-?replies|"
+           r"auto-?responder|webhook|webhooks|integration|api|app|site|website|widget|inbox|dashboard|template|"
+           r"templates|button|form|page|system|platform|sync|keyword|keywords|menu|campaign|broadcast|scheduler)")
+_DUTY = (r"(?:reply|replying|replies|respond|responding|responds|answer|answering|trigger|triggering|triggers|"
+         r"fire|firing|sync|syncing|load|loading|update|updating|send|sending|open|opening|connect|connecting|"
+         r"work|working|run|running|show|showing|go\s+out|going\s+out)")
+_NOT_DOING = r"(?:stopped|stops|has\s+stopped|have\s+stopped|no\s+longer|not|never|won't|isn't|aren't|don't|doesn't|didn't|keeps?\s+failing\s+to)"
+
+INTENT_FRAMES: list[IntentFrame] = [
+    # cancelling an order or subscription, whatever the verb: "stop order ALK-1", "call off the order",
+    # "don't ship my order" (a question why it was cancelled is order_status: past tense is not a request)
+    IntentFrame("returns_refunds", 3.0, "request: stop an order/subscription",
+                (r"(?<!why )(?<!did you )(?<!who )(?:cancel|cancell?ing|stop|halt|abort|void|call\s+off|"
+                 r"(?:don't|do\s+not|dont|no)\s+(?:send|ship|dispatch|deliver|process))",
+                 r"(?:order|orders|purchase|subscription|membership|renewal)(?!\s+(?:updates?|status|page|history|"
+                 r"confirmation|notifications?|emails?|messages?|sms))"),
+                3, r"(?:debit|sending|send|receiving|getting|any|all|these|those|the\s+updates?)",
+                ("cancel", "canceling", "stop", "halt", "abort", "void", "call", "not", "no"), True),
+    # moving to a smaller plan, with or without pronouns and plan names between: "switch us from Growth to Basic"
+    IntentFrame("returns_refunds", 3.5, "request: move to a lower plan",
+                (r"(?:switch|switching|move|moving|change|changing|put|take|drop|dropping|bring|downgrade|"
+                 r"downgrading|revert|go|going|step|scale)",
+                 r"(?:back\s+|down\s+|over\s+)?(?:to|onto|on)\s+(?:the\s+|a\s+|our\s+|my\s+)?" + _LOW_PLAN),
+                6, r"(?:messages?|chats?|contacts?|number|numbers|inbox|page|screen|app)",
+                ("switch", "switching", "move", "moving", "change", "changing", "put", "take", "drop", "dropping",
+                 "bring", "downgrade", "downgrading", "revert", "go", "going", "step", "scale"), True),
+    # undoing a plan change: "put us back on Starter", "take our account back to the old plan"
+    IntentFrame("returns_refunds", 3.0, "request: put us back on a plan",
+                (r"(?:put|move|switch|take|change|set|return|revert|bring)",
+                 r"(?:us|me|our\s+(?:account|plan|subscription|workspace)|the\s+(?:account|plan|subscription))"
+                 r"\s+back\s+(?:on|to|onto)\b(?!\s+(?:the\s+)?(?:page|screen|dashboard|inbox|home|chat|app|site|"
+                 r"website|queue|line|list|menu|start)\b)"),
+                0, "", ("put", "move", "switch", "take", "change", "set", "return", "revert", "bring"), True),
+    # money asked back in other words: "credited back", "pay us back", "reverse the difference", "credit us"
+    IntentFrame("returns_refunds", 3.0, "request: money back",
+                (r"(?:credit|credited|refund|refunded|reimburse|reimbursed|pay|paid|give|gave|put|transfer)",
+                 r"back\b(?!\s+(?:on|onto|online|up|in|access|control|to\s+(?:me|us)\s+(?:on|with|about)))"),
+                4, _ONLY + r"(?:us|me|it|them|that|this|those|these|the|our|my|money|amount|fee|fees|days|day|"
+                   r"subscription|difference|balance|charge|charges|payment|funds|period|week|month)\b)[\w'-]+",
+                ("credit", "credited", "refund", "refunded", "reimburse", "reimbursed", "pay", "paid", "give", "gave",
+                 "put", "transfer"), True),
+    IntentFrame("returns_refunds", 3.0, "request: reverse the difference",
+                (r"(?:reverse|reversed|undo|refund|return)",
+                 r"(?:difference|upgrade|extra|excess|overpayment|pro-?rata|prorated|unused)"),
+                2, "", ("reverse", "reversed", "undo", "refund", "return"), True),
+    IntentFrame("returns_refunds", 2.5, "request: credit us",
+                (r"credit", r"(?:us|me|our\s+account|my\s+account|our\s+workspace)\s+(?:for|with)"),
+                0, "", ("credit",), True),
+    # granting or changing someone's access: "give our intern access to the dashboard", "add Zola as a user"
+    IntentFrame("account_access", 3.5, "request: give someone access",
+                (r"(?:give|giving|grant|granting|add|adding|invite|inviting|create|set\s+up|make)",
+                 r"(?:access|permissions?|rights|role|roles|login|log-in|logins|seat|admin|administrator|viewer|"
+                 r"view-only|read-only|user|users|agent\s+account|user\s+account)\b(?!\s+(?:guide|manual|"
+                 r"experience|interface|reviews?|feedback))"),
+                5, r"(?:discounts?|money|credits?|refunds?|codes?|links?|messages?|notifications?|feedback|reviews?|"
+                   r"cards?|products?|items?|listings?|funds|balance|payment)",
+                ("give", "giving", "grant", "granting", "add", "adding", "invite", "inviting", "create", "set",
+                 "make"), False),
+    IntentFrame("account_access", 2.5, "limited-access role",
+                (r"(?:view|read|viewing|reading)(?:-|\s+)?only|only\s+(?:to|be\s+able\s+to|allowed\s+to)\s+"
+                 r"(?:view|see|read)|(?:just|only)\s+(?:view|see)\s+(?:the\s+)?(?:reports?|stats|analytics|chats)",),
+                0, "", ("view", "read", "viewing", "reading", "only", "just"), False),
+    # deleting the account or the personal data held: a request about the account itself
+    IntentFrame("account_access", 3.5, "request: delete my account/data",
+                (r"(?:delete|deleting|erase|erasing|remove|removing|deactivate|deactivating|wipe|wiping)",
+                 r"(?:account|profile|personal\s+(?:data|details|information|info)|(?:my|our)\s+data)\b"),
+                2, _ONLY + r"(?:my|our|the|this|that|alkonect|izonie|conek|entire|whole|old|second|duplicate|extra|"
+                   r"customer|user|shopping)\b)[\w'-]+",
+                ("delete", "deleting", "erase", "erasing", "remove", "removing", "deactivate", "deactivating", "wipe",
+                 "wiping"), False),
+    # who is writing: a seller's goods bought by customers, a seller's wallet or sales money
+    IntentFrame("seller_support", 3.5, "seller: customers bought my goods",
+                (_WHO_BUYS, r"(?:paid|pay|bought|buy|buys|ordered|order|orders|purchased|purchase)",
+                 r"(?:my|our)\s+(?:\w+\s+)?(?:items?|products?|goods|stock|listings?|wares|store|shop|"
+                 r"dresses|shoes|clothes|perfumes?|bags?|phones?)"),
+                3, "", ("customers", "customer", "buyers", "buyer", "clients", "client", "people", "shoppers",
+                        "someone", "somebody"), False),
+    # changing a store's settings: "add a second warehouse address to my store"
+    IntentFrame("seller_support", 3.5, "seller: change my store settings",
+                (r"(?:add|adding|change|changing|update|updating|set|setting|edit|editing|remove|removing|rename|"
+                 r"configure|move|switch|open|close|list|upload)",
+                 r"(?:to|on|of|for|in|from)\s+(?:my|our)\s+(?:\w+\s+)?(?:store|shop|storefront|"
+                 r"(?:seller|vendor|merchant)\s+(?:profile|account|page|dashboard))\b"),
+                6, r"(?:order|orders|parcel|package|money|refund|payment|card)",
+                ("add", "adding", "change", "changing", "update", "updating", "set", "setting", "edit", "editing",
+                 "remove", "removing", "rename", "configure", "move", "switch", "open", "close", "list", "upload"),
+                False),
+    # a system that stopped doing its job: "our chatbot flow stopped replying", "the webhook no longer fires"
+    IntentFrame("technical", 3.0, "fault: a system stopped doing its job",
+                (_SYSTEM, _NOT_DOING + r"(?:\s+(?:be\s+)?\w+)?\s+" + _DUTY),
+                3, r"(?:customer|customers|agent|agents|team|support|staff|rider|courier|seller|you|they|una)",
+                ("bot", "chatbot", "flow", "flows", "automation", "automations", "auto", "autoreply", "webhook",
+                 "webhooks", "integration", "api", "app", "site", "website", "widget", "inbox", "dashboard",
+                 "template", "templates", "button", "form", "page", "system", "platform", "sync", "keyword",
+                 "keywords", "menu", "campaign", "broadcast", "scheduler"), False),
+    # how the product works, asked before anything went wrong: "do unused credits roll over?" (a bare "what happens
+    # if ..." is not enough: "what happens if our payment is late?" is a billing question)
+    IntentFrame("general", 3.0, "how-it-works question",
+                (r"(?:roll|rolls|rolled|carry|carries|carried)\s+"
+                 r"(?:over|forward)|(?:do|does|will)\s+(?:they|it|unused\s+\w+|the\s+\w+|our\s+\w+|my\s+\w+)\s+"
+                 r"(?:\w+\s+)?(?:expire|reset|roll|carry|lapse)",),
+                0, "", ("roll", "rolls", "rolled", "carry", "carries", "carried", "do", "does", "will"),
+                False),
+]
+PATTERN_CUES += [(f.category, f.weight, f.label, frame_regex(f), f.triggers) for f in INTENT_FRAMES]
+REMEDY_FRAME_LABELS: frozenset[str] = frozenset(f.label for f in INTENT_FRAMES if f.remedy)

@@ -19,8 +19,10 @@ from routing.categorize import CATEGORIES, categorize
 DATA = Path(__file__).parent / "data" / "blind_messages.jsonl"
 TRAINING = Path(__file__).parent / "data" / "training_messages.jsonl"
 # boundary cases written for issue 12 (usage questions, payment methods, delivered-but-not-received, paid but not
-# sent, products on the site, short deliveries, removing users, downgrades) and tuned on, with the fresh-set
-# messages whose miss class was tuned for
+# sent, products on the site, short deliveries, removing users, downgrades; then the intent frames: stopping an
+# order, deleting an account, a seller's wallet and store settings, lower plans, money credited back, granting
+# access, a bot that stopped replying, credits rolling over) and tuned on, with the fresh-set messages whose miss
+# class was tuned for
 BOUNDARY = Path(__file__).parent / "data" / "boundary_training.jsonl"
 
 
