@@ -488,9 +488,10 @@ INTENT_FRAMES: list[IntentFrame] = [
                    r"subscription|difference|balance|charge|charges|payment|funds|period|week|month)\b)[\w'-]+",
                 ("credit", "credited", "refund", "refunded", "reimburse", "reimbursed", "pay", "paid", "give", "gave",
                  "put", "transfer"), True),
+    # (reversing "the extra" someone took is a billing fault: the charge was wrong, not the customer's plan)
     IntentFrame("returns_refunds", 3.0, "request: reverse the difference",
                 (r"(?:reverse|reversed|undo|refund|return)",
-                 r"(?:difference|upgrade|extra|excess|overpayment|pro-?rata|prorated|unused)"),
+                 r"(?:difference|upgrade|pro-?rata|prorated|unused)"),
                 2, "", ("reverse", "reversed", "undo", "refund", "return"), True),
     IntentFrame("returns_refunds", 2.5, "request: credit us",
                 (r"credit", r"(?:us|me|our\s+account|my\s+account|our\s+workspace)\s+(?:for|with)"),
