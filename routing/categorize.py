@@ -12,7 +12,9 @@ Scoring: every lexicon phrase and pattern that fires adds its weight to its cate
    status question (`order_status`).
 4. Context redirects: "deliver"/"arrive" words and status words ("pending", "stuck") about messages
    (webhooks, templates, SMS) count for `technical`, not shipping/order status; fault words about a
-   physical product ("the blender stopped working") count for `returns_refunds`, not `technical`.
+   physical product ("the blender stopped working") count for `returns_refunds`, not `technical`; seller and
+   "fake" words in a shopper's question whether the sellers are genuine ("are the sellers verified? I'm worried
+   about fakes") count for `general`, not `seller_support`/`returns_refunds`.
 5. A desire negation ("I don't want a refund", "no need to cancel") damps the cues right after it.
 6. Exact ties go to the more specific, money-related team (see `_TIE_ORDER`).
 

@@ -258,6 +258,8 @@ _PRODUCTS = frozenset({"phone", "laptop", "tablet", "tv", "television", "fridge"
                        "shirt", "bag", "item", "product", "iron", "fan", "generator", "microwave", "kettle",
                        "cooker", "airpods", "powerbank", "battery", "printer", "camera", "console", "controller",
                        "keyboard", "mouse", "monitor", "router", "freezer", "machine", "device", "gadget"})
+_TRUST = frozenset({"verified", "verify", "vetted", "screened", "genuine", "authentic", "legit", "legitimate",
+                    "trust", "trusted", "trustworthy", "checks"})
 REDIRECTS: list[tuple[str, frozenset[str], str, frozenset[str], frozenset[str]]] = [
     ("shipping_delivery",
      frozenset({"delivery", "deliver", "delivered", "arrive", "arrived", "arrival", "not received",
@@ -279,6 +281,20 @@ REDIRECTS: list[tuple[str, frozenset[str], str, frozenset[str], frozenset[str]]]
      frozenset({"not work", "stopped working", "stop working", "freeze", "crash", "not open", "hang",
                 "keeps failing", "failed", "fail", "screen"}),
      "returns_refunds", _PRODUCTS, _DIGITAL),
+    # a shopper asking, before buying, whether the platform's sellers are genuine: the sellers are a product
+    # question, not a vendor writing about their store (nothing of the vendor's own: store, payout, listing ...)
+    ("seller_support",
+     frozenset({"seller", "vendor", "vendors", "selling", "to sell", "sell on"}),
+     "general", _TRUST,
+     frozenset({"payout", "listing", "listings", "commission", "store", "shop", "storefront", "dashboard",
+                "customer", "customers", "buyer", "buyers", "earnings", "sold", "order", "orders", "stock",
+                "wallet", "account", "registration", "register"})),
+    # ... and "fakes" feared, not received: nothing to return yet
+    ("returns_refunds",
+     frozenset({"fake", "counterfeit", "not original"}),
+     "general", _TRUST | frozenset({"worried", "worry", "scared", "afraid", "before", "ahead"}),
+     frozenset({"received", "receive", "got", "arrived", "delivered", "bought", "return", "returned", "refund",
+                "sent", "came", "ordered", "purchased", "money", "exchange", "replace", "replacement"})),
 ]
 
 # Patterns that a phrase list cannot express: entities and gapped constructions. Each runs on normalised text
@@ -491,8 +507,46 @@ INTENT_FRAMES: list[IntentFrame] = [
     # (reversing "the extra" someone took is a billing fault: the charge was wrong, not the customer's plan)
     IntentFrame("returns_refunds", 3.0, "request: reverse the difference",
                 (r"(?:reverse|reversed|undo|refund|return)",
-                 r"(?:difference|upgrade|pro-?rata|prorated|unused)"),
+                 r"(?:difference|upgrade|pro-?rata|prorated|unused|rest|remainder|remaining|what's\s+left|"
+                 r"what\s+is\s+left)"),
                 2, "", ("reverse", "reversed", "undo", "refund", "return"), True),
+    # "end our Conek subscription", "terminate the contract", "discontinue my monthly package": the other verbs
+    # of stopping a subscription, with the tenant's or the plan's name between ("the end of the plan" is not one)
+    IntentFrame("returns_refunds", 3.5, "request: end a subscription",
+                (r"(?<!the )(?<!an )(?:end|ending|terminate|terminating|discontinue|discontinuing)",
+                 r"(?:subscription|subscriptions|membership|contract|plan|package|renewal)\b(?!\s+(?:period|term|date))"),
+                3, r"(?:of|in|at|by|before|after|until|when|if|on)",
+                ("end", "ending", "terminate", "terminating", "discontinue", "discontinuing"), True),
+    # why the customer asks: not to be billed again ("... so we aren't billed for April", "before we get charged
+    # again") is the purpose of a cancellation, not a billing fault
+    IntentFrame("returns_refunds", 1.5, "purpose: not to be billed again",
+                (r"(?:so|so\s+that|to\s+avoid|before)\s+(?:we|i)\s+(?:(?:aren't|are\s+not|am\s+not|i'm\s+not|"
+                 r"we're\s+not|don't|do\s+not|won't|will\s+not)\s+(?:get\s+|be\s+)?|(?:are|get|am)\s+)"
+                 r"(?:billed|charged|debited|invoiced)\b",),
+                0, "", ("so", "avoid", "before"), False),
+    # part of an order called off, the rest to go ahead: "take the second pair off my order", "remove the case
+    # from order ALK-1" (a fee, a discount or an address taken off an order is not a cancellation; "can I remove
+    # an item from my order?" asks whether the customer can edit their own order: the training set's order_status)
+    IntentFrame("returns_refunds", 3.0, "request: take an item off the order",
+                (r"(?<!can i )(?<!could i )(?<!how do i )(?<!how can i )(?<!how to )(?<!possible to )(?:remove|removing|take|taking|drop|dropping|delete|deleting|comot|exclude|excluding)",
+                 r"(?:off|from|out\s+of)\s+(?:(?:my|our|the|this|that)\s+)?(?:\w+\s+)?(?:order|purchase)\b"
+                 r"(?!\s+(?:page|history|status|updates?|list|confirmation|notifications?|e-?mails?|messages?|sms))"),
+                5, r"(?:fee|fees|charge|charges|discount|discounts|coupon|code|voucher|address|number|card|email|"
+                   r"name|me|us|promo)",
+                ("remove", "removing", "take", "taking", "drop", "dropping", "delete", "deleting", "comot", "exclude",
+                 "excluding"), True),
+    # the customer's own wrong choice of plan, to be undone: "we only meant to sign up monthly", "signed up for the
+    # wrong plan", "the annual package by mistake" (a plan the tenant billed wrongly stays payment_billing)
+    IntentFrame("returns_refunds", 3.0, "request: undo the plan we chose by mistake",
+                (r"(?:meant|intended|supposed|planned|wanted)\s+to\s+(?:sign\s+up|subscribe|pay|be|go|stay|take|get)"
+                 r"\s+(?:for\s+|on\s+)?(?:a\s+|the\s+)?(?:monthly|month-to-month|month|starter|basic|lite|free|"
+                 r"smaller|cheaper)"
+                 r"|(?:signed\s+up|subscribed|chose|picked|selected|went)\s+(?:for\s+|to\s+|on\s+)?the\s+wrong\s+"
+                 r"(?:plan|package|tier|subscription|billing)"
+                 r"|(?:annual|yearly|year|pro|business|bigger|higher)\s+(?:plan\s+|package\s+|tier\s+|billing\s+|"
+                 r"subscription\s+|option\s+)?(?:by\s+mistake|by\s+accident|accidentally)",),
+                0, "", ("meant", "intended", "supposed", "planned", "wanted", "wrong", "mistake", "accident",
+                        "accidentally"), True),
     IntentFrame("returns_refunds", 2.5, "request: credit us",
                 (r"credit", r"(?:us|me|our\s+account|my\s+account|our\s+workspace)\s+(?:for|with)"),
                 0, "", ("credit",), True),
@@ -543,6 +597,25 @@ INTENT_FRAMES: list[IntentFrame] = [
                  "webhooks", "integration", "api", "app", "site", "website", "widget", "inbox", "dashboard",
                  "template", "templates", "button", "form", "page", "system", "platform", "sync", "keyword",
                  "keywords", "menu", "campaign", "broadcast", "scheduler"), False),
+    # whether an order exists after paying: "did the order go through?", "was my order placed?", "my order don
+    # enter?" (the order is the question, whatever the debit alert says)
+    IntentFrame("order_status", 3.0, "question: did the order go through",
+                (r"(?:did|has|have|was|is|were|if|whether|don't|didn't)",
+                 r"(?:order|purchase)",
+                 r"(?:go|gone|went|been|don|get|got)?\s*(?:through|placed|created|successful|registered|recorded|"
+                 r"submitted|enter|entered)\b"),
+                3, r"(?:payment|money|refund|card|wallet|transfer|cancel\w*|return|exchange|not|never)",
+                ("did", "has", "have", "was", "is", "were", "if", "whether", "don't", "didn't"), False),
+    # a shopper asking whether the sellers or goods on the platform are real: a product question (a seller's own
+    # store or account being verified is seller_support: no "my"/"our" in between)
+    IntentFrame("general", 3.0, "question: are the sellers genuine",
+                (r"(?:are|is|do|does|how\s+do\s+you\s+(?:know|check|verify|vet|ensure|make\s+sure)|how\s+can\s+"
+                 r"(?:i|we)\s+(?:know|tell|be\s+sure))",
+                 r"(?:sellers?|vendors?|merchants?|products?|items?|goods|brands?)",
+                 r"(?:verified|vetted|screened|genuine|authentic|legit|legitimate|original|trusted|trustworthy|real|"
+                 r"go\s+through\s+(?:any\s+)?(?:checks?|verification|vetting))"),
+                4, r"(?:my|our|i|we|me|us)",
+                ("are", "is", "do", "does", "how"), False),
     # how the product works, asked before anything went wrong: "do unused credits roll over?" (a bare "what happens
     # if ..." is not enough: "what happens if our payment is late?" is a billing question)
     IntentFrame("general", 3.0, "how-it-works question",

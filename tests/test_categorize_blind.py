@@ -21,7 +21,9 @@ TRAINING = Path(__file__).parent / "data" / "training_messages.jsonl"
 # boundary cases written for issue 12 (usage questions, payment methods, delivered-but-not-received, paid but not
 # sent, products on the site, short deliveries, removing users, downgrades; then the intent frames: stopping an
 # order, deleting an account, a seller's wallet and store settings, lower plans, money credited back, granting
-# access, a bot that stopped replying, credits rolling over) and tuned on, with the fresh-set messages whose miss
+# access, a bot that stopped replying, credits rolling over; then fresh set 5's classes: a paid order whose
+# confirmation never came, an item taken off an order, a shopper asking if sellers are genuine, ending a
+# subscription in other verbs, a plan chosen by mistake and the rest refunded) and tuned on, with the fresh-set messages whose miss
 # class was tuned for
 BOUNDARY = Path(__file__).parent / "data" / "boundary_training.jsonl"
 
