@@ -289,12 +289,13 @@ REDIRECTS: list[tuple[str, frozenset[str], str, frozenset[str], frozenset[str]]]
      frozenset({"payout", "listing", "listings", "commission", "store", "shop", "storefront", "dashboard",
                 "customer", "customers", "buyer", "buyers", "earnings", "sold", "order", "orders", "stock",
                 "wallet", "account", "registration", "register"})),
-    # ... and "fakes" feared, not received: nothing to return yet
+    # ... and "fakes" feared, not received: nothing to return yet (nor a seller's listing called counterfeit)
     ("returns_refunds",
      frozenset({"fake", "counterfeit", "not original"}),
      "general", _TRUST | frozenset({"worried", "worry", "scared", "afraid", "before", "ahead"}),
      frozenset({"received", "receive", "got", "arrived", "delivered", "bought", "return", "returned", "refund",
-                "sent", "came", "ordered", "purchased", "money", "exchange", "replace", "replacement"})),
+                "sent", "came", "ordered", "purchased", "money", "exchange", "replace", "replacement", "listing",
+                "listings", "store", "shop", "storefront", "payout", "commission", "stock", "sold", "invoices"})),
 ]
 
 # Patterns that a phrase list cannot express: entities and gapped constructions. Each runs on normalised text
