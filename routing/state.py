@@ -124,12 +124,19 @@ def _references(value: Iterable[str]) -> frozenset[str]:
     return frozenset(value) or _NO_STRINGS
 
 
+def _opened_by(item_id: str | None, message_id: str) -> bool:
+    """Whether `item_id` is the work item id decide() gives the item a message opens (`wi-` + its id)."""
+    return (type(item_id) is str and len(item_id) == len(message_id) + 3 and item_id.startswith("wi-")
+            and item_id.endswith(message_id))
+
+
 class OpenItem:
     """An open work item as dedupe and SLA need to see it.
 
     Held compactly, one per open conversation: `tokens` is a tuple of distinct content words, `references` and
     `channels_seen` are frozensets (whatever is assigned to them is made one), `message_ids` a tuple (held as the
-    bare id while there is one); code that adds to them assigns a new one (`add_channel`, `add_message`,
+    bare id while there is one, and not at all while that one is the message that opened the item: the item's id
+    is `wi-` + its id); code that adds to them assigns a new one (`add_channel`, `add_message`,
     `add_references`). Category, queue, priority, channel, channels seen, references and repeat count live in one
     tuple shared by the items alike in all of them. `sla` is rebuilt from a packed form on each read: an equal
     model with the same fields set and the same instants (zone objects, folds, microseconds).
@@ -219,12 +226,17 @@ class OpenItem:
     @property
     def message_ids(self) -> Sequence[str]:
         ids = self._message_ids
-        return (ids,) if isinstance(ids, str) else ids  # held bare while there is one (most items)
+        if ids is None:
+            return (self.id[3:],)
+        return (ids,) if isinstance(ids, str) else ids
 
     @message_ids.setter
     def message_ids(self, value: Sequence[str]) -> None:
         ids = tuple(value)
-        self._message_ids: str | tuple[str, ...] = ids[0] if len(ids) == 1 and type(ids[0]) is str else ids
+        if len(ids) != 1 or type(ids[0]) is not str:
+            self._message_ids: str | tuple[str, ...] | None = ids
+        else:
+            self._message_ids = None if _opened_by(self.id, ids[0]) else ids[0]
 
     @property
     def sla(self) -> SlaTargets | None:
@@ -265,13 +277,47 @@ class OpenItem:
         return f"OpenItem({', '.join(f'{n}={v!r}' for n, v in zip(self._FIELDS, self._fields()))})"
 
 
-@dataclass(slots=True)
 class Seen:
-    """A provider message already decided."""
+    """A provider message already decided.
 
-    message_id: str
-    at: datetime
-    work_item_id: str | None
+    The message id is not held while the work item id is the one its message opened (`wi-` + the message id).
+    """
+
+    __slots__ = ("at", "_work_item_id", "_message_id")
+
+    def __init__(self, message_id: str, at: datetime, work_item_id: str | None) -> None:
+        self.at, self._work_item_id = at, work_item_id
+        self._message_id: str | None = None if _opened_by(work_item_id, message_id) else message_id
+
+    @property
+    def message_id(self) -> str:
+        message_id = self._message_id
+        return self._work_item_id[3:] if message_id is None else message_id  # type: ignore[index]
+
+    @message_id.setter
+    def message_id(self, value: str) -> None:
+        self._message_id = None if _opened_by(self._work_item_id, value) else value
+
+    @property
+    def work_item_id(self) -> str | None:
+        return self._work_item_id
+
+    @work_item_id.setter
+    def work_item_id(self, value: str | None) -> None:
+        message_id = self.message_id
+        self._work_item_id = value
+        self.message_id = message_id
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.message_id, self.at, self.work_item_id) == (  # type: ignore[attr-defined]
+            other.message_id, other.at, other.work_item_id)  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass it replaces
+
+    def __repr__(self) -> str:
+        return f"Seen(message_id={self.message_id!r}, at={self.at!r}, work_item_id={self.work_item_id!r})"
 
 
 TABLES = ("seen", "items", "customer_of", "items_of_customer", "item_of_reference", "item_of_conversation",

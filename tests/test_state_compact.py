@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from contracts.channels import ChannelKind
 from contracts.decision import Action, Priority, SlaTargets
-from routing.state import OpenItem
+from routing.state import OpenItem, Seen
 from routing.state_snapshot import ENCODERS, restore, snapshot
 from routing_helpers import Stream, msg
 
@@ -177,3 +177,33 @@ def test_an_sla_with_a_named_fixed_offset_keeps_its_zone() -> None:
                    started_at=datetime(2026, 1, 1, tzinfo=plain))
     b = a.model_copy(update={"started_at": datetime(2026, 1, 1, tzinfo=named)})
     assert _item(a).sla.started_at.tzinfo is plain and _item(b).sla.started_at.tzinfo is named
+
+
+def test_the_message_that_opened_an_item_is_read_from_the_items_id() -> None:
+    """`wi-` + the message id: neither the item nor the message's Seen holds the message id again."""
+    s = _stream()
+    item = s.state.items["wi-56482b02-a853-5616-b437-e759109b7b3a"]
+    assert item._message_ids == ("56482b02-a853-5616-b437-e759109b7b3a", "30df9cc7-308b-50fb-b837-16c3d8fa535d")
+    opened = s.state.seen["email\x1fm1\x1f"]
+    assert opened._message_id is None and opened.message_id == "56482b02-a853-5616-b437-e759109b7b3a"
+    assert s.state.seen["chat\x1fm2\x1f"]._message_id == "30df9cc7-308b-50fb-b837-16c3d8fa535d"  # a merge
+    one = OpenItem(id="wi-m1", customer="c", category=None, queue="q", priority=Priority.normal,
+                   channel=ChannelKind.chat, conversation_key="k", opened_at=_AT, last_seen=_AT, tokens=(),
+                   message_ids=["m1"])
+    assert one._message_ids is None and one.message_ids == ("m1",)
+    one.add_message("m2")
+    assert one.message_ids == ("m1", "m2")
+    one.message_ids = ["other"]
+    assert one._message_ids == "other" and one.message_ids == ("other",)
+
+
+def test_seen_reads_as_the_dataclass_it_replaced() -> None:
+    a = Seen(message_id="m1", at=_AT, work_item_id="wi-m1")
+    assert a == Seen(message_id="m1", at=_AT, work_item_id="wi-m1") != Seen(message_id="m1", at=_AT, work_item_id=None)
+    assert repr(a) == f"Seen(message_id='m1', at={_AT!r}, work_item_id='wi-m1')"
+    a.work_item_id = "wi-other"
+    assert (a.message_id, a.work_item_id) == ("m1", "wi-other")
+    a.work_item_id = None
+    assert (a.message_id, a.work_item_id) == ("m1", None)
+    assert ENCODERS["seen"](Seen(message_id="m2", at=_AT, work_item_id="wi-m2")) == ["m2", _AT.isoformat(), "wi-m2"]
+
