@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, MutableMapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
 from contracts.channels import ChannelKind
 from contracts.decision import Priority, SlaTargets
+from routing.customers import CustomerRecord, CustomerTable, pack_tuple, pack_value, unpack_tuple, unpack_value
 
 
 _NO_STRINGS: frozenset = frozenset()
@@ -333,20 +334,32 @@ class MemoryState:
     """Routing state of one tenant (or one partition of it) held in memory; the runtime persists it.
 
     Every write notes the (table, key) it touched in `changed`, so the runtime can persist only what moved since
-    its last checkpoint (`take_changes`); a key noted but no longer in its table was deleted.
+    its last checkpoint (`take_changes`); a key noted but no longer in its table was deleted. `items_of_customer`,
+    `recent` and `last_contact` are mappings over one record per customer (`routing.customers`), whatever
+    mappings they are given at construction.
     """
 
     seen: dict[str, Seen] = field(default_factory=dict)
     items: dict[str, OpenItem] = field(default_factory=dict)
     customer_of: dict[str, str] = field(default_factory=dict)  # identity key -> customer id
-    items_of_customer: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    items_of_customer: MutableMapping[str, tuple[str, ...]] = field(default_factory=dict)
     item_of_reference: dict[str, str] = field(default_factory=dict)
     item_of_conversation: dict[str, str] = field(default_factory=dict)
-    recent: dict[str, tuple[datetime, ...]] = field(default_factory=dict)  # customer -> message times
+    recent: MutableMapping[str, tuple[datetime, ...]] = field(default_factory=dict)  # customer -> message times
     strikes: dict[str, int] = field(default_factory=dict)
     suspended_until: dict[str, datetime | None] = field(default_factory=dict)  # None = until lifted
-    last_contact: dict[str, datetime] = field(default_factory=dict)  # customer -> last message that reached support
+    last_contact: MutableMapping[str, datetime] = field(default_factory=dict)  # customer -> last routed/merged message
     changed: dict[str, set[str]] = field(default_factory=_no_changes, repr=False, compare=False)
+    _customers: dict[str, CustomerRecord] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        records, items, recent, last_contact = self._customers, self.items_of_customer, self.recent, self.last_contact
+        self.items_of_customer = CustomerTable(records, "items", pack_tuple, unpack_tuple)
+        self.recent = CustomerTable(records, "recent", pack_tuple, unpack_tuple)
+        self.last_contact = CustomerTable(records, "last_contact", pack_value, unpack_value)
+        self.items_of_customer.update(items)
+        self.recent.update(recent)
+        self.last_contact.update(last_contact)
 
     # -- reads ---------------------------------------------------------------------------------------------
     def seen_before(self, key: str) -> Seen | None:
@@ -360,7 +373,14 @@ class MemoryState:
         return identity_keys[0]
 
     def open_items_for(self, customer: str) -> list[OpenItem]:
-        return [self.items[i] for i in self.items_of_customer.get(customer, ()) if i in self.items]
+        record = self._customers.get(customer)
+        ids = None if record is None else record.items
+        if ids is None:
+            return []
+        if type(ids) is not tuple:
+            item = self.items.get(ids)  # type: ignore[call-overload]
+            return [] if item is None else [item]
+        return [self.items[i] for i in ids if i in self.items]
 
     def item_for_reference(self, reference: str) -> OpenItem | None:
         item_id = self.item_of_reference.get(reference)
@@ -371,7 +391,13 @@ class MemoryState:
         return self.items.get(item_id) if item_id else None
 
     def messages_since(self, customer: str, since: datetime) -> int:
-        return sum(1 for t in self.recent.get(customer, ()) if t > since)
+        record = self._customers.get(customer)
+        times = None if record is None else record.recent
+        if times is None:
+            return 0
+        if type(times) is not tuple:
+            return 1 if times > since else 0  # type: ignore[operator]
+        return sum(1 for t in times if t > since)
 
     def is_suspended(self, customer: str, at: datetime) -> bool:
         if customer not in self.suspended_until:
@@ -384,8 +410,9 @@ class MemoryState:
 
     def contacted_before(self, customer: str, at: datetime) -> datetime | None:
         """When the customer last reached support before `at` (a routed or merged message), else None."""
-        last = self.last_contact.get(customer)
-        return last if last is not None and last <= at else None
+        record = self._customers.get(customer)
+        last = None if record is None else record.last_contact
+        return last if isinstance(last, datetime) and last <= at else None
 
     # -- writes --------------------------------------------------------------------------------------------
     def remember(self, key: str, seen: Seen) -> None:
@@ -398,22 +425,34 @@ class MemoryState:
                 self.customer_of[key] = customer
                 self.changed["customer_of"].add(key)
 
+    def _record(self, customer: str) -> CustomerRecord:
+        record = self._customers.get(customer)
+        if record is None:
+            record = self._customers[customer] = CustomerRecord()
+        return record
+
     def note_message(self, customer: str, at: datetime, horizon: datetime) -> None:
-        times = (*self.recent.get(customer, ()), at)
+        record = self._record(customer)
+        held = record.recent
+        times = (at,) if held is None else (*unpack_tuple(held), at)
         start = 0
         while start < len(times) and times[start] <= horizon:
             start += 1
-        self.recent[customer] = times[start:] if start else times
+        record.recent = pack_tuple(times[start:] if start else times)
         self.changed["recent"].add(customer)
 
     def note_contact(self, customer: str, at: datetime) -> None:
-        if customer not in self.last_contact or self.last_contact[customer] < at:
-            self.last_contact[customer] = at
+        record = self._record(customer)
+        last = record.last_contact
+        if not isinstance(last, datetime) or last < at:
+            record.last_contact = at
             self.changed["last_contact"].add(customer)
 
     def open(self, item: OpenItem) -> None:
         self.items[item.id] = item
-        self.items_of_customer[item.customer] = (*self.items_of_customer.get(item.customer, ()), item.id)
+        record = self._record(item.customer)
+        held = record.items
+        record.items = item.id if held is None or held == () else (*unpack_tuple(held), item.id)
         self.item_of_conversation[item.conversation_key] = item.id
         self.changed["items"].add(item.id)
         self.changed["items_of_customer"].add(item.customer)

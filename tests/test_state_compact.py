@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from contracts.channels import ChannelKind
 from contracts.decision import Action, Priority, SlaTargets
-from routing.state import OpenItem, Seen
+from routing.state import MemoryState, OpenItem, Seen
 from routing.state_snapshot import ENCODERS, restore, snapshot
 from routing_helpers import Stream, msg
 
@@ -207,3 +207,24 @@ def test_seen_reads_as_the_dataclass_it_replaced() -> None:
     assert (a.message_id, a.work_item_id) == ("m1", None)
     assert ENCODERS["seen"](Seen(message_id="m2", at=_AT, work_item_id="wi-m2")) == ["m2", _AT.isoformat(), "wi-m2"]
 
+
+def test_customer_tables_read_and_write_as_dicts_over_one_record_per_customer() -> None:
+    later = _AT + timedelta(minutes=1)
+    state = MemoryState(items_of_customer={"a": ("wi-1",), "b": ()}, recent={"a": (_AT, later)},
+                        last_contact={"c": _AT, "d": None})
+    assert set(state._customers) == {"a", "b", "c", "d"}
+    assert state.items_of_customer == {"a": ("wi-1",), "b": ()} and state.items_of_customer["b"] == ()
+    assert state.recent == {"a": (_AT, later)} and state.last_contact == {"c": _AT, "d": None}
+    assert len(state.recent) == 1 and "b" not in state.recent and state.recent.get("b", "none") == "none"
+    state.items_of_customer["c"] = ["wi-2", "wi-3"]
+    assert state.items_of_customer["c"] == ("wi-2", "wi-3")
+    del state.last_contact["c"], state.items_of_customer["c"]
+    assert "c" not in state._customers  # nothing left of it
+    assert restore(snapshot(state)) == state and snapshot(restore(snapshot(state))) == snapshot(state)
+    state.note_message("e", _AT, _AT - timedelta(hours=1))
+    state.note_message("e", later, _AT)  # the first one falls out of the window
+    state.note_contact("e", later)
+    assert state.recent["e"] == (later,) and state.messages_since("e", _AT) == 1
+    assert state.contacted_before("e", later) is later and state.contacted_before("d", later) is None
+    state.forget_customers({"a", "e"})
+    assert set(state._customers) == {"b", "d"} and state.changed["recent"] == {"a", "e"}
