@@ -121,6 +121,21 @@ def _shared_kind(kind: tuple) -> tuple:
     return shared
 
 
+# Token tuples as items hold them, one per distinct tuple: messages with the same content words (short nudges,
+# the same question asked by many customers) share one; cleared when full, so it follows what is being asked.
+_TOKENS: dict[tuple[str, ...], tuple[str, ...]] = {}
+_TOKENS_LIMIT = 10_000
+
+
+def _shared_tokens(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    shared = _TOKENS.get(tokens)
+    if shared is None:
+        if len(_TOKENS) >= _TOKENS_LIMIT:
+            _TOKENS.clear()
+        shared = _TOKENS[tokens] = tokens
+    return shared
+
+
 def _references(value: Iterable[str]) -> frozenset[str]:
     return frozenset(value) or _NO_STRINGS
 
@@ -134,13 +149,14 @@ def _opened_by(item_id: str | None, message_id: str) -> bool:
 class OpenItem:
     """An open work item as dedupe and SLA need to see it.
 
-    Held compactly, one per open conversation: `tokens` is a tuple of distinct content words, `references` and
-    `channels_seen` are frozensets (whatever is assigned to them is made one), `message_ids` a tuple (held as the
-    bare id while there is one, and not at all while that one is the message that opened the item: the item's id
-    is `wi-` + its id); code that adds to them assigns a new one (`add_channel`, `add_message`,
-    `add_references`). Category, queue, priority, channel, channels seen, references and repeat count live in one
-    tuple shared by the items alike in all of them. `sla` is rebuilt from a packed form on each read: an equal
-    model with the same fields set and the same instants (zone objects, folds, microseconds).
+    Held compactly, one per open conversation: `tokens` is a tuple of distinct content words (items with the same
+    words share one while it is in `_TOKENS`), `references` and `channels_seen` are frozensets (whatever is
+    assigned to them is made one), `message_ids` a tuple (held as the bare id while there is one, and not at all
+    while that one is the message that opened the item: the item's id is `wi-` + its id); code that adds to them
+    assigns a new one (`add_channel`, `add_message`, `add_references`). Category, queue, priority, channel,
+    channels seen, references and repeat count live in one tuple shared by the items alike in all of them. `sla`
+    is rebuilt from a packed form on each read: an equal model with the same fields set and the same instants
+    (zone objects, folds, microseconds).
     """
 
     __slots__ = ("id", "customer", "conversation_key", "opened_at", "last_seen", "tokens", "_kind", "_message_ids",
@@ -153,8 +169,8 @@ class OpenItem:
                  message_ids: Iterable[str] = (), sla: SlaTargets | None = None) -> None:
         self.id, self.customer, self.conversation_key = id, customer, conversation_key
         self.opened_at, self.last_seen = opened_at, last_seen
-        self.tokens: tuple[str, ...] = (tuple(tokens) if isinstance(tokens, (set, frozenset))
-                                        else tuple(dict.fromkeys(tokens)))
+        self.tokens: tuple[str, ...] = _shared_tokens(tuple(tokens) if isinstance(tokens, (set, frozenset))
+                                                      else tuple(dict.fromkeys(tokens)))
         # StrEnum members equal their values: made members here, so a shared kind never holds a plain str
         self._kind = _shared_kind((category, queue, Priority(priority), ChannelKind(channel),
                                    _shared_channels(channels_seen), _references(references), repeat_count))

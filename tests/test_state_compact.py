@@ -228,3 +228,11 @@ def test_customer_tables_read_and_write_as_dicts_over_one_record_per_customer() 
     assert state.contacted_before("e", later) is later and state.contacted_before("d", later) is None
     state.forget_customers({"a", "e"})
     assert set(state._customers) == {"b", "d"} and state.changed["recent"] == {"a", "e"}
+
+
+def test_items_with_the_same_content_words_share_one_tuple() -> None:
+    kw = dict(category=None, queue="q", priority=Priority.normal, channel=ChannelKind.chat, conversation_key="k",
+              opened_at=_AT, last_seen=_AT)
+    a = OpenItem(id="a", customer="x", tokens=frozenset({"order", "late"}), **kw)
+    b = OpenItem(id="b", customer="y", tokens=a.tokens, **kw)
+    assert a.tokens is b.tokens and sorted(a.tokens) == ["late", "order"]
