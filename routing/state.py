@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, MutableMapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
@@ -13,6 +13,7 @@ from pydantic_core import TzInfo
 
 from contracts.channels import ChannelKind
 from contracts.decision import Priority, SlaTargets
+from routing.customers import CustomerRecord, CustomerTable, pack_tuple, pack_value, unpack_tuple, unpack_value
 
 
 _NO_STRINGS: frozenset = frozenset()
@@ -163,19 +164,42 @@ def _shared_kind(kind: tuple) -> tuple:
     return shared
 
 
+# Token tuples as items hold them, one per distinct tuple: messages with the same content words (short nudges,
+# the same question asked by many customers) share one; cleared when full, so it follows what is being asked.
+_TOKENS: dict[tuple[str, ...], tuple[str, ...]] = {}
+_TOKENS_LIMIT = 10_000
+
+
+def _shared_tokens(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    shared = _TOKENS.get(tokens)
+    if shared is None:
+        if len(_TOKENS) >= _TOKENS_LIMIT:
+            _TOKENS.clear()
+        shared = _TOKENS[tokens] = tokens
+    return shared
+
+
 def _references(value: Iterable[str]) -> frozenset[str]:
     return frozenset(value) or _NO_STRINGS
+
+
+def _opened_by(item_id: str | None, message_id: str) -> bool:
+    """Whether `item_id` is the work item id decide() gives the item a message opens (`wi-` + its id)."""
+    return (type(item_id) is str and len(item_id) == len(message_id) + 3 and item_id.startswith("wi-")
+            and item_id.endswith(message_id))
 
 
 class OpenItem:
     """An open work item as dedupe and SLA need to see it.
 
-    Held compactly, one per open conversation: `tokens` is a tuple of distinct content words, `references` and
-    `channels_seen` are frozensets (whatever is assigned to them is made one), `message_ids` a tuple (held as the
-    bare id while there is one); code that adds to them assigns a new one (`add_channel`, `add_message`,
-    `add_references`). Category, queue, priority, channel, channels seen, references and repeat count live in one
-    tuple shared by the items alike in all of them. `sla` is rebuilt from a packed form on each read: an equal
-    model with the same fields set and the same instants (zone objects, folds, microseconds).
+    Held compactly, one per open conversation: `tokens` is a tuple of distinct content words (items with the same
+    words share one while it is in `_TOKENS`), `references` and `channels_seen` are frozensets (whatever is
+    assigned to them is made one), `message_ids` a tuple (held as the bare id while there is one, and not at all
+    while that one is the message that opened the item: the item's id is `wi-` + its id); code that adds to them
+    assigns a new one (`add_channel`, `add_message`, `add_references`). Category, queue, priority, channel,
+    channels seen, references and repeat count live in one tuple shared by the items alike in all of them. `sla`
+    is rebuilt from a packed form on each read: an equal model with the same fields set and the same instants
+    (zone objects, folds, microseconds).
     """
 
     __slots__ = ("id", "customer", "conversation_key", "opened_at", "last_seen", "tokens", "_kind", "_message_ids",
@@ -188,8 +212,8 @@ class OpenItem:
                  message_ids: Iterable[str] = (), sla: SlaTargets | None = None) -> None:
         self.id, self.customer, self.conversation_key = id, customer, conversation_key
         self.opened_at, self.last_seen = opened_at, last_seen
-        self.tokens: tuple[str, ...] = (tuple(tokens) if isinstance(tokens, (set, frozenset))
-                                        else tuple(dict.fromkeys(tokens)))
+        self.tokens: tuple[str, ...] = _shared_tokens(tuple(tokens) if isinstance(tokens, (set, frozenset))
+                                                      else tuple(dict.fromkeys(tokens)))
         # StrEnum members equal their values: made members here, so a shared kind never holds a plain str
         self._kind = _shared_kind((category, queue, Priority(priority), ChannelKind(channel),
                                    _shared_channels(channels_seen), _references(references), repeat_count))
@@ -262,12 +286,17 @@ class OpenItem:
     @property
     def message_ids(self) -> Sequence[str]:
         ids = self._message_ids
-        return (ids,) if isinstance(ids, str) else ids  # held bare while there is one (most items)
+        if ids is None:
+            return (self.id[3:],)
+        return (ids,) if isinstance(ids, str) else ids
 
     @message_ids.setter
     def message_ids(self, value: Sequence[str]) -> None:
         ids = tuple(value)
-        self._message_ids: str | tuple[str, ...] = ids[0] if len(ids) == 1 and type(ids[0]) is str else ids
+        if len(ids) != 1 or type(ids[0]) is not str:
+            self._message_ids: str | tuple[str, ...] | None = ids
+        else:
+            self._message_ids = None if _opened_by(self.id, ids[0]) else ids[0]
 
     @property
     def sla(self) -> SlaTargets | None:
@@ -312,13 +341,47 @@ class OpenItem:
         return f"OpenItem({', '.join(f'{n}={v!r}' for n, v in zip(self._FIELDS, self._fields()))})"
 
 
-@dataclass(slots=True)
 class Seen:
-    """A provider message already decided."""
+    """A provider message already decided.
 
-    message_id: str
-    at: datetime
-    work_item_id: str | None
+    The message id is not held while the work item id is the one its message opened (`wi-` + the message id).
+    """
+
+    __slots__ = ("at", "_work_item_id", "_message_id")
+
+    def __init__(self, message_id: str, at: datetime, work_item_id: str | None) -> None:
+        self.at, self._work_item_id = at, work_item_id
+        self._message_id: str | None = None if _opened_by(work_item_id, message_id) else message_id
+
+    @property
+    def message_id(self) -> str:
+        message_id = self._message_id
+        return self._work_item_id[3:] if message_id is None else message_id  # type: ignore[index]
+
+    @message_id.setter
+    def message_id(self, value: str) -> None:
+        self._message_id = None if _opened_by(self._work_item_id, value) else value
+
+    @property
+    def work_item_id(self) -> str | None:
+        return self._work_item_id
+
+    @work_item_id.setter
+    def work_item_id(self, value: str | None) -> None:
+        message_id = self.message_id
+        self._work_item_id = value
+        self.message_id = message_id
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.message_id, self.at, self.work_item_id) == (  # type: ignore[attr-defined]
+            other.message_id, other.at, other.work_item_id)  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass it replaces
+
+    def __repr__(self) -> str:
+        return f"Seen(message_id={self.message_id!r}, at={self.at!r}, work_item_id={self.work_item_id!r})"
 
 
 TABLES = ("seen", "items", "customer_of", "items_of_customer", "item_of_reference", "item_of_conversation",
@@ -334,20 +397,32 @@ class MemoryState:
     """Routing state of one tenant (or one partition of it) held in memory; the runtime persists it.
 
     Every write notes the (table, key) it touched in `changed`, so the runtime can persist only what moved since
-    its last checkpoint (`take_changes`); a key noted but no longer in its table was deleted.
+    its last checkpoint (`take_changes`); a key noted but no longer in its table was deleted. `items_of_customer`,
+    `recent` and `last_contact` are mappings over one record per customer (`routing.customers`), whatever
+    mappings they are given at construction.
     """
 
     seen: dict[str, Seen] = field(default_factory=dict)
     items: dict[str, OpenItem] = field(default_factory=dict)
     customer_of: dict[str, str] = field(default_factory=dict)  # identity key -> customer id
-    items_of_customer: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    items_of_customer: MutableMapping[str, tuple[str, ...]] = field(default_factory=dict)
     item_of_reference: dict[str, str] = field(default_factory=dict)
     item_of_conversation: dict[str, str] = field(default_factory=dict)
-    recent: dict[str, tuple[datetime, ...]] = field(default_factory=dict)  # customer -> message times
+    recent: MutableMapping[str, tuple[datetime, ...]] = field(default_factory=dict)  # customer -> message times
     strikes: dict[str, int] = field(default_factory=dict)
     suspended_until: dict[str, datetime | None] = field(default_factory=dict)  # None = until lifted
-    last_contact: dict[str, datetime] = field(default_factory=dict)  # customer -> last message that reached support
+    last_contact: MutableMapping[str, datetime] = field(default_factory=dict)  # customer -> last routed/merged message
     changed: dict[str, set[str]] = field(default_factory=_no_changes, repr=False, compare=False)
+    _customers: dict[str, CustomerRecord] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        records, items, recent, last_contact = self._customers, self.items_of_customer, self.recent, self.last_contact
+        self.items_of_customer = CustomerTable(records, "items", pack_tuple, unpack_tuple)
+        self.recent = CustomerTable(records, "recent", pack_tuple, unpack_tuple)
+        self.last_contact = CustomerTable(records, "last_contact", pack_value, unpack_value)
+        self.items_of_customer.update(items)
+        self.recent.update(recent)
+        self.last_contact.update(last_contact)
 
     # -- reads ---------------------------------------------------------------------------------------------
     def seen_before(self, key: str) -> Seen | None:
@@ -361,7 +436,14 @@ class MemoryState:
         return identity_keys[0]
 
     def open_items_for(self, customer: str) -> list[OpenItem]:
-        return [self.items[i] for i in self.items_of_customer.get(customer, ()) if i in self.items]
+        record = self._customers.get(customer)
+        ids = None if record is None else record.items
+        if ids is None:
+            return []
+        if type(ids) is not tuple:
+            item = self.items.get(ids)  # type: ignore[call-overload]
+            return [] if item is None else [item]
+        return [self.items[i] for i in ids if i in self.items]
 
     def item_for_reference(self, reference: str) -> OpenItem | None:
         item_id = self.item_of_reference.get(reference)
@@ -372,7 +454,13 @@ class MemoryState:
         return self.items.get(item_id) if item_id else None
 
     def messages_since(self, customer: str, since: datetime) -> int:
-        return sum(1 for t in self.recent.get(customer, ()) if t > since)
+        record = self._customers.get(customer)
+        times = None if record is None else record.recent
+        if times is None:
+            return 0
+        if type(times) is not tuple:
+            return 1 if times > since else 0  # type: ignore[operator]
+        return sum(1 for t in times if t > since)
 
     def is_suspended(self, customer: str, at: datetime) -> bool:
         if customer not in self.suspended_until:
@@ -385,8 +473,9 @@ class MemoryState:
 
     def contacted_before(self, customer: str, at: datetime) -> datetime | None:
         """When the customer last reached support before `at` (a routed or merged message), else None."""
-        last = self.last_contact.get(customer)
-        return last if last is not None and last <= at else None
+        record = self._customers.get(customer)
+        last = None if record is None else record.last_contact
+        return last if isinstance(last, datetime) and last <= at else None
 
     # -- writes --------------------------------------------------------------------------------------------
     def remember(self, key: str, seen: Seen) -> None:
@@ -399,22 +488,34 @@ class MemoryState:
                 self.customer_of[key] = customer
                 self.changed["customer_of"].add(key)
 
+    def _record(self, customer: str) -> CustomerRecord:
+        record = self._customers.get(customer)
+        if record is None:
+            record = self._customers[customer] = CustomerRecord()
+        return record
+
     def note_message(self, customer: str, at: datetime, horizon: datetime) -> None:
-        times = (*self.recent.get(customer, ()), at)
+        record = self._record(customer)
+        held = record.recent
+        times = (at,) if held is None else (*unpack_tuple(held), at)
         start = 0
         while start < len(times) and times[start] <= horizon:
             start += 1
-        self.recent[customer] = times[start:] if start else times
+        record.recent = pack_tuple(times[start:] if start else times)
         self.changed["recent"].add(customer)
 
     def note_contact(self, customer: str, at: datetime) -> None:
-        if customer not in self.last_contact or self.last_contact[customer] < at:
-            self.last_contact[customer] = at
+        record = self._record(customer)
+        last = record.last_contact
+        if not isinstance(last, datetime) or last < at:
+            record.last_contact = at
             self.changed["last_contact"].add(customer)
 
     def open(self, item: OpenItem) -> None:
         self.items[item.id] = item
-        self.items_of_customer[item.customer] = (*self.items_of_customer.get(item.customer, ()), item.id)
+        record = self._record(item.customer)
+        held = record.items
+        record.items = item.id if held is None or held == () else (*unpack_tuple(held), item.id)
         self.item_of_conversation[item.conversation_key] = item.id
         self.changed["items"].add(item.id)
         self.changed["items_of_customer"].add(item.customer)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from contracts.channels import ChannelKind
 from contracts.decision import Action, Priority, SlaTargets
-from routing.state import OpenItem
+from routing.state import MemoryState, OpenItem, Seen
 from routing.state_snapshot import ENCODERS, restore, snapshot
 from routing_helpers import Stream, msg
 
@@ -216,3 +216,62 @@ def test_the_sla_json_of_every_decision_in_a_mixed_stream_is_the_models_dump() -
         assert s.state.items
         for item in s.state.items.values():
             assert json.dumps(item.sla_json()) == json.dumps(item.sla.model_dump(mode="json") if item.sla else None)
+
+
+def test_the_message_that_opened_an_item_is_read_from_the_items_id() -> None:
+    """`wi-` + the message id: neither the item nor the message's Seen holds the message id again."""
+    s = _stream()
+    item = s.state.items["wi-56482b02-a853-5616-b437-e759109b7b3a"]
+    assert item._message_ids == ("56482b02-a853-5616-b437-e759109b7b3a", "30df9cc7-308b-50fb-b837-16c3d8fa535d")
+    opened = s.state.seen["email\x1fm1\x1f"]
+    assert opened._message_id is None and opened.message_id == "56482b02-a853-5616-b437-e759109b7b3a"
+    assert s.state.seen["chat\x1fm2\x1f"]._message_id == "30df9cc7-308b-50fb-b837-16c3d8fa535d"  # a merge
+    one = OpenItem(id="wi-m1", customer="c", category=None, queue="q", priority=Priority.normal,
+                   channel=ChannelKind.chat, conversation_key="k", opened_at=_AT, last_seen=_AT, tokens=(),
+                   message_ids=["m1"])
+    assert one._message_ids is None and one.message_ids == ("m1",)
+    one.add_message("m2")
+    assert one.message_ids == ("m1", "m2")
+    one.message_ids = ["other"]
+    assert one._message_ids == "other" and one.message_ids == ("other",)
+
+
+def test_seen_reads_as_the_dataclass_it_replaced() -> None:
+    a = Seen(message_id="m1", at=_AT, work_item_id="wi-m1")
+    assert a == Seen(message_id="m1", at=_AT, work_item_id="wi-m1") != Seen(message_id="m1", at=_AT, work_item_id=None)
+    assert repr(a) == f"Seen(message_id='m1', at={_AT!r}, work_item_id='wi-m1')"
+    a.work_item_id = "wi-other"
+    assert (a.message_id, a.work_item_id) == ("m1", "wi-other")
+    a.work_item_id = None
+    assert (a.message_id, a.work_item_id) == ("m1", None)
+    assert ENCODERS["seen"](Seen(message_id="m2", at=_AT, work_item_id="wi-m2")) == ["m2", _AT.isoformat(), "wi-m2"]
+
+
+def test_customer_tables_read_and_write_as_dicts_over_one_record_per_customer() -> None:
+    later = _AT + timedelta(minutes=1)
+    state = MemoryState(items_of_customer={"a": ("wi-1",), "b": ()}, recent={"a": (_AT, later)},
+                        last_contact={"c": _AT, "d": None})
+    assert set(state._customers) == {"a", "b", "c", "d"}
+    assert state.items_of_customer == {"a": ("wi-1",), "b": ()} and state.items_of_customer["b"] == ()
+    assert state.recent == {"a": (_AT, later)} and state.last_contact == {"c": _AT, "d": None}
+    assert len(state.recent) == 1 and "b" not in state.recent and state.recent.get("b", "none") == "none"
+    state.items_of_customer["c"] = ["wi-2", "wi-3"]
+    assert state.items_of_customer["c"] == ("wi-2", "wi-3")
+    del state.last_contact["c"], state.items_of_customer["c"]
+    assert "c" not in state._customers  # nothing left of it
+    assert restore(snapshot(state)) == state and snapshot(restore(snapshot(state))) == snapshot(state)
+    state.note_message("e", _AT, _AT - timedelta(hours=1))
+    state.note_message("e", later, _AT)  # the first one falls out of the window
+    state.note_contact("e", later)
+    assert state.recent["e"] == (later,) and state.messages_since("e", _AT) == 1
+    assert state.contacted_before("e", later) is later and state.contacted_before("d", later) is None
+    state.forget_customers({"a", "e"})
+    assert set(state._customers) == {"b", "d"} and state.changed["recent"] == {"a", "e"}
+
+
+def test_items_with_the_same_content_words_share_one_tuple() -> None:
+    kw = dict(category=None, queue="q", priority=Priority.normal, channel=ChannelKind.chat, conversation_key="k",
+              opened_at=_AT, last_seen=_AT)
+    a = OpenItem(id="a", customer="x", tokens=frozenset({"order", "late"}), **kw)
+    b = OpenItem(id="b", customer="y", tokens=a.tokens, **kw)
+    assert a.tokens is b.tokens and sorted(a.tokens) == ["late", "order"]
