@@ -17,6 +17,9 @@ Scoring: every lexicon phrase and pattern that fires adds its weight to its cate
    about fakes") count for `general`, not `seller_support`/`returns_refunds`.
 5. A desire negation ("I don't want a refund", "no need to cancel") damps the cues right after it.
 6. Exact ties go to the more specific, money-related team (see `_TIE_ORDER`).
+7. Who is writing outranks the topic: a writer who says they sell on the platform ("seller here", "I'm a vendor",
+   "my listings", "the buyer claims ...") is `seller_support` over order, delivery, return, money and how-to
+   topics (`writer_role`); a seller's user access and platform faults keep their own categories.
 
 Intent frames (`INTENT_FRAMES` in lexicon_categories) model what the customer asks to be done rather than the
 words it is asked in: a requested action and its object with a few filler words between ("stop order ALK-1",
@@ -35,7 +38,7 @@ from typing import NamedTuple
 import pydantic.main  # noqa: F401  (for mypyc: the module BaseModel is defined in, which the compiled class body reads)
 from pydantic import BaseModel, ConfigDict, Field
 
-from routing.lexicon_categories import CATEGORY_LEXICONS, PATTERN_CUES, REDIRECTS, REMEDY_FRAME_LABELS
+from routing.lexicon_categories import CATEGORY_LEXICONS, PATTERN_CUES, REDIRECTS, REMEDY_FRAME_LABELS, SELLER_WRITER
 from routing.textnorm import Cue, PhraseIndex, Tokens, read, stem
 
 CATEGORIES: tuple[str, ...] = tuple(CATEGORY_LEXICONS)
@@ -54,6 +57,9 @@ _REMEDY_CUES = frozenset({"refund", "refunded", "refund request", "money back", 
                           "cancel <order/subscription>", "change to a lower plan", "stop a subscription/renewal",
                           "end my subscription", "end our subscription"}) | REMEDY_FRAME_LABELS
 _REMEDY_OVERRIDES = ("order_status", "shipping_delivery", "technical", "account_access", "general")
+ROLE_MARGIN = 0.5
+_SELLER_OVERRIDES = ("order_status", "shipping_delivery", "returns_refunds", "payment_billing", "general")
+_SELLER_WRITER = re.compile(SELLER_WRITER)
 _DESIRE_NEGATIONS = frozenset({("not", "want"), ("not", "ask"), ("not", "need"), ("no", "need"), ("not", "look"),
                                ("not", "request"), ("not", "interest"), ("instead", "of"), ("rather", "than")})
 _DAMP_WINDOW = 4
@@ -160,7 +166,23 @@ def _score(body: Tokens, subject: Tokens | None) -> tuple[dict[str, float], list
     if subject is not None:
         remedy |= _score_part(subject, SUBJECT_FACTOR, scores, evidence)
     _apply_rules(scores, evidence, remedy)
+    if writer_role(body.norm, subject.norm if subject is not None else "") == "seller":
+        _lift(scores, evidence, "seller_support", _SELLER_OVERRIDES, "<rule: the writer is a seller>")
     return scores, evidence
+
+
+def _lift(scores: dict[str, float], evidence: list[_Cue], category: str, over: tuple[str, ...], label: str) -> None:
+    """Lift `category` ROLE_MARGIN above the best of `over`."""
+    floor = max(scores[c] for c in over) + ROLE_MARGIN
+    lift = floor - scores[category]
+    if lift > 0:
+        evidence.append((category, lift, label))
+        scores[category] = floor
+
+
+def writer_role(body: str, subject: str) -> str | None:
+    """`"seller"` when the writer says they sell on the platform (in the body or the subject), else None."""
+    return "seller" if _SELLER_WRITER.search(body) or _SELLER_WRITER.search(subject) else None
 
 
 def _score_part(part: Tokens, factor: float, scores: dict[str, float], evidence: list[_Cue]) -> bool:

@@ -628,3 +628,12 @@ INTENT_FRAMES: list[IntentFrame] = [
 ]
 PATTERN_CUES += [(f.category, f.weight, f.label, frame_regex(f), f.triggers) for f in INTENT_FRAMES]
 REMEDY_FRAME_LABELS: frozenset[str] = frozenset(f.label for f in INTENT_FRAMES if f.remedy)
+
+# Who is writing: a writer who says they sell on the platform ("I'm a vendor", "seller here", "as a seller", "my
+# listings", "my payout", "the buyer claims ...", "a product I listed"). A shopper names "the seller" or "a seller"
+# as a third party and never calls their own store, listings or payouts "my"; "our customers" is left out (Conek's
+# businesses have customers too).
+SELLER_WRITER = (r"\b(?:(?:i'?m|i\s+am|we\s+are|we're|am)\s+(?:a|an)\s+(?:\w+\s+)?(?:seller|vendor|merchant|reseller)s?"
+                 r"|(?:seller|vendor|merchant)\s+here|as\s+(?:a|an)\s+(?:seller|vendor|merchant)"
+                 r"|(?:i|we)\s+(?:sell|sold|listed)|sell\s+on"
+                 r"|(?:my|our)\s+(?:listings?|storefront|store|shop|payouts?|sales|buyers?)|(?:the|a)\s+buyers?)\b")
