@@ -29,7 +29,7 @@ def test_records_keep_their_partition_and_order_across_hand_overs_and_cuts(kafka
                 sends.add(topic, key, value)
                 if n % 100 == 0:
                     sends.hand_over()
-                    await asyncio.sleep(0)
+                    await asyncio.sleep(0)  # a yield, as the worker's loop gives the pump its turn
                 if n % 1000 == 0:  # a worker's batch boundary
                     cuts.append(sends.cut())
             acks = [await asyncio.gather(*await cut) for cut in cuts]
