@@ -24,6 +24,14 @@ class CustomerRecord:
         self.last_contact: object = None
 
 
+def record_of(records: dict[str, CustomerRecord], customer: str) -> CustomerRecord:
+    """The customer's record in `records`, made (empty) when there is none yet."""
+    record = records.get(customer)
+    if record is None:
+        record = records[customer] = CustomerRecord()
+    return record
+
+
 def pack_tuple(values: Any) -> object:
     values = tuple(values)
     return values[0] if len(values) == 1 else values
@@ -67,10 +75,7 @@ class CustomerTable(MutableMapping[str, V]):
         return record is not None and getattr(record, self._slot) is not None
 
     def __setitem__(self, customer: str, value: V) -> None:
-        record = self._records.get(customer)
-        if record is None:
-            record = self._records[customer] = CustomerRecord()
-        setattr(record, self._slot, self._pack(value))
+        setattr(record_of(self._records, customer), self._slot, self._pack(value))
 
     def __delitem__(self, customer: str) -> None:
         record = self._records.get(customer)

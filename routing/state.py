@@ -9,7 +9,8 @@ from datetime import datetime
 
 from contracts.channels import ChannelKind
 from contracts.decision import Priority, SlaTargets
-from routing.customers import CustomerRecord, CustomerTable, pack_tuple, pack_value, unpack_tuple, unpack_value
+from routing.customers import (CustomerRecord, CustomerTable, pack_tuple, pack_value, record_of, unpack_tuple,
+                               unpack_value)
 from routing.packed_sla import pack_sla, sla_json, unpack_sla
 
 
@@ -314,12 +315,7 @@ class MemoryState:
     def open_items_for(self, customer: str) -> list[OpenItem]:
         record = self._customers.get(customer)
         ids = None if record is None else record.items
-        if ids is None:
-            return []
-        if type(ids) is not tuple:
-            item = self.items.get(ids)  # type: ignore[call-overload]
-            return [] if item is None else [item]
-        return [self.items[i] for i in ids if i in self.items]
+        return [] if ids is None else [self.items[i] for i in unpack_tuple(ids) if i in self.items]
 
     def item_for_reference(self, reference: str) -> OpenItem | None:
         item_id = self.item_of_reference.get(reference)
@@ -332,11 +328,7 @@ class MemoryState:
     def messages_since(self, customer: str, since: datetime) -> int:
         record = self._customers.get(customer)
         times = None if record is None else record.recent
-        if times is None:
-            return 0
-        if type(times) is not tuple:
-            return 1 if times > since else 0  # type: ignore[operator]
-        return sum(1 for t in times if t > since)
+        return 0 if times is None else sum(1 for t in unpack_tuple(times) if t > since)
 
     def is_suspended(self, customer: str, at: datetime) -> bool:
         if customer not in self.suspended_until:
@@ -364,14 +356,8 @@ class MemoryState:
                 self.customer_of[key] = customer
                 self.changed["customer_of"].add(key)
 
-    def _record(self, customer: str) -> CustomerRecord:
-        record = self._customers.get(customer)
-        if record is None:
-            record = self._customers[customer] = CustomerRecord()
-        return record
-
     def note_message(self, customer: str, at: datetime, horizon: datetime) -> None:
-        record = self._record(customer)
+        record = record_of(self._customers, customer)
         held = record.recent
         times = (at,) if held is None else (*unpack_tuple(held), at)
         start = 0
@@ -381,7 +367,7 @@ class MemoryState:
         self.changed["recent"].add(customer)
 
     def note_contact(self, customer: str, at: datetime) -> None:
-        record = self._record(customer)
+        record = record_of(self._customers, customer)
         last = record.last_contact
         if not isinstance(last, datetime) or last < at:
             record.last_contact = at
@@ -389,7 +375,7 @@ class MemoryState:
 
     def open(self, item: OpenItem) -> None:
         self.items[item.id] = item
-        record = self._record(item.customer)
+        record = record_of(self._customers, item.customer)
         held = record.items
         record.items = item.id if held is None or held == () else (*unpack_tuple(held), item.id)
         self.item_of_conversation[item.conversation_key] = item.id
