@@ -165,15 +165,15 @@ def _score(body: Tokens, subject: Tokens | None) -> tuple[dict[str, float], list
     remedy = _score_part(body, 1.0, scores, evidence)
     if subject is not None:
         remedy |= _score_part(subject, SUBJECT_FACTOR, scores, evidence)
-    _apply_rules(scores, evidence, remedy)
-    if writer_role(body.norm, subject.norm if subject is not None else "") == "seller":
-        _lift(scores, evidence, "seller_support", _SELLER_OVERRIDES, "<rule: the writer is a seller>")
+    seller = writer_role(body.norm, subject.norm if subject is not None else "") == "seller"
+    _apply_rules(scores, evidence, remedy, seller)
     return scores, evidence
 
 
-def _lift(scores: dict[str, float], evidence: list[_Cue], category: str, over: tuple[str, ...], label: str) -> None:
-    """Lift `category` ROLE_MARGIN above the best of `over`."""
-    floor = max(scores[c] for c in over) + ROLE_MARGIN
+def _lift(scores: dict[str, float], evidence: list[_Cue], category: str, over: tuple[str, ...], margin: float,
+          label: str) -> None:
+    """Lift `category` `margin` above the best of `over` (nothing when it is there already)."""
+    floor = max(scores[c] for c in over) + margin
     lift = floor - scores[category]
     if lift > 0:
         evidence.append((category, lift, label))
@@ -250,16 +250,15 @@ def _damped_positions(stemmed: list[str]) -> set[int]:
     return out
 
 
-def _apply_rules(scores: dict[str, float], evidence: list[_Cue], remedy: bool) -> None:
+def _apply_rules(scores: dict[str, float], evidence: list[_Cue], remedy: bool, seller_writer: bool) -> None:
     if scores["seller_support"] >= SELLER_CONTEXT_MIN:
         scores["seller_support"] += SELLER_BONUS
         evidence.append(("seller_support", SELLER_BONUS, "<rule: seller context outranks topic>"))
     if remedy:
-        floor = max(scores[c] for c in _REMEDY_OVERRIDES) + REMEDY_MARGIN
-        lift = floor - scores["returns_refunds"]
-        if lift > 0:
-            evidence.append(("returns_refunds", lift, "<rule: remedy request outranks the problem>"))
-            scores["returns_refunds"] = floor
+        _lift(scores, evidence, "returns_refunds", _REMEDY_OVERRIDES, REMEDY_MARGIN,
+              "<rule: remedy request outranks the problem>")
+    if seller_writer:
+        _lift(scores, evidence, "seller_support", _SELLER_OVERRIDES, ROLE_MARGIN, "<rule: the writer is a seller>")
 
 
 def _explain(cues: list[_Cue], winner: str) -> list[str]:
