@@ -402,18 +402,28 @@ class MemoryState:
 
     def close(self, item_id: str) -> None:
         """An item was resolved: it no longer absorbs repeats."""
-        item = self.items.pop(item_id, None)
-        if item is None:
+        self.close_many([item_id])
+
+    def close_many(self, item_ids: Iterable[str]) -> None:
+        """Items were resolved or went idle: one pass over the key tables for all of them (a pass per item made
+        pruning quadratic in the state's size)."""
+        closed: set[str] = set()
+        for item_id in item_ids:
+            item = self.items.pop(item_id, None)
+            if item is None:
+                continue
+            closed.add(item_id)
+            self.changed["items"].add(item_id)
+            ids = self.items_of_customer.get(item.customer, ())
+            if item_id in ids:
+                at = ids.index(item_id)
+                self.items_of_customer[item.customer] = ids[:at] + ids[at + 1:]
+                self.changed["items_of_customer"].add(item.customer)
+        if not closed:
             return
-        self.changed["items"].add(item_id)
-        ids = self.items_of_customer.get(item.customer, ())
-        if item_id in ids:
-            at = ids.index(item_id)
-            self.items_of_customer[item.customer] = ids[:at] + ids[at + 1:]
-            self.changed["items_of_customer"].add(item.customer)
         for name, table in (("item_of_reference", self.item_of_reference),
                             ("item_of_conversation", self.item_of_conversation)):
-            for key in [k for k, v in table.items() if v == item_id]:
+            for key in [k for k, v in table.items() if v in closed]:
                 del table[key]
                 self.changed[name].add(key)
 

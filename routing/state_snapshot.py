@@ -132,8 +132,7 @@ def prune(state: MemoryState, now: datetime, *, keep_seen_since: datetime, keep_
     for key in old_seen:
         state.forget_seen(key)
     idle = [i.id for i in state.items.values() if i.last_seen < keep_items_since]
-    for item_id in idle:
-        state.close(item_id)
+    state.close_many(idle)
     stale_recent = [c for c, times in state.recent.items() if not times or times[-1] < keep_items_since]
     for customer in stale_recent:
         state.forget_recent(customer)

@@ -69,3 +69,27 @@ def test_prune_forgets_customers_past_the_retention_period_unless_they_have_open
     assert before - set(s.state.last_contact) == {old}  # the open item's customer and the recent one stay
     assert old not in s.state.customer_of.values() and still_open in s.state.customer_of.values()
     assert old in s.state.take_changes()["last_contact"]  # the checkpoint deletes it from Redis too
+
+
+def test_pruning_many_idle_items_at_once_forgets_what_closing_them_one_by_one_forgets() -> None:
+    """`close_many` (one pass over the key tables) leaves the same state as `close` per item, keys of the items
+    still open included: references, conversations, reply ids and subjects pointing at the closed ones go."""
+    s = Stream("alkonect")
+    texts = ["Where is my order ALK-{n}?", "I was charged twice for ALK-{n}", "Re: order ALK-{n} still not here",
+             "cannot log in to my account"]
+    for n in range(24):
+        s(msg("alkonect", "email", texts[n % 4].format(n=100_000 + n), sender=f"c{n % 7}@x.com",
+              subject=f"order {n % 5}", in_reply_to=[f"<r{n - 1}@x.com>"] if n % 3 else None,
+              at=f"2026-11-{10 + n % 12:02d}T10:00:00"))
+    assert len(s.state.items) > 8 and s.state.item_of_reference and len(s.state.item_of_conversation) > 8
+    one_by_one, at_once = restore(snapshot(s.state)), restore(snapshot(s.state))
+    for state in (one_by_one, at_once):
+        state.take_changes()
+    closing = sorted(s.state.items)[::2]
+    for item_id in closing:
+        one_by_one.close(item_id)
+    at_once.close_many(closing)
+    assert snapshot(at_once) == snapshot(one_by_one)
+    assert at_once.take_changes() == one_by_one.take_changes()
+    assert not set(closing) & (set(at_once.item_of_reference.values()) | set(at_once.item_of_conversation.values()))
+    assert set(at_once.items) == set(s.state.items) - set(closing)
