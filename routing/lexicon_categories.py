@@ -298,6 +298,15 @@ REDIRECTS: list[tuple[str, frozenset[str], str, frozenset[str], frozenset[str]]]
                 "listings", "store", "shop", "storefront", "payout", "commission", "stock", "sold", "invoices"})),
 ]
 
+# what may not follow "do you have/offer ..." in a capability question, and "do you deliver/ship ..." (see there)
+_NOT_A_WAY_TO_PAY = (r"(?!\s+(?:an?\s+|any\s+)?(?:installments?|instalments?|payment\s+(?:plans?|options?|methods?)|"
+                     r"pay\s+(?:later|on\s+delivery|small)|cash\s+on\s+delivery|buy\s+now)\b)")
+_NOT_A_TIME = (r"(?!\s+(?:on|at|during|over|before|after|by|same|today|tomorrow|tonight|early|late|weekends?|sundays?|"
+               r"saturdays?|public|holidays?)\b)")
+# a place delivered to that is the customer's own address (a delivery arrangement, not whether you deliver there)
+_NOT_AN_ADDRESS = (r"(?!\s+(?:(?:my|our|the|your|a|this|that|his|her)\s+)?(?:\w+\s+)?(?:office|house|home|address|door|"
+                   r"doorstep|gate|work|workplace|flat|apartment|hostel|neighbou?r'?s?)\b)")
+
 # Patterns that a phrase list cannot express: entities and gapped constructions. Each runs on normalised text
 # only when one of its trigger words (plain lower-case tokens) is present. (category, weight, label, regex, triggers)
 _ITEM = r"(?:[a-z0-9]+ ){0,2}"
@@ -357,9 +366,12 @@ PATTERN_CUES: list[tuple[str, float, str, str, tuple[str, ...]]] = [
      r"(?<!seller )(?<!vendor )(?<!merchant )(?<!store )"  # a seller's account state is seller support
      r"\baccount\s+(?:is|was|has\s+been|got|gets|be|been)?\s*(?:not\s+|still\s+|now\s+)?(?:restored|reactivated|"
      r"unblocked|unlocked|suspended|blocked|deactivated|disabled|locked|frozen|restricted)\b", ("account",)),
+    # (a way to pay offered is a payment-method question, payment_billing; delivering on a day or at a time is a
+    # delivery question, shipping_delivery: the label conventions of 2026-11-29)
     ("general", 2.5, "capability question",
      r"\b(?:do|does)\s+(?:you(?:\s+guys)?|u(?:\s+guys)?|una|your\s+\w+|conek|izonie|alkonect|it|the\s+\w+(?:\s+\w+)?)\s+"
-     r"(?:have|offer|sell|stock|carry|deliver|ship|support|provide|work with|operate|integrate|allow|come with)\b",
+     r"(?:(?:have|offer|support|allow)\b" + _NOT_A_WAY_TO_PAY + r"|(?:deliver|ship)\b" + _NOT_A_TIME +
+     r"|(?:sell|stock|carry|provide|work with|operate|integrate|come with)\b)",
      ("do", "does")),
     # a question about using the product (where a setting is, whether it can do X) is general, not a fault
     ("general", 2.5, "usage question",
@@ -526,10 +538,10 @@ INTENT_FRAMES: list[IntentFrame] = [
                  r"(?:billed|charged|debited|invoiced)\b",),
                 0, "", ("so", "avoid", "before"), False),
     # part of an order called off, the rest to go ahead: "take the second pair off my order", "remove the case
-    # from order ALK-1" (a fee, a discount or an address taken off an order is not a cancellation; "can I remove
-    # an item from my order?" asks whether the customer can edit their own order: the training set's order_status)
+    # from order ALK-1", asked or requested ("can I remove one item from my order?": the label convention of
+    # 2026-11-29); a fee, a discount or an address taken off an order is not a cancellation
     IntentFrame("returns_refunds", 3.0, "request: take an item off the order",
-                (r"(?<!can i )(?<!could i )(?<!how do i )(?<!how can i )(?<!how to )(?<!possible to )(?:remove|removing|take|taking|drop|dropping|delete|deleting|comot|exclude|excluding)",
+                (r"(?:remove|removing|take|taking|drop|dropping|delete|deleting|comot|exclude|excluding)",
                  r"(?:off|from|out\s+of)\s+(?:(?:my|our|the|this|that)\s+)?(?:\w+\s+)?(?:order|purchase)\b"
                  r"(?!\s+(?:page|history|status|updates?|list|confirmation|notifications?|e-?mails?|messages?|sms))"),
                 5, r"(?:fee|fees|charge|charges|discount|discounts|coupon|code|voucher|address|number|card|email|"
@@ -617,6 +629,25 @@ INTENT_FRAMES: list[IntentFrame] = [
                  r"go\s+through\s+(?:any\s+)?(?:checks?|verification|vetting))"),
                 4, r"(?:my|our|i|we|me|us)",
                 ("are", "is", "do", "does", "how"), False),
+    # whether you deliver to a place at all: "do you deliver outside Lagos?", "shipping to Calabar possible?", "can I
+    # get the phone delivered to Accra?" is general (the team's corpus; the label convention of 2026-11-29), with or
+    # without "and how long?"; delivering to the customer's own office or house is a delivery arrangement, and
+    # delivery times, days, costs, couriers and customs stay shipping_delivery
+    IntentFrame("general", 3.5, "question: do you deliver to a place",
+                (r"(?:do|does|can|could|will|would)\s+(?:you(?:\s+guys)?|u(?:\s+guys)?|una|izonie|alkonect|conek)",
+                 r"(?:deliver|ship)\s+(?:to|outside|within|into|across|abroad|internationally|nationwide|overseas|"
+                 r"in(?!\s+(?:the\s+)?(?:morning|evening|afternoon|night|time|bulk|person)\b))\b" + _NOT_AN_ADDRESS),
+                1, "", ("do", "does", "can", "could", "will", "would"), False),
+    IntentFrame("general", 3.5, "question: delivery to a place possible",
+                (r"(?<!express )(?<!same day )(?<!next day )(?<!free )(?:shipping|delivery|deliveries|deliver|ship)\s+"
+                 r"(?:to|outside|into|in)\b" + _NOT_AN_ADDRESS,
+                 r"(?:possible|available|an\s+option)"),
+                4, r"(?:how|when|what|and|or|but|instead|fee|cost|price|time|days?)",
+                ("possible", "available", "option"), False),
+    IntentFrame("general", 3.5, "question: can I get it delivered to a place",
+                (r"(?:can|could)\s+(?:i|we)\s+(?:get|have)",
+                 r"(?:delivered|shipped)\s+(?:to|outside|into|in|abroad|overseas)\b" + _NOT_AN_ADDRESS),
+                2, r"(?:parcel|package|order|shipment|delivery)", ("can", "could"), False),
     # how the product works, asked before anything went wrong: "do unused credits roll over?" (a bare "what happens
     # if ..." is not enough: "what happens if our payment is late?" is a billing question)
     IntentFrame("general", 3.0, "how-it-works question",

@@ -41,7 +41,9 @@ def test_blind_set_shape() -> None:
     for batch in BATCHES:
         per_category = Counter(row["category"] for row in rows if row["batch"] == batch)
         assert set(per_category) == set(CATEGORIES), batch
-        assert len(set(per_category.values())) == 1, (batch, per_category)  # balanced by construction
+        # balanced by construction; since the label conventions were settled (2026-11-29) two delivery-area
+        # questions per batch are general instead of shipping_delivery
+        assert max(per_category.values()) - min(per_category.values()) <= 4, (batch, per_category)
     assert {row["tenant"] for row in rows} == {"alkonect", "izonie", "conek"}
 
 
