@@ -21,7 +21,8 @@ DATA = Path(__file__).parent / "data"
 SETS = {"fresh": DATA / "fresh_categorization.yaml", "fresh2": DATA / "fresh_categorization_2.yaml",
         "fresh3": DATA / "fresh_categorization_3.yaml", "fresh4": DATA / "fresh_categorization_4.yaml",
         "fresh5": DATA / "fresh_categorization_5.yaml",
-        "fresh6": DATA / "fresh_categorization_6.yaml", "fresh7": DATA / "fresh_categorization_7.yaml"}
+        "fresh6": DATA / "fresh_categorization_6.yaml", "fresh7": DATA / "fresh_categorization_7.yaml",
+        "fresh8": DATA / "fresh_categorization_8.yaml"}
 
 
 def _rows(name: str) -> list[dict]:
