@@ -16,11 +16,12 @@ from datetime import datetime, timezone
 from redis.asyncio import Redis
 
 from channels.sinks.redis_queue import RedisWorkQueue
-from contracts.decision import MergeDecision, RouteDecision
+from contracts.decision import MergeDecision
 from routing.decide import decide
 from routing.policy import TenantPolicy
 from routing.record import record
 from routing.state import MemoryState
+from routing.work_items import opens_item
 from workers.runtime.codec import decode_inbound
 
 
@@ -56,8 +57,8 @@ def replay(published: list[tuple[int, bytes]], policies: dict[str, TenantPolicy]
         state = states.setdefault(partition, MemoryState())
         decision = decide(message, state, datetime.now(timezone.utc), policy)
         record(state, message, decision, policy)
-        if isinstance(decision, RouteDecision):
-            items[decision.work_item_id] = (decision.customer, [message.id])
+        if (opening := opens_item(decision)) is not None and opening.work_item_id is not None:
+            items[opening.work_item_id] = (decision.customer, [message.id])  # routed work and abuse review items
         elif isinstance(decision, MergeDecision) and decision.work_item_id in items:
             items[decision.work_item_id][1].append(message.id)
     return items

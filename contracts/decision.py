@@ -173,6 +173,9 @@ class QuarantineDecision(_DecisionBase):
 
     action: Literal[Action.quarantine] = Action.quarantine
     reason: str
+    # Abuse: the review item opened in `queue` (the policy's abuse queue) for that person; absent for bounces and
+    # reports, which name no queue.
+    work_item_id: str | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 Decision = Annotated[

@@ -269,8 +269,15 @@ def _abusive(ctx: _Ctx, analysis: Analysis) -> Decision:
                                detail=f"strike {strikes} of {abuse.suspend_after} before suspension" if suspends
                                else f"strike {strikes}; the policy suspends no one"))
     queue = ctx.cp.routing(analysis.category, ctx.message.channel, analysis.flags)[0]
-    cls = QuarantineDecision if abuse.action == "quarantine" else RejectDecision
-    return cls(**ctx.base(analysis), queue=queue, reason="abusive or threatening language", follow_ups=follow)
+    reason = "abusive or threatening language"
+    if abuse.action != "quarantine":
+        return RejectDecision(**ctx.base(analysis), queue=queue, reason=reason, follow_ups=follow)
+    # quarantined for a person: a review item in the abuse queue, kept out of the routing state so that nothing
+    # the customer writes later merges into it
+    review = "review item opened for a person" if queue else "the policy routes abuse to no queue"
+    ctx.trace.append(TraceStep(rule="abuse.review", outcome=queue or "no queue", detail=review))
+    return QuarantineDecision(**ctx.base(analysis), queue=queue, reason=reason, follow_ups=follow,
+                              work_item_id=f"wi-{ctx.message.id}" if queue else None)
 
 
 def _route(ctx: _Ctx, analysis: Analysis) -> Decision:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contracts.decision import Action, Decision, FollowUpKind
+from contracts.decision import Action, Decision, FollowUpKind, MergeDecision, RouteDecision
 from contracts.decision import DecisionFlag as F
 from contracts.inbound import InboundMessage
 from routing.dedupe import identity_keys, redelivery_key, subject_key
@@ -16,7 +16,8 @@ def record(state: MemoryState, message: InboundMessage, decision: Decision, poli
     key = redelivery_key(message)
     if state.seen_before(key) is not None:
         return
-    work_item = getattr(decision, "work_item_id", None)
+    # the item in this state the message went to (an abuse quarantine's review item is not in the state)
+    work_item = decision.work_item_id if isinstance(decision, RouteDecision | MergeDecision) else None
     state.remember(key, Seen(message_id=message.id, at=message.received_at, work_item_id=work_item))
     if decision.action == Action.drop:
         return

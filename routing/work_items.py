@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 from contracts.channels import CAPABILITIES
-from contracts.decision import MergeDecision, RouteDecision
+from contracts.decision import Decision, MergeDecision, QuarantineDecision, RouteDecision
 from contracts.inbound import InboundMessage
 from contracts.outbound import ReplyTarget
 from contracts.workitem import WorkItem
 from routing.state import OpenItem
 
 
-def opened_item(message: InboundMessage, decision: RouteDecision, reply_to: ReplyTarget | None = None) -> WorkItem:
-    """A new work item for a `route` decision; the decision trace travels with it (`reply_to`: the message's
-    `reply_target`, when the caller has it already)."""
+def opens_item(decision: Decision) -> RouteDecision | QuarantineDecision | None:
+    """The decision itself when it opens a work item: a `route`, or an abuse quarantine's review item."""
+    if isinstance(decision, RouteDecision):
+        return decision
+    if isinstance(decision, QuarantineDecision) and decision.work_item_id is not None:
+        return decision
+    return None
+
+
+def opened_item(message: InboundMessage, decision: RouteDecision | QuarantineDecision,
+                reply_to: ReplyTarget | None = None) -> WorkItem:
+    """A new work item for a `route` decision, or the review item of a quarantine that names one; the decision
+    trace travels with it (`reply_to`: the message's `reply_target`, when the caller has it already)."""
+    if decision.work_item_id is None:
+        raise ValueError(f"decision on {decision.message_id} opens no work item")
     return WorkItem(
         id=decision.work_item_id, tenant=decision.tenant, queue=decision.queue or "", category=decision.category,
         priority=decision.priority, channel=message.channel, customer=decision.customer,

@@ -239,6 +239,20 @@ def test_izonie_live_chat_answer_due_within_five_business_minutes() -> None:
 def test_non_customer_messages_never_open_work(kind, action, flag) -> None:
     d = Stream("alkonect")(msg("alkonect", "email", "I am out of the office", kind=kind))
     assert d.action == action and flag in flags(d)
+    assert getattr(d, "work_item_id", None) is None  # a bounce is quarantined without a review item
+
+
+@pytest.mark.parametrize("tenant", ["alkonect", "izonie", "conek"])
+def test_an_insult_is_quarantined_with_a_review_item_in_the_abuse_queue_outside_the_routing_state(tenant) -> None:
+    s = Stream(tenant)
+    channel = {"alkonect": "email", "izonie": "chat", "conek": "whatsapp"}[tenant]
+    d = s(msg(tenant, channel, "you useless idiots, where is my money"))
+    assert d.action == Action.quarantine and d.work_item_id == f"wi-{d.message_id}"
+    assert d.queue == s.policy.queues.abuse == "trust_safety"
+    assert [t.outcome for t in d.trace if t.rule == "abuse.review"] == [d.queue]
+    assert d.work_item_id not in s.state.items  # a later civil message must not merge into the review item
+    later = s(msg(tenant, channel, "sorry, I still need help with my refund"))
+    assert later.action == Action.route and later.queue != d.queue
 
 
 def test_every_step_is_traced() -> None:

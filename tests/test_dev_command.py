@@ -91,13 +91,15 @@ def test_dev_demo_runs_the_whole_stack_and_stops_cleanly(tmp_path: Path, redis_u
             out = subprocess.run([EXE, "queues", "--json"], env=queues_env, capture_output=True, text=True, timeout=30)
             assert out.returncode == 0, out.stderr
             rows = json.loads(out.stdout)
-            if len(rows) >= 9:
+            if len(rows) >= 10:
                 break
             time.sleep(1)
-        assert len(rows) == 9, rows  # 8 from the demo traffic (a threat among them) + 1 from the API channel
+        # 8 from the demo traffic (a threat among them), the insult's review item and 1 from the API channel
+        assert len(rows) == 10, rows
         assert {"item_id", "tenant", "queue", "category", "channel", "customer", "sla_due", "state"} <= rows[0].keys()
-        dues = [r["sla_due"] for r in rows]
-        assert all(dues)
+        review = [r for r in rows if r["queue"] == "trust_safety"]
+        assert [r["tenant"] for r in review] == ["izonie"] and review[0]["sla_due"] is None  # no clocks on it
+        assert all(r["sla_due"] for r in rows if r not in review)
         table = subprocess.run([EXE, "queues", "--tenant", "conek"], env=queues_env, capture_output=True, text=True)
         assert table.stdout.count("conek") == 4
 

@@ -138,6 +138,20 @@ async def test_a_new_item_is_delivered_signed_and_its_resolution_follows(stack: 
     assert receipts.value.status == "delivered" and receipts.topic == SINK_RECEIPTS.name
 
 
+async def test_an_insult_is_quarantined_into_a_review_item_a_person_receives_and_resolves(stack: Stack) -> None:
+    """Conek's reading: abusive messages are quarantined for a person to review. The decision stays a quarantine
+    (support.quarantine.v1) and opens a review item in the abuse queue, delivered like any new work."""
+    item_id = await stack.customer_writes("27830002009", "you people are useless idiots, answer me")
+    stored = await stack.queue.get(item_id)
+    assert stored is not None and stored.queue == "trust_safety" and "abusive" in stored.flags
+    assert stored.sla is None and stored.text == "you people are useless idiots, answer me"
+    created = await stack.delivered(item_id, "work_item.created")
+    assert created.verified and created.payload["data"]["work_item"]["queue"] == "trust_safety"
+    assert any(step["rule"] == "abuse.review" for step in created.payload["data"]["trace"])
+    await stack.act(item_id, "resolve")
+    assert (await stack.delivered(item_id, "work_item.resolved")).verified
+
+
 async def test_a_claim_is_an_update_and_a_republished_decision_is_not_delivered_again(stack: Stack) -> None:
     item_id = await stack.customer_writes("27830002002")
     created = await stack.delivered(item_id, "work_item.created")

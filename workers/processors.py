@@ -19,6 +19,7 @@ from contracts.outbound import DeliveryEvent
 from contracts.topics import (
     AGENT_ACTIONS,
     DELIVERY,
+    QUARANTINE,
     REJECTED,
     ROUTED,
     SINK_DEAD_LETTER,
@@ -96,13 +97,15 @@ def register_outbound(app: faust.App, processor: OutboundProcessor,
 def register_deliver(app: faust.App, processor: DeliverProcessor,
                      on_publication: Callable[[Publication], None] | None = None, *, batch: int = 32,
                      within_s: float = 0.05) -> None:
-    """`deliver`: decisions, SLA events, agents' actions and DLQ replays -> the tenants' sinks -> receipts.
+    """`deliver`: decisions (routed, and quarantines' review items), SLA events, agents' actions and DLQ replays ->
+    the tenants' sinks -> receipts.
 
     Records are taken `batch` at a time (or what came `within_s`) and delivered in lanes, one per work item: a
     slow sink holds back the later events of its own items only, and one item's events keep their order. The
     batch's offsets are committed once all of it is delivered and its receipts acknowledged.
     """
-    handlers = {ROUTED.name: processor.on_decision, SLA_EVENTS.name: processor.on_sla_event,
+    handlers = {ROUTED.name: processor.on_decision, QUARANTINE.name: processor.on_decision,
+                SLA_EVENTS.name: processor.on_sla_event,
                 AGENT_ACTIONS.name: processor.on_action, SINK_REPLAY.name: processor.on_replay}
     inputs = raw_topic(app, *handlers)
     outputs = {spec.name: raw_topic(app, spec.name) for spec in (SINK_RECEIPTS, SINK_DEAD_LETTER)}

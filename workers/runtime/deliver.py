@@ -1,4 +1,5 @@
-"""The deliver processor: routed decisions, SLA events and agents' actions -> events at the tenant's sinks.
+"""The deliver processor: routed decisions, quarantines' review items, SLA events and agents' actions -> events at
+the tenant's sinks.
 
 At least once, never twice for a delivered event: each (sink, event) is marked delivered in Redis after the
 sink took it, and a redelivered record (decisions are re-published on rebalances, SLA events may be published
@@ -24,7 +25,7 @@ from channels.sinks.breaker import CircuitBreaker
 from channels.sinks.http import SinkClient
 from channels.sinks.redis_queue import RedisWorkQueue
 from channels.sinks.redis_queue_lua import escape
-from contracts.decision import MergeDecision, RouteDecision
+from contracts.decision import MergeDecision, QuarantineDecision, RouteDecision
 from contracts.ports import Clock
 from contracts.sinks import (
     ReceiptStatus,
@@ -43,6 +44,7 @@ from contracts.workitem import (
     WorkItem,
     WorkItemState,
 )
+from routing.work_items import opens_item
 from workers.runtime.codec import decode_decision
 from workers.sink_files import SinkSet
 
@@ -72,8 +74,8 @@ class DeliverProcessor:
     # --- inputs -> events
     async def on_decision(self, raw: bytes) -> list[Publication]:
         decision = decode_decision(raw)
-        if isinstance(decision, RouteDecision):
-            item = await self._item(decision.work_item_id, lambda i: True) or _from_decision(decision)
+        if (opening := opens_item(decision)) is not None and opening.work_item_id is not None:
+            item = await self._item(opening.work_item_id, lambda i: True) or _from_decision(opening)
             event = self._event(f"created:{decision.message_id}", SinkEventType.created, item, decision.decided_at)
         elif isinstance(decision, MergeDecision):
             item = await self._item(decision.work_item_id, lambda i: decision.message_id in i.message_ids)
@@ -189,10 +191,10 @@ def _key(event: SinkEvent) -> bytes:
     return f"{event.tenant}:{event.item.id}".encode()
 
 
-def _from_decision(decision: RouteDecision) -> WorkItem:
+def _from_decision(decision: RouteDecision | QuarantineDecision) -> WorkItem:
     """The item as the decision describes it, when Redis has not got it in time (no text: the decision has none)."""
     log.warning("work item %s not in Redis after waiting; delivering what its decision says", decision.work_item_id)
-    return WorkItem(id=decision.work_item_id, tenant=decision.tenant, queue=decision.queue or "",
+    return WorkItem(id=decision.work_item_id or "", tenant=decision.tenant, queue=decision.queue or "",
                     category=decision.category, priority=decision.priority, channel=decision.channel,
                     customer=decision.customer, conversation_key=decision.customer, opened_at=decision.decided_at,
                     message_ids=[decision.message_id], references=decision.references,

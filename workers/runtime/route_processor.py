@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 import orjson
 
-from contracts.decision import Action, Decision, MergeDecision, RouteDecision
+from contracts.decision import Action, Decision, MergeDecision
 from contracts.outbound import ReplyTarget
 from contracts.ports import Clock
 from contracts.topics import DEAD_LETTER, QUARANTINE, REJECTED, ROUTED
@@ -18,7 +18,7 @@ from routing.decide import decide
 from routing.policy import TenantPolicy
 from routing.record import record
 from routing.state import MemoryState, OpenItem
-from routing.work_items import opened_item, reply_target
+from routing.work_items import opened_item, opens_item, reply_target
 from workers.runtime.clock import SystemClock
 from workers.runtime.codec import decode_inbound, encode
 from workers.runtime.logs import log_decision
@@ -62,8 +62,8 @@ class RouteProcessor:
         out = Outcome(decision=decision)
         if decision.action in _TOPIC_FOR:
             out.produce.append((_TOPIC_FOR[decision.action], key, encode(decision)))
-        if isinstance(decision, RouteDecision):
-            out.opened = opened_item(message, decision, decision.reply_to)
+        if (opening := opens_item(decision)) is not None:
+            out.opened = opened_item(message, opening, opening.reply_to)
         elif isinstance(decision, MergeDecision):
             out.merged = (decision, state.items.get(decision.work_item_id), reply_target(message))
         return out
