@@ -23,7 +23,7 @@ from contracts.decision import (
 )
 from contracts.inbound import AdapterFlag, InboundMessage, MessageKind
 from routing.policy import CalendarSpec, SlaTarget, TenantPolicy
-from routing.policy.models import WEEKDAYS
+from routing.policy.models import WEEKDAYS, Weekday
 
 # A decision with any of these flags gets no automatic answer: it would feed a loop, reward abuse or repeat one.
 SILENT_FLAGS = frozenset({
@@ -33,6 +33,7 @@ SILENT_FLAGS = frozenset({
 })
 _NO_AUTO_ANSWER = frozenset({AdapterFlag.mailing_list, AdapterFlag.auto_submitted, AdapterFlag.echo})
 _DAY_NAMES = dict(zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")))
+_AS_SOON_AS_WE_CAN = "We will answer as soon as we can."
 _UNITS = {"s": "second", "m": "minute", "h": "hour", "d": "day", "bd": "business day"}
 ALL_DAY = "00:00-24:00"
 
@@ -61,12 +62,11 @@ def automatic_answer(decision: Decision, policy: TenantPolicy) -> AutomaticAnswe
     if isinstance(decision, RouteDecision) and policy.acknowledgement.enabled and decision.sla is not None:
         reasons.append("acknowledgement")
         paragraphs.append(acknowledgement(decision, policy))
-    notices = [f.text.strip() for f in decision.follow_ups if f.kind == FollowUpKind.auto_reply and (f.text or "").strip()]
+    notices = _texts(decision, FollowUpKind.auto_reply)
     if notices:
         reasons.append("official_channels" if DecisionFlag.unofficial_channel in decision.flags else "notice")
         paragraphs += notices
-    requests = [f.text.strip() for f in decision.follow_ups
-                if f.kind == FollowUpKind.request_info and (f.text or "").strip()]
+    requests = _texts(decision, FollowUpKind.request_info)
     if requests:
         reasons.append("request_info")
         paragraphs += requests
@@ -78,12 +78,17 @@ def automatic_answer(decision: Decision, policy: TenantPolicy) -> AutomaticAnswe
     return AutomaticAnswer(tuple(reasons), "\n\n".join(dict.fromkeys(paragraphs)))
 
 
+def _texts(decision: Decision, kind: FollowUpKind) -> list[str]:
+    """The non-blank texts of the decision's follow-ups of this kind, stripped."""
+    return [text for f in decision.follow_ups if f.kind == kind and (text := (f.text or "").strip())]
+
+
 def acknowledgement(decision: RouteDecision, policy: TenantPolicy) -> str:
     """"Thank you ... We will answer within <promise>, at the latest by <deadline>." in the tenant's words."""
     opening = (policy.acknowledgement.text or f"Thank you for writing to {policy.name} support. We have received "
                "your message and opened a case for it.").strip()
     sla = decision.sla
-    text = f"{opening} {promise(sla, policy)}"
+    text = f"{opening} {promise(sla, policy) if sla is not None else _AS_SOON_AS_WE_CAN}"
     if DecisionFlag.outside_hours in decision.flags:
         calendar_name = policy.channels[decision.channel].calendar if decision.channel in policy.channels else None
         calendar = policy.calendars.get(calendar_name or "")
@@ -98,15 +103,15 @@ def promise(sla: SlaTargets, policy: TenantPolicy) -> str:
     """The promised response in words, with its deadline on the tenant's clock."""
     target, due = _target(sla, policy)
     if target is None or due is None:
-        return "We will answer as soon as we can."
+        return _AS_SOON_AS_WE_CAN
     what = "answer" if sla.first_response_due is not None else "resolve your request"
     calendar = policy.calendars.get(target.calendar or sla.calendar)
-    counted = ""
-    business = target.clock == "business" and calendar is not None and not _always_open(calendar)
-    if business and (target.within.unit == "bd" or not _all_day(calendar)):
-        counted = f" ({opening_hours(calendar, policy.timezone)})"
-    elif business:  # hours of whole working days (Alkonect's "48 hours" on Monday to Friday)
-        counted, business = f", counted on {_days_words(calendar)}", False
+    counted, business = "", False
+    if target.clock == "business" and calendar is not None and not _always_open(calendar):
+        if target.within.unit == "bd" or not _all_day(calendar):
+            counted, business = f" ({opening_hours(calendar, policy.timezone)})", True
+        else:  # hours of whole working days (Alkonect's "48 hours" on Monday to Friday)
+            counted = f", counted on {_days_words(calendar)}"
     span = _duration_words(target, business_hours=business)
     return f"We will {what} within {span}{counted}, at the latest by {_when(due, policy.timezone)}."
 
@@ -120,7 +125,7 @@ def opening_hours(calendar: CalendarSpec, timezone: str) -> str:
 
 def _day_groups(calendar: CalendarSpec) -> list[tuple[str, list[str]]]:
     """Consecutive open days with the same hours: [("Monday to Friday", ["09:00-18:00"]), ...]."""
-    groups: list[tuple[list[str], list[str]]] = []
+    groups: list[tuple[list[Weekday], list[str]]] = []
     for n, day in enumerate(WEEKDAYS):
         hours = calendar.weekly.get(day) or []
         if groups and groups[-1][1] == hours and groups[-1][0][-1] == WEEKDAYS[n - 1]:
