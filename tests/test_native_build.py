@@ -82,3 +82,11 @@ def test_a_build_that_does_not_load_falls_back(tmp_path: Path) -> None:
     (broken / f"_native__mypyc{sysconfig.get_config_var('EXT_SUFFIX')}").write_bytes(b"not an ELF file")
     compiled, how, decide, _, _ = _probe(tmp_path)
     assert not compiled and "does not load" in how and decide == str(tmp_path / "routing" / "decide.py")
+
+
+def test_the_routing_core_and_contracts_type_check(tmp_path: Path) -> None:
+    """mypyc compiles what mypy accepts; a type error would leave the install on the pure fallback, quietly, and a
+    wrongly typed value raises in the compiled build only. So the whole core (compiled or not) must type-check."""
+    result = subprocess.run([sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "cache"), "routing",
+                             "contracts"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
