@@ -175,6 +175,22 @@ async def test_one_survey_per_item_however_often_its_resolution_arrives(store: C
 
 
 @async_test
+async def test_resolving_an_item_that_holds_abuse_sends_no_survey(store: CsatStore) -> None:
+    """Izonie surveys after every support interaction (§7); an abuse review item (or a threat's) is not one."""
+    policies = {"izonie": policy("izonie")}
+    secrets = ChannelSecrets.from_environ(registry.ADAPTERS, policies, {"IZONIE_META_PAGE_TOKEN": "izonie-page"})
+    transport, queue = Recording(), RedisWorkQueue(store.redis, prefix=store.prefix)
+    outbound = OutboundProcessor(store.redis, queue, {"graph": transport}, secrets, FixedClock(), prefix=store.prefix)
+    processor = CsatProcessor(outbound, store, policies, FixedClock(), answer_window=timedelta(hours=72))
+    review = resolved_item("wi-csat-abuse", "psid-csat-5").model_copy(
+        update={"queue": "trust_safety", "flags": ["abusive"], "text": "you useless idiots"})
+    await queue.upsert_many([review, resolved_item("wi-csat-civil", "psid-csat-5")])
+    assert await processor.on_action(resolve("wi-csat-abuse")) == [] and transport.sent == []
+    assert [e.status for e in await processor.on_action(resolve("wi-csat-civil"))] == [DeliveryStatus.sent]
+    assert len(transport.sent) == 1
+
+
+@async_test
 async def test_ratings_average_per_queue_over_the_period_one_per_item(store: CsatStore) -> None:
     def rating(item_id: str, queue: str, score: int, days_ago: float) -> CsatRating:
         at = NOW - timedelta(days=days_ago)

@@ -17,6 +17,7 @@ import faust
 from pydantic import ValidationError
 
 from contracts.csat import RATINGS, CsatRating
+from contracts.decision import DecisionFlag
 from contracts.outbound import DeliveryEvent, DeliveryStatus, OutboundKind
 from contracts.ports import Clock
 from contracts.topics import AGENT_ACTIONS, CSAT, DELIVERY
@@ -48,6 +49,9 @@ class CsatProcessor:
         if item is None or item.reply_to is None:
             why = "unknown work item" if item is None else "the item has no customer message to answer"
             log.warning("csat: no survey for %s: %s", action.work_item_id, why)
+            return []
+        if DecisionFlag.abusive.value in item.flags:  # a review of abuse or a threat is not a service to rate
+            log.info("csat: no survey for %s: it holds an abusive message", item.id)
             return []
         if not await self.store.claim_survey(item.id):
             return []  # surveyed already: a redelivered or repeated resolution
