@@ -37,7 +37,10 @@ class PollerOptions:
 
     poll_interval_s: float = 30.0  # servers without IDLE (or use_idle False)
     use_idle: bool = True  # IDLE where the server offers it
-    idle_renew_s: float = 600.0  # re-issue IDLE well before RFC 2177's 29 minutes (10 min survives NATs)
+    # Re-issue IDLE (leave it, look at the folder, go back) this often: well before RFC 2177's 29 minutes, and
+    # short enough to bound the wait for mail that landed between the last look and the IDLE command, which a
+    # server that announces changes on events only (pymap) never announces.
+    idle_renew_s: float = 60.0
     idle_check_s: float = 1.0  # how often a waiting IDLE looks at the stop flag
     batch: int = 50  # mails fetched, delivered and marked together
     max_message_bytes: int = 50 * 2**20  # larger mail is not downloaded; it is dead-lettered with its size
