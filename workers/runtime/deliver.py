@@ -74,8 +74,9 @@ class DeliverProcessor:
     # --- inputs -> events
     async def on_decision(self, raw: bytes) -> list[Publication]:
         decision = decode_decision(raw)
-        if (opening := opens_item(decision)) is not None and opening.work_item_id is not None:
-            item = await self._item(opening.work_item_id, lambda i: True) or _from_decision(opening)
+        opening = opens_item(decision)
+        if opening is not None and (item_id := opening.work_item_id) is not None:
+            item = await self._item(item_id, lambda i: True) or _from_decision(opening, item_id)
             event = self._event(f"created:{decision.message_id}", SinkEventType.created, item, decision.decided_at)
         elif isinstance(decision, MergeDecision):
             item = await self._item(decision.work_item_id, lambda i: decision.message_id in i.message_ids)
@@ -191,10 +192,10 @@ def _key(event: SinkEvent) -> bytes:
     return f"{event.tenant}:{event.item.id}".encode()
 
 
-def _from_decision(decision: RouteDecision | QuarantineDecision) -> WorkItem:
+def _from_decision(decision: RouteDecision | QuarantineDecision, item_id: str) -> WorkItem:
     """The item as the decision describes it, when Redis has not got it in time (no text: the decision has none)."""
-    log.warning("work item %s not in Redis after waiting; delivering what its decision says", decision.work_item_id)
-    return WorkItem(id=decision.work_item_id or "", tenant=decision.tenant, queue=decision.queue or "",
+    log.warning("work item %s not in Redis after waiting; delivering what its decision says", item_id)
+    return WorkItem(id=item_id, tenant=decision.tenant, queue=decision.queue or "",
                     category=decision.category, priority=decision.priority, channel=decision.channel,
                     customer=decision.customer, conversation_key=decision.customer, opened_at=decision.decided_at,
                     message_ids=[decision.message_id], references=decision.references,
